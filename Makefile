@@ -1,0 +1,28 @@
+# rtml — the two commands (see README.md) and a few conveniences. The build itself is CMake's (build/).
+.PHONY: all setup build test demo bench clean kafka-start kafka-stop
+
+all: build
+
+setup:
+	@bash scripts/setup.sh
+
+build: setup
+	@cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	@cmake --build build -j2
+
+# Set-up, build, unit + CLI + integration tests (real broker), the sanitizer build, a short fuzz run.
+test:
+	@bash scripts/test.sh
+
+# Set-up, a local broker, 200k generated records with a drift through `rtml run`, a summary. Ends by itself.
+demo:
+	@bash scripts/demo.sh
+
+kafka-start:
+	@bash scripts/kafka.sh start
+
+kafka-stop:
+	@bash scripts/kafka.sh stop
+
+clean:
+	rm -rf build build-asan build-fuzz

@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# scripts/test.sh — what `make test` runs: set-up, then every test, in three builds, and one closing line.
+#
+#   1. build/        RelWithDebInfo, -Werror: unit, CLI and integration tests (real broker on port 19092)
+#   2. build-asan/   the same tests under AddressSanitizer + UndefinedBehaviorSanitizer
+#   3. build-fuzz/   clang + libFuzzer: each fuzz target runs for RTML_FUZZ_SECONDS (default 30) on its corpus
+# The last line is "N passed, N failed" over all of them; the exit status is non-zero if anything failed.
+set -uo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$ROOT"
+JOBS=${JOBS:-2}
+FUZZ_SECONDS=${RTML_FUZZ_SECONDS:-30}
+passed=0; failed=0; failures=()
+
+bash scripts/setup.sh || { echo "setup failed"; echo "0 passed, 1 failed"; exit 1; }
+
+# run_ctest DIR NAME: build DIR and run its ctest, adding its counts to the totals.
+run_ctest() {
+  local dir=$1 name=$2 log="$1/ctest.log"
+  if ! cmake --build "$dir" -j"$JOBS" >"$dir/build.log" 2>&1; then
+    cat "$dir/build.log"; echo "$name: build failed"
+    failed=$((failed + 1)); failures+=("$name build"); return
+  fi
+  (cd "$dir" && ctest --output-on-failure --timeout 900 2>&1) | tee "$log"
+  local total fails
+  total=$(sed -nE 's/.*tests passed, ([0-9]+) tests failed out of ([0-9]+).*/\2/p' "$log" | tail -1)
+  fails=$(sed -nE 's/.*tests passed, ([0-9]+) tests failed out of ([0-9]+).*/\1/p' "$log" | tail -1)
+  if [ -z "$total" ]; then failed=$((failed + 1)); failures+=("$name: ctest gave no summary"); return; fi
+  passed=$((passed + total - fails)); failed=$((failed + fails))
+  ((fails == 0)) || failures+=("$name: $(grep -E '^\s+[0-9]+ - ' "$log" | sed 's/^ *//' | tr '\n' ';')")
+}
+
+echo "== build: RelWithDebInfo, warnings as errors =="
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+run_ctest build "release"
+
+echo "== build-asan: AddressSanitizer + UndefinedBehaviorSanitizer =="
+cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DRTML_SANITIZE=ON >/dev/null
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 run_ctest build-asan "asan"
+
+echo "== build-fuzz: libFuzzer, ${FUZZ_SECONDS}s per target =="
+if CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Debug -DRTML_FUZZ=ON -DRTML_INTEGRATION=OFF >/dev/null &&
+   cmake --build build-fuzz -j"$JOBS" >build-fuzz/build.log 2>&1; then
+  for target in tests/fuzz/fuzz_*.c; do
+    name=$(basename "$target" .c)
+    corpus=build-fuzz/corpus/${name#fuzz_}
+    mkdir -p "$corpus"
+    [ -d "tests/fuzz/corpus/${name#fuzz_}" ] && cp -n tests/fuzz/corpus/"${name#fuzz_}"/* "$corpus"/ 2>/dev/null
+    if (cd build-fuzz && ./"$name" -max_total_time="$FUZZ_SECONDS" -timeout=10 -rss_limit_mb=2048 \
+          -artifact_prefix=./"$name"- "corpus/${name#fuzz_}" >"$name.log" 2>&1); then
+      echo "fuzz $name: $(grep -Eo 'Done [0-9]+ runs' "build-fuzz/$name.log" | tail -1), no crash"
+      passed=$((passed + 1))
+    else
+      tail -40 "build-fuzz/$name.log"; echo "fuzz $name: FAILED (reproducer in build-fuzz/)"
+      failed=$((failed + 1)); failures+=("fuzz $name")
+    fi
+  done
+else
+  cat build-fuzz/build.log 2>/dev/null; echo "fuzz build failed"
+  failed=$((failed + 1)); failures+=("fuzz build")
+fi
+
+echo
+for f in "${failures[@]}"; do echo "failed: $f"; done
+echo "$passed passed, $failed failed"
+((failed == 0))

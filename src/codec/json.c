@@ -1,0 +1,774 @@
+/* json.c — the zero-copy, one-pass JSON scanner of rtml's hot path (see json.h for the contract).
+ *
+ * Two halves. Compilation turns the JSON Pointers into a trie flattened into one array: each node's
+ * children are contiguous and sorted by (length, bytes), so key lookup is a binary search, behind a 64-bit
+ * filter on (length, first byte) that turns most unwanted keys away at once; and each node owns a range of
+ * `order`, the output slots of the pointers ending at it and in its subtree. Scanning is one loop over the
+ * document with an explicit stack of at most 64 frames; a frame remembers the trie node of its container,
+ * or NULL when nothing below it is wanted, in which case keys are validated but never compared. String
+ * bodies, the bulk of a record, are skipped eight bytes at a time (SWAR) up to the first quote, backslash,
+ * control character or non-ASCII byte. */
+#include "codec/json.h"
+#include "rtml.h"
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define RTML_JSON_NONE UINT32_MAX
+
+/* ---- the compiled trie --------------------------------------------------------------------------------- */
+
+typedef struct {
+    const char *key;     /* the segment, unescaped (~0 ~1 resolved); not NUL-terminated */
+    uint32_t keylen;
+    uint32_t index;      /* the array position the segment names, or RTML_JSON_NONE */
+    uint32_t child;      /* children: nodes[child .. child + nchild) */
+    uint32_t nchild;
+    uint32_t index_limit; /* 1 + the largest child index; 0 when no child names an array position */
+    uint32_t out_lo;     /* order[out_lo .. out_hi): the pointers that end at this node */
+    uint32_t out_hi;
+    uint32_t sub_hi;     /* order[out_lo .. sub_hi): the pointers that end in this subtree */
+    uint64_t filter;     /* bit rtml_json_key_bit(len, first byte) set for each child key: most keys of a
+                          * record are not wanted, and this turns them away without a search */
+} rtml_json_node;
+
+static inline uint64_t rtml_json_key_bit(size_t len, const char *key) {
+    unsigned first = len ? (unsigned char)key[0] : 0;
+    return 1ULL << ((len * 7 + first) & 63);
+}
+
+struct rtml_json_paths {
+    size_t n;              /* number of pointers */
+    rtml_json_node *nodes; /* nodes[0] is the root (the document) */
+    uint32_t nnodes;
+    uint32_t *order;       /* pointer indices, in trie preorder */
+    char *arena;           /* the unescaped segment bytes */
+};
+
+/* While compiling: an unordered trie with sibling lists. */
+typedef struct {
+    uint32_t key_off, keylen;
+    uint32_t first_child, next_sibling;
+    uint32_t first_out; /* a list through next_out[] of the pointers ending here */
+} rtml_json_bnode;
+
+typedef struct {
+    rtml_json_bnode *b;
+    uint32_t nb, capb;
+    uint32_t *next_out;
+    char *arena;
+    size_t arena_len;
+} rtml_json_builder;
+
+size_t rtml_json_paths_count(const rtml_json_paths *p) { return p ? p->n : 0; }
+
+void rtml_json_paths_free(rtml_json_paths *p) {
+    if (!p) return;
+    free(p->nodes);
+    free(p->order);
+    free(p->arena);
+    free(p);
+}
+
+/* "0" or [1-9][0-9]{0,8} names an array position; anything else only an object key. */
+static uint32_t rtml_json_segment_index(const char *s, size_t len) {
+    if (len == 0 || len > 9 || (len > 1 && s[0] == '0')) return RTML_JSON_NONE;
+    uint32_t v = 0;
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] < '0' || s[i] > '9') return RTML_JSON_NONE;
+        v = v * 10 + (uint32_t)(s[i] - '0');
+    }
+    return v;
+}
+
+static uint32_t rtml_json_builder_add(rtml_json_builder *bd, uint32_t parent, uint32_t key_off,
+                                      uint32_t keylen) {
+    if (bd->nb == bd->capb) {
+        uint32_t cap = bd->capb ? bd->capb * 2 : 64;
+        rtml_json_bnode *nb = realloc(bd->b, (size_t)cap * sizeof *nb);
+        if (!nb) return RTML_JSON_NONE;
+        bd->b = nb;
+        bd->capb = cap;
+    }
+    uint32_t id = bd->nb++;
+    rtml_json_bnode *n = &bd->b[id];
+    n->key_off = key_off;
+    n->keylen = keylen;
+    n->first_child = n->next_sibling = n->first_out = RTML_JSON_NONE;
+    if (parent != RTML_JSON_NONE) {
+        n->next_sibling = bd->b[parent].first_child;
+        bd->b[parent].first_child = id;
+    }
+    return id;
+}
+
+/* The child of `parent` whose key is the segment at arena[off..off+len), created if missing. */
+static uint32_t rtml_json_builder_child(rtml_json_builder *bd, uint32_t parent, uint32_t off, uint32_t len) {
+    for (uint32_t c = bd->b[parent].first_child; c != RTML_JSON_NONE; c = bd->b[c].next_sibling)
+        if (bd->b[c].keylen == len && memcmp(bd->arena + bd->b[c].key_off, bd->arena + off, len) == 0)
+            return c;
+    return rtml_json_builder_add(bd, parent, off, len);
+}
+
+/* "bad JSON pointer \"/a~2\": reason", the pointer cut to 80 bytes so the reason always fits. */
+static int rtml_json_pointer_fail(char *err, size_t errlen, const char *ptr, const char *reason) {
+    size_t n = strlen(ptr);
+    return rtml_fail(err, errlen, "bad JSON pointer \"%.*s%s\": %s", (int)(n > 80 ? 80 : n), ptr, n > 80 ? "..." : "",
+                     reason);
+}
+
+/* Parse pointer i (RFC 6901) into the builder's trie. */
+static int rtml_json_builder_insert(rtml_json_builder *bd, const char *ptr, uint32_t i, char *err,
+                                    size_t errlen) {
+    if (!ptr) return rtml_fail(err, errlen, "JSON pointer %u is NULL", i);
+    if (ptr[0] == '\0')
+        return rtml_fail(err, errlen, "JSON pointer %u is \"\" (the whole document), which is not supported", i);
+    if (ptr[0] != '/') return rtml_json_pointer_fail(err, errlen, ptr, "must start with '/'");
+    uint32_t node = 0, depth = 0;
+    const char *s = ptr;
+    while (*s == '/') {
+        s++;
+        uint32_t off = (uint32_t)bd->arena_len;
+        for (; *s && *s != '/'; s++) {
+            char c = *s;
+            if (c == '~') {
+                if (s[1] != '0' && s[1] != '1')
+                    return rtml_json_pointer_fail(err, errlen, ptr, "'~' must be followed by 0 or 1");
+                c = s[1] == '0' ? '~' : '/';
+                s++;
+            }
+            bd->arena[bd->arena_len++] = c;
+        }
+        if (++depth > RTML_JSON_MAX_DEPTH)
+            return rtml_json_pointer_fail(err, errlen, ptr, "deeper than 64 levels, deeper than any valid document");
+        node = rtml_json_builder_child(bd, node, off, (uint32_t)bd->arena_len - off);
+        if (node == RTML_JSON_NONE) return rtml_fail(err, errlen, "out of memory compiling JSON pointers");
+    }
+    bd->next_out[i] = bd->b[node].first_out;
+    bd->b[node].first_out = i;
+    return 0;
+}
+
+typedef struct {
+    const char *key;
+    uint32_t keylen, bid;
+} rtml_json_sortkey;
+
+static int rtml_json_sortkey_cmp(const void *a, const void *b) {
+    const rtml_json_sortkey *x = a, *y = b;
+    if (x->keylen != y->keylen) return x->keylen < y->keylen ? -1 : 1;
+    return memcmp(x->key, y->key, x->keylen);
+}
+
+/* Breadth-first copy of the builder trie into p->nodes, children contiguous and sorted. fb[f] is the
+ * builder id of final node f. */
+static int rtml_json_flatten(rtml_json_paths *p, const rtml_json_builder *bd, uint32_t *fb) {
+    rtml_json_sortkey *tmp = malloc((size_t)bd->nb * sizeof *tmp);
+    if (!tmp) return -1;
+    p->nnodes = 1;
+    fb[0] = 0;
+    memset(&p->nodes[0], 0, sizeof p->nodes[0]);
+    p->nodes[0].index = RTML_JSON_NONE;
+    for (uint32_t f = 0; f < p->nnodes; f++) {
+        uint32_t k = 0;
+        for (uint32_t c = bd->b[fb[f]].first_child; c != RTML_JSON_NONE; c = bd->b[c].next_sibling)
+            tmp[k++] = (rtml_json_sortkey){p->arena + bd->b[c].key_off, bd->b[c].keylen, c};
+        qsort(tmp, k, sizeof *tmp, rtml_json_sortkey_cmp);
+        rtml_json_node *node = &p->nodes[f];
+        node->child = p->nnodes;
+        node->nchild = k;
+        node->index_limit = 0;
+        node->filter = 0;
+        for (uint32_t j = 0; j < k; j++) {
+            uint32_t id = p->nnodes++;
+            rtml_json_node *ch = &p->nodes[id];
+            memset(ch, 0, sizeof *ch);
+            ch->key = tmp[j].key;
+            ch->keylen = tmp[j].keylen;
+            ch->index = rtml_json_segment_index(ch->key, ch->keylen);
+            fb[id] = tmp[j].bid;
+            node->filter |= rtml_json_key_bit(ch->keylen, ch->key);
+            if (ch->index != RTML_JSON_NONE && ch->index + 1 > node->index_limit) node->index_limit = ch->index + 1;
+        }
+    }
+    free(tmp);
+    return 0;
+}
+
+/* Preorder numbering of the output slots, so that a subtree owns one contiguous range of `order`.
+ * Recursion is bounded by the 64-segment limit on pointers. */
+static void rtml_json_number_outputs(rtml_json_paths *p, const rtml_json_builder *bd, const uint32_t *fb,
+                                     uint32_t f, uint32_t *k) {
+    rtml_json_node *node = &p->nodes[f];
+    node->out_lo = *k;
+    for (uint32_t i = bd->b[fb[f]].first_out; i != RTML_JSON_NONE; i = bd->next_out[i]) p->order[(*k)++] = i;
+    node->out_hi = *k;
+    for (uint32_t c = 0; c < node->nchild; c++) rtml_json_number_outputs(p, bd, fb, node->child + c, k);
+    p->nodes[f].sub_hi = *k;
+}
+
+static int rtml_json_build(rtml_json_paths *p, rtml_json_builder *bd, const char *const *pointers, size_t n,
+                           char *err, size_t errlen) {
+    if (rtml_json_builder_add(bd, RTML_JSON_NONE, 0, 0) == RTML_JSON_NONE)
+        return rtml_fail(err, errlen, "out of memory compiling JSON pointers");
+    for (size_t i = 0; i < n; i++)
+        if (rtml_json_builder_insert(bd, pointers[i], (uint32_t)i, err, errlen) < 0) return -1;
+    p->nodes = malloc((size_t)bd->nb * sizeof *p->nodes);
+    p->order = malloc((n ? n : 1) * sizeof *p->order);
+    uint32_t *fb = malloc((size_t)bd->nb * sizeof *fb);
+    int rc = (p->nodes && p->order && fb) ? rtml_json_flatten(p, bd, fb) : -1;
+    if (rc == 0) {
+        uint32_t k = 0;
+        rtml_json_number_outputs(p, bd, fb, 0, &k);
+    }
+    free(fb);
+    return rc < 0 ? rtml_fail(err, errlen, "out of memory compiling JSON pointers") : 0;
+}
+
+rtml_json_paths *rtml_json_paths_new(const char *const *pointers, size_t n, char *err, size_t errlen) {
+    if (n > RTML_JSON_MAX_POINTERS) {
+        rtml_fail(err, errlen, "%zu JSON pointers, at most %d are supported", n, RTML_JSON_MAX_POINTERS);
+        return NULL;
+    }
+    if (n && !pointers) {
+        rtml_fail(err, errlen, "no JSON pointers given");
+        return NULL;
+    }
+    size_t total = 1;
+    for (size_t i = 0; i < n; i++) total += pointers[i] ? strlen(pointers[i]) : 0;
+    rtml_json_paths *p = calloc(1, sizeof *p);
+    rtml_json_builder bd = {0};
+    bd.arena = malloc(total);
+    bd.next_out = malloc((n ? n : 1) * sizeof *bd.next_out);
+    int ok = p && bd.arena && bd.next_out && total <= UINT32_MAX;
+    if (!ok) rtml_fail(err, errlen, "out of memory compiling JSON pointers");
+    if (p) {
+        p->n = n;
+        p->arena = bd.arena; /* the nodes point into it: it belongs to p from now on */
+    } else {
+        free(bd.arena);
+    }
+    if (ok) ok = rtml_json_build(p, &bd, pointers, n, err, errlen) == 0;
+    free(bd.b);
+    free(bd.next_out);
+    if (ok) return p;
+    rtml_json_paths_free(p);
+    return NULL;
+}
+
+/* ---- byte-level helpers --------------------------------------------------------------------------------- */
+
+static inline int rtml_json_is_digit(unsigned char c) { return (unsigned char)(c - '0') < 10; }
+
+static inline const char *rtml_json_skip_ws(const char *p, const char *end) {
+    while (p < end && (unsigned char)*p <= ' ' && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t')) p++;
+    return p;
+}
+
+/* A byte that may stand for itself inside a string on the fast path: printable ASCII but '"' and '\\'. */
+static inline int rtml_json_is_plain(unsigned char c) { return c >= 0x20 && c < 0x80 && c != '"' && c != '\\'; }
+
+/* Which of the 8 bytes at p need attention (quote, backslash, < 0x20, >= 0x80)? Returns a mask with the
+ * high bit of each such byte set, 0 if none. Exact for the first such byte in memory order on little-endian
+ * machines; the borrow tricks may flag bytes after it, which callers never look at. */
+static inline uint64_t rtml_json_special8(const char *p) {
+    const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+    uint64_t v;
+    memcpy(&v, p, 8);
+    uint64_t q = v ^ (ones * '"'), b = v ^ (ones * '\\');
+    return (((q - ones) & ~q) | ((b - ones) & ~b) | (v - ones * 0x20) | v) & highs;
+}
+
+/* Skip plain string bytes from p: returns the first byte needing attention, or end. */
+static inline const char *rtml_json_skip_plain(const char *p, const char *end) {
+    while (end - p >= 8) {
+        uint64_t m = rtml_json_special8(p);
+        if (m) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+            return p + (__builtin_ctzll(m) >> 3);
+#else
+            break;
+#endif
+        }
+        p += 8;
+    }
+    while (p < end && rtml_json_is_plain((unsigned char)*p)) p++;
+    return p;
+}
+
+/* Length (2..4) of the valid UTF-8 sequence at p (RFC 3629: no overlongs, no surrogates, <= U+10FFFF),
+ * 0 if invalid or truncated. p[0] >= 0x80. */
+static int rtml_json_utf8_len(const unsigned char *p, size_t avail) {
+    unsigned char c = p[0], lo = 0x80, hi = 0xBF;
+    size_t n;
+    if (c >= 0xC2 && c <= 0xDF) n = 2;
+    else if (c == 0xE0) n = 3, lo = 0xA0;
+    else if (c == 0xED) n = 3, hi = 0x9F;
+    else if (c >= 0xE1 && c <= 0xEF) n = 3;
+    else if (c == 0xF0) n = 4, lo = 0x90;
+    else if (c == 0xF4) n = 4, hi = 0x8F;
+    else if (c >= 0xF1 && c <= 0xF3) n = 4;
+    else return 0;
+    if (avail < n || p[1] < lo || p[1] > hi) return 0;
+    for (size_t i = 2; i < n; i++)
+        if (p[i] < 0x80 || p[i] > 0xBF) return 0;
+    return (int)n;
+}
+
+static int rtml_json_hex4(const char *p, uint32_t *cp) {
+    uint32_t v = 0;
+    for (int i = 0; i < 4; i++) {
+        unsigned char c = (unsigned char)p[i];
+        uint32_t d;
+        if (rtml_json_is_digit(c)) d = c - '0';
+        else if ((c | 0x20) >= 'a' && (c | 0x20) <= 'f') d = (uint32_t)((c | 0x20) - 'a' + 10);
+        else return -1;
+        v = v << 4 | d;
+    }
+    *cp = v;
+    return 0;
+}
+
+static int rtml_json_put_utf8(uint32_t cp, char *o) {
+    if (cp < 0x80) { o[0] = (char)cp; return 1; }
+    if (cp < 0x800) { o[0] = (char)(0xC0 | cp >> 6); o[1] = (char)(0x80 | (cp & 0x3F)); return 2; }
+    if (cp < 0x10000) {
+        o[0] = (char)(0xE0 | cp >> 12);
+        o[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+        o[2] = (char)(0x80 | (cp & 0x3F));
+        return 3;
+    }
+    o[0] = (char)(0xF0 | cp >> 18);
+    o[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+    o[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
+    o[3] = (char)(0x80 | (cp & 0x3F));
+    return 4;
+}
+
+/* Decode the escape at p (p[0] == '\\', p < end) into o (up to 4 bytes), setting *n. Returns the end of
+ * the escape, or NULL if it is invalid; *why then says why (and *why is NULL when input ran out). */
+static const char *rtml_json_decode_escape(const char *p, const char *end, char *o, int *n, const char **why) {
+    static const char from[] = "\"\\/bfnrt", to[] = "\"\\/\b\f\n\r\t";
+    *why = NULL;
+    if (end - p < 2) return NULL;
+    const char *hit = p[1] ? memchr(from, p[1], sizeof from - 1) : NULL;
+    if (hit) {
+        o[0] = to[hit - from];
+        *n = 1;
+        return p + 2;
+    }
+    uint32_t cp, lo;
+    if (p[1] != 'u') return *why = "invalid escape", NULL;
+    if (end - p < 6) return NULL;
+    if (rtml_json_hex4(p + 2, &cp) < 0) return *why = "invalid \\u escape", NULL;
+    if (cp >= 0xDC00 && cp <= 0xDFFF) return *why = "lone low surrogate in \\u escape", NULL;
+    if (cp >= 0xD800 && cp <= 0xDBFF) {
+        if (end - p < 12 && (end - p < 7 || p[6] == '\\') && (end - p < 8 || p[7] == 'u')) return NULL;
+        if (p[6] != '\\' || p[7] != 'u' || rtml_json_hex4(p + 8, &lo) < 0 || lo < 0xDC00 || lo > 0xDFFF)
+            return *why = "lone high surrogate in \\u escape", NULL;
+        cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+        p += 6;
+    }
+    *n = rtml_json_put_utf8(cp, o);
+    return p + 6;
+}
+
+/* ---- the scanner ----------------------------------------------------------------------------------------- */
+
+typedef struct {
+    const char *doc;
+    char *err;
+    size_t errlen;
+} rtml_json_ctx;
+
+typedef struct {
+    const rtml_json_node *node; /* trie node of this container, NULL when nothing inside is wanted */
+    const char *start;          /* its opening bracket */
+    uint32_t index;             /* arrays: position of the current element */
+    int is_array;
+} rtml_json_frame;
+
+/* Report "offset N: reason" and return NULL, for the helpers that return the scan position. */
+__attribute__((format(printf, 3, 4)))
+static const char *rtml_json_fail_at(const rtml_json_ctx *c, const char *at, const char *fmt, ...) {
+    if (!c->err || !c->errlen) return NULL;
+    char why[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(why, sizeof why, fmt, ap);
+    va_end(ap);
+    rtml_fail(c->err, c->errlen, "offset %zu: %s", (size_t)(at - c->doc), why);
+    return NULL;
+}
+
+static const char *rtml_json_scan_escape(const rtml_json_ctx *c, const char *p, const char *end,
+                                         const char *open) {
+    char o[4];
+    int n;
+    const char *why;
+    const char *q = rtml_json_decode_escape(p, end, o, &n, &why);
+    if (q) return q;
+    if (!why) return rtml_json_fail_at(c, open, "unterminated string");
+    return rtml_json_fail_at(c, p, "%s", why);
+}
+
+/* p is just past the opening quote; returns just past the closing quote, or NULL. */
+static const char *rtml_json_scan_string(const rtml_json_ctx *c, const char *p, const char *end, int *escaped) {
+    const char *open = p - 1;
+    for (;;) {
+        p = rtml_json_skip_plain(p, end);
+        if (p == end) return rtml_json_fail_at(c, open, "unterminated string");
+        unsigned char ch = (unsigned char)*p;
+        if (ch == '"') return p + 1;
+        if (ch == '\\') {
+            *escaped = 1;
+            if (!(p = rtml_json_scan_escape(c, p, end, open))) return NULL;
+        } else if (ch < 0x20) {
+            return rtml_json_fail_at(c, p, "control character 0x%02x in string", ch);
+        } else {
+            int n = rtml_json_utf8_len((const unsigned char *)p, (size_t)(end - p));
+            if (!n) return rtml_json_fail_at(c, p, "invalid UTF-8");
+            p += n;
+        }
+    }
+}
+
+static inline const char *rtml_json_skip_digits(const char *p, const char *end) {
+    while (p < end && rtml_json_is_digit((unsigned char)*p)) p++;
+    return p;
+}
+
+/* p is at '-' or a digit; returns the end of the number, or NULL. */
+static const char *rtml_json_scan_number(const rtml_json_ctx *c, const char *p, const char *end) {
+    const char *s = p;
+    if (*p == '-') p++;
+    if (p == end || !rtml_json_is_digit((unsigned char)*p)) return rtml_json_fail_at(c, p, "digit expected after '-'");
+    if (*p == '0') {
+        if (++p < end && rtml_json_is_digit((unsigned char)*p))
+            return rtml_json_fail_at(c, s, "leading zero in number");
+    } else {
+        p = rtml_json_skip_digits(p, end);
+    }
+    if (p < end && *p == '.') {
+        if (++p == end || !rtml_json_is_digit((unsigned char)*p))
+            return rtml_json_fail_at(c, p, "digit expected after '.'");
+        p = rtml_json_skip_digits(p, end);
+    }
+    if (p < end && (*p == 'e' || *p == 'E')) {
+        if (++p < end && (*p == '+' || *p == '-')) p++;
+        if (p == end || !rtml_json_is_digit((unsigned char)*p))
+            return rtml_json_fail_at(c, p, "digit expected in exponent");
+        p = rtml_json_skip_digits(p, end);
+    }
+    return p;
+}
+
+static inline int rtml_json_is_alpha(unsigned char c) { return (unsigned char)((c | 0x20) - 'a') < 26; }
+
+/* p is at 't', 'f' or 'n'; returns the end of true/false/null and sets *type, or NULL. */
+static const char *rtml_json_scan_literal(const rtml_json_ctx *c, const char *p, const char *end,
+                                          rtml_json_type *type) {
+    static const char *const words[] = {"null", "false", "true"};
+    int w = *p == 'n' ? 0 : *p == 'f' ? 1 : 2;
+    size_t n = strlen(words[w]);
+    int bad = (size_t)(end - p) < n || memcmp(p, words[w], n) != 0;
+    if (bad || ((size_t)(end - p) > n && rtml_json_is_alpha((unsigned char)p[n]))) /* "truex" */
+        return rtml_json_fail_at(c, p, "invalid literal (only true, false and null are allowed)");
+    *type = (rtml_json_type)(RTML_JSON_NULL + w);
+    return p + n;
+}
+
+static const char *rtml_json_unexpected(const rtml_json_ctx *c, const char *p, const char *end) {
+    if (p == end) return rtml_json_fail_at(c, p, "unexpected end of input");
+    unsigned char ch = (unsigned char)*p;
+    if (rtml_json_is_alpha(ch))
+        return rtml_json_fail_at(c, p, "invalid literal (only true, false and null are allowed)");
+    if (ch > 0x20 && ch < 0x7f) return rtml_json_fail_at(c, p, "unexpected character '%c'", ch);
+    return rtml_json_fail_at(c, p, "unexpected byte 0x%02x", ch);
+}
+
+/* Compare a document key (raw bytes between the quotes, containing escapes) with a plain segment. */
+static int rtml_json_escaped_eq(const char *raw, size_t rawlen, const char *s, size_t len) {
+    const char *p = raw, *end = raw + rawlen;
+    size_t i = 0;
+    while (p < end) {
+        if (*p != '\\') {
+            if (i == len || s[i++] != *p++) return 0;
+            continue;
+        }
+        char o[4];
+        int n;
+        const char *why;
+        if (!(p = rtml_json_decode_escape(p, end, o, &n, &why))) return 0;
+        if (len - i < (size_t)n || memcmp(s + i, o, (size_t)n) != 0) return 0;
+        i += (size_t)n;
+    }
+    return i == len;
+}
+
+/* The child of node named by the document key (raw, rawlen), or NULL. */
+static const rtml_json_node *rtml_json_lookup_key(const rtml_json_paths *paths, const rtml_json_node *node,
+                                                  const char *raw, size_t rawlen, int escaped) {
+    const rtml_json_node *kids = paths->nodes + node->child;
+    if (escaped) {
+        for (uint32_t i = 0; i < node->nchild; i++)
+            if (rtml_json_escaped_eq(raw, rawlen, kids[i].key, kids[i].keylen)) return &kids[i];
+        return NULL;
+    }
+    if (!(node->filter & rtml_json_key_bit(rawlen, raw))) return NULL;
+    uint32_t lo = 0, hi = node->nchild;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        const rtml_json_node *k = &kids[mid];
+        unsigned char k0 = k->keylen ? (unsigned char)k->key[0] : 0, r0 = rawlen ? (unsigned char)raw[0] : 0;
+        int cmp = k->keylen != rawlen ? (k->keylen < rawlen ? -1 : 1)
+                  : k0 != r0 ? (k0 < r0 ? -1 : 1) /* most mismatches end here, without a call */
+                  : memcmp(k->key, raw, rawlen);
+        if (cmp == 0) return k;
+        if (cmp < 0) lo = mid + 1;
+        else hi = mid;
+    }
+    return NULL;
+}
+
+/* The child of node named by array position idx, or NULL. */
+static inline const rtml_json_node *rtml_json_lookup_index(const rtml_json_paths *paths,
+                                                           const rtml_json_node *node, uint32_t idx) {
+    if (!node || idx >= node->index_limit) return NULL;
+    const rtml_json_node *kids = paths->nodes + node->child;
+    for (uint32_t i = 0; i < node->nchild; i++)
+        if (kids[i].index == idx) return &kids[i];
+    return NULL;
+}
+
+static inline void rtml_json_emit(const rtml_json_paths *paths, const rtml_json_node *node, rtml_json_span *out,
+                                  rtml_json_type type, const char *ptr, size_t len, int escaped) {
+    for (uint32_t k = node->out_lo; k < node->out_hi; k++)
+        out[paths->order[k]] = (rtml_json_span){type, ptr, len, escaped};
+}
+
+/* A wanted key starts its value: forget whatever an earlier occurrence of the same key provided (for its
+ * whole subtree), so that with duplicate keys the last one wins. */
+static inline void rtml_json_forget(const rtml_json_paths *paths, const rtml_json_node *node, rtml_json_span *out) {
+    for (uint32_t k = node->out_lo; k < node->sub_hi; k++) out[paths->order[k]] = (rtml_json_span){0};
+}
+
+/* After an object key (p just past its closing quote): the ':' and the whitespace around it. */
+static const char *rtml_json_scan_colon(const rtml_json_ctx *c, const char *p, const char *end) {
+    p = rtml_json_skip_ws(p, end);
+    if (p == end) return rtml_json_unexpected(c, p, end);
+    if (*p != ':') return rtml_json_fail_at(c, p, "expected ':'");
+    return rtml_json_skip_ws(p + 1, end);
+}
+
+/* The whole scan: validation always, extraction when paths is non-NULL (out then has paths->n entries).
+ * One loop with explicit states (labels) and an explicit stack, because this is the hot path:
+ *   value  - p at the start of a value (whitespace skipped); cur is its trie node or NULL
+ *   closed - p just past the closing bracket of the top frame
+ *   after  - a value just ended: expect ',' or the closing bracket, or the end at top level
+ *   key    - p where an object key must start */
+static int rtml_json_scan(const rtml_json_paths *paths, const char *doc, size_t len, rtml_json_span *out,
+                          char *err, size_t errlen) {
+    rtml_json_ctx c = {doc, err, errlen};
+    rtml_json_frame stack[RTML_JSON_MAX_DEPTH], *f = NULL;
+    int depth = 0;
+    const char *p = doc, *end = doc + len, *q;
+    const rtml_json_node *cur = paths ? paths->nodes : NULL;
+    rtml_json_type type = RTML_JSON_NULL;
+    int escaped;
+
+    p = rtml_json_skip_ws(p, end);
+    if (paths && (p == end || *p != '{'))
+        return p == end ? (rtml_json_unexpected(&c, p, end), -1)
+                        : (rtml_json_fail_at(&c, p, "top-level value is not an object"), -1);
+value:
+    if (p == end) return rtml_json_unexpected(&c, p, end), -1;
+    q = p;
+    switch (*p) {
+    case '{':
+    case '[':
+        if (depth == RTML_JSON_MAX_DEPTH)
+            return rtml_json_fail_at(&c, p, "nesting deeper than %d levels", RTML_JSON_MAX_DEPTH), -1;
+        f = &stack[depth++];
+        *f = (rtml_json_frame){cur, p, 0, *p == '['};
+        p = rtml_json_skip_ws(p + 1, end);
+        if (p < end && *p == (f->is_array ? ']' : '}')) { p++; goto closed; }
+        if (!f->is_array) goto key;
+        cur = rtml_json_lookup_index(paths, f->node, 0);
+        goto value;
+    case '"':
+        escaped = 0;
+        if (!(p = rtml_json_scan_string(&c, p + 1, end, &escaped))) return -1;
+        if (cur) rtml_json_emit(paths, cur, out, RTML_JSON_STRING, q + 1, (size_t)(p - q - 2), escaped);
+        goto after;
+    case '-': case '0': case '1': case '2': case '3': case '4': case '5': case '6': case '7': case '8': case '9':
+        if (!(p = rtml_json_scan_number(&c, p, end))) return -1;
+        if (cur) rtml_json_emit(paths, cur, out, RTML_JSON_NUMBER, q, (size_t)(p - q), 0);
+        goto after;
+    case 't': case 'f': case 'n':
+        if (!(p = rtml_json_scan_literal(&c, p, end, &type))) return -1;
+        if (cur) rtml_json_emit(paths, cur, out, type, q, (size_t)(p - q), 0);
+        goto after;
+    default:
+        return rtml_json_unexpected(&c, p, end), -1;
+    }
+closed:
+    f = &stack[--depth];
+    if (f->node) rtml_json_emit(paths, f->node, out, f->is_array ? RTML_JSON_ARRAY : RTML_JSON_OBJECT, f->start,
+                                (size_t)(p - f->start), 0);
+    f = depth ? &stack[depth - 1] : NULL;
+after:
+    p = rtml_json_skip_ws(p, end);
+    if (!depth) return p == end ? 0 : (rtml_json_fail_at(&c, p, "unexpected data after the top-level value"), -1);
+    if (p < end && *p == ',') {
+        q = p;
+        p = rtml_json_skip_ws(p + 1, end);
+        if (p < end && (*p == '}' || *p == ']')) return rtml_json_fail_at(&c, q, "trailing comma"), -1;
+        if (!f->is_array) goto key;
+        if (f->index != UINT32_MAX) f->index++; /* saturate: never wraps around to position 0 */
+        cur = rtml_json_lookup_index(paths, f->node, f->index);
+        goto value;
+    }
+    if (p < end && *p == (f->is_array ? ']' : '}')) { p++; goto closed; }
+    if (p == end) return rtml_json_unexpected(&c, p, end), -1;
+    return rtml_json_fail_at(&c, p, f->is_array ? "expected ',' or ']'" : "expected ',' or '}'"), -1;
+key:
+    if (p == end) return rtml_json_unexpected(&c, p, end), -1;
+    if (*p != '"') return rtml_json_fail_at(&c, p, "expected a string key"), -1;
+    q = p;
+    escaped = 0;
+    if (!(p = rtml_json_scan_string(&c, p + 1, end, &escaped))) return -1;
+    cur = NULL;
+    if (f->node && f->node->nchild) {
+        cur = rtml_json_lookup_key(paths, f->node, q + 1, (size_t)(p - q - 2), escaped);
+        if (cur) rtml_json_forget(paths, cur, out);
+    }
+    if (!(p = rtml_json_scan_colon(&c, p, end))) return -1;
+    goto value;
+}
+
+int rtml_json_extract(const rtml_json_paths *p, const char *doc, size_t len, rtml_json_span *out, char *err,
+                      size_t errlen) {
+    if (!p) return rtml_fail(err, errlen, "no compiled JSON pointers");
+    if (!doc && len) return rtml_fail(err, errlen, "NULL document");
+    if (!out && p->n) return rtml_fail(err, errlen, "no output array");
+    for (size_t i = 0; i < p->n; i++) out[i] = (rtml_json_span){0};
+    int rc = rtml_json_scan(p, doc ? doc : "", len, out, err, errlen);
+    if (rc < 0)
+        for (size_t i = 0; i < p->n; i++) out[i] = (rtml_json_span){0};
+    return rc;
+}
+
+int rtml_json_validate(const char *doc, size_t len, char *err, size_t errlen) {
+    if (!doc && len) return rtml_fail(err, errlen, "NULL document");
+    return rtml_json_scan(NULL, doc ? doc : "", len, NULL, err, errlen);
+}
+
+/* ---- conversions --------------------------------------------------------------------------------------- */
+
+/* Is the span exactly one strict JSON number? */
+static int rtml_json_is_number(const rtml_json_span *v) {
+    if (!v || v->type != RTML_JSON_NUMBER || !v->ptr || !v->len) return 0;
+    rtml_json_ctx c = {v->ptr, NULL, 0};
+    const char *end = v->ptr + v->len;
+    if (*v->ptr != '-' && !rtml_json_is_digit((unsigned char)*v->ptr)) return 0;
+    return rtml_json_scan_number(&c, v->ptr, end) == end;
+}
+
+int rtml_json_as_double(const rtml_json_span *v, double *out) {
+    if (v && (v->type == RTML_JSON_TRUE || v->type == RTML_JSON_FALSE)) {
+        *out = v->type == RTML_JSON_TRUE ? 1.0 : 0.0;
+        return 0;
+    }
+    if (!rtml_json_is_number(v) || v->len > RTML_JSON_MAX_NUMBER) return -1;
+    char tmp[RTML_JSON_MAX_NUMBER + 1];
+    memcpy(tmp, v->ptr, v->len);
+    tmp[v->len] = '\0';
+    double d = strtod(tmp, NULL);
+    if (isinf(d)) return -1;
+    *out = d;
+    return 0;
+}
+
+int rtml_json_as_int64(const rtml_json_span *v, long long *out) {
+    if (!rtml_json_is_number(v)) return -1;
+    const char *p = v->ptr, *end = v->ptr + v->len;
+    int neg = *p == '-';
+    p += neg;
+    unsigned long long limit = neg ? (unsigned long long)INT64_MAX + 1 : (unsigned long long)INT64_MAX, acc = 0;
+    for (; p < end; p++) {
+        if (!rtml_json_is_digit((unsigned char)*p)) return -1; /* fraction or exponent */
+        unsigned d = (unsigned)(*p - '0');
+        if (acc > (limit - d) / 10) return -1;
+        acc = acc * 10 + d;
+    }
+    *out = neg ? (acc == (unsigned long long)INT64_MAX + 1 ? INT64_MIN : -(long long)acc) : (long long)acc;
+    return 0;
+}
+
+long rtml_json_unescape(const rtml_json_span *v, char *buf, size_t cap) {
+    if (!v || v->type != RTML_JSON_STRING || !buf || (!v->ptr && v->len)) return -1;
+    const char *p = v->ptr, *end = v->ptr + v->len;
+    size_t n = 0;
+    while (p < end) {
+        const char *bs = memchr(p, '\\', (size_t)(end - p));
+        size_t run = (size_t)((bs ? bs : end) - p);
+        if (run >= cap - n) return -1;
+        memcpy(buf + n, p, run);
+        n += run;
+        p += run;
+        if (!bs) break;
+        char o[4];
+        int k;
+        const char *why;
+        if (!(p = rtml_json_decode_escape(p, end, o, &k, &why)) || (size_t)k >= cap - n) return -1;
+        memcpy(buf + n, o, (size_t)k);
+        n += (size_t)k;
+    }
+    if (n >= cap || n > (size_t)LONG_MAX) return -1;
+    buf[n] = '\0';
+    return (long)n;
+}
+
+int rtml_json_string_eq(const rtml_json_span *v, const char *s, size_t len) {
+    if (!v || v->type != RTML_JSON_STRING || (!v->ptr && v->len)) return 0;
+    if (!v->escaped) return v->len == len && (len == 0 || memcmp(v->ptr, s, len) == 0);
+    return rtml_json_escaped_eq(v->ptr, v->len, s, len);
+}
+
+void rtml_json_put_string(rtml_buf *b, const char *s, size_t len) {
+    static const char hex[] = "0123456789abcdef";
+    if (!s) s = "", len = 0;
+    rtml_buf_reserve(b, len + 2);
+    rtml_buf_putc(b, '"');
+    size_t run = 0, i = 0;
+    while (i < len) {
+        unsigned char ch = (unsigned char)s[i];
+        if (rtml_json_is_plain(ch)) { i++; continue; }
+        int n = ch >= 0x80 ? rtml_json_utf8_len((const unsigned char *)s + i, len - i) : 0;
+        if (n) { i += (size_t)n; continue; }
+        rtml_buf_append(b, s + run, i - run);
+        const char *short_esc = ch == '"' ? "\\\"" : ch == '\\' ? "\\\\" : ch == '\n' ? "\\n" : ch == '\r' ? "\\r"
+                              : ch == '\t' ? "\\t" : ch == '\b' ? "\\b" : ch == '\f' ? "\\f" : NULL;
+        if (short_esc) {
+            rtml_buf_append(b, short_esc, 2);
+        } else if (ch < 0x20) {
+            char u[6] = {'\\', 'u', '0', '0', hex[ch >> 4], hex[ch & 15]};
+            rtml_buf_append(b, u, 6);
+        } else {
+            rtml_buf_append(b, "\xEF\xBF\xBD", 3); /* invalid UTF-8 byte -> U+FFFD */
+        }
+        run = ++i;
+    }
+    rtml_buf_append(b, s + run, i - run);
+    rtml_buf_putc(b, '"');
+}
+
+const char *rtml_json_type_name(rtml_json_type t) {
+    static const char *const names[] = {"absent", "null", "false", "true", "number", "string", "object", "array"};
+    return (unsigned)t < sizeof names / sizeof names[0] ? names[t] : "?";
+}

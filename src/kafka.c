@@ -1,0 +1,59 @@
+/* kafka.c — client configuration helpers (see kafka.h). */
+#include "kafka.h"
+
+#include <stdlib.h>
+
+#include "rtml.h"
+
+const char *rtml_kafka_default_brokers(const char *option) {
+    if (option && *option) return option;
+    const char *env = getenv("RTML_BROKERS");
+    return env && *env ? env : "127.0.0.1:9092";
+}
+
+static int set_all(rd_kafka_conf_t *c, const char *const *kv, char *err, size_t errlen) {
+    char why[512];
+    for (; kv && kv[0]; kv += 2)
+        if (rd_kafka_conf_set(c, kv[0], kv[1], why, sizeof why) != RD_KAFKA_CONF_OK)
+            return rtml_fail(err, errlen, "kafka property %s: %s", kv[0], why);
+    return 0;
+}
+
+rd_kafka_conf_t *rtml_kafka_conf(const char *brokers, const char *const *kv, char *err, size_t errlen) {
+    rd_kafka_conf_t *c = rd_kafka_conf_new();
+    const char *boot[] = {"bootstrap.servers", brokers, NULL};
+    if (set_all(c, boot, err, errlen) != 0 || set_all(c, kv, err, errlen) != 0) {
+        rd_kafka_conf_destroy(c);
+        return NULL;
+    }
+    return c;
+}
+
+rd_kafka_conf_t *rtml_kafka_conf_from_config(const rtml_config *cfg, const char *const *kv, char *err,
+                                             size_t errlen) {
+    rd_kafka_conf_t *c = rd_kafka_conf_new();
+    char why[512];
+    for (size_t i = 0; i < cfg->n_kafka; i++) {
+        const rtml_kv *p = &cfg->kafka[i];
+        if (rd_kafka_conf_set(c, p->key, p->value, why, sizeof why) != RD_KAFKA_CONF_OK) {
+            rtml_fail(err, errlen, "%s:%d: kafka.%s: %s", cfg->path, p->line, p->key, why);
+            rd_kafka_conf_destroy(c);
+            return NULL;
+        }
+    }
+    if (set_all(c, kv, err, errlen) != 0) {
+        rd_kafka_conf_destroy(c);
+        return NULL;
+    }
+    return c;
+}
+
+rd_kafka_t *rtml_kafka_new(rd_kafka_type_t type, rd_kafka_conf_t *conf, char *err, size_t errlen) {
+    char why[512];
+    rd_kafka_t *rk = rd_kafka_new(type, conf, why, sizeof why);
+    if (!rk) {
+        rd_kafka_conf_destroy(conf); /* rd_kafka_new only takes it on success */
+        rtml_fail(err, errlen, "cannot create the Kafka client: %s", why);
+    }
+    return rk;
+}

@@ -1,0 +1,63 @@
+/* main.c — the rtml command line: dispatches `rtml COMMAND ...` to the commands in cmd_*.c.
+ *
+ * Exit codes everywhere: 0 ok, 1 runtime failure, 2 bad usage or bad config. */
+#include <librdkafka/rdkafka.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "rtml.h"
+
+typedef struct {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *summary;
+} command;
+
+static const command commands[] = {
+    {"run", rtml_cmd_run, "stream: consume, score, learn, produce predictions (Kafka)"},
+    {"replay", rtml_cmd_replay, "the same pipeline over a JSON-lines file, with a final report"},
+    {"produce", rtml_cmd_produce, "send a JSON-lines file to a topic, keyed by a field"},
+    {"topics", rtml_cmd_topics, "create, list, describe or delete topics"},
+    {"gen", rtml_cmd_gen, "generate a synthetic labelled stream (SEA, hyperplane) as JSON lines"},
+    {"check", rtml_cmd_check, "validate a config and print it resolved"},
+};
+#define N_COMMANDS (sizeof commands / sizeof commands[0])
+
+static void usage(FILE *f) {
+    fprintf(f, "rtml %s — real-time machine learning on Kafka streams\n\n"
+               "usage: rtml COMMAND [OPTIONS]    (rtml COMMAND --help for its options)\n\ncommands:\n",
+            RTML_VERSION);
+    for (size_t i = 0; i < N_COMMANDS; i++) fprintf(f, "  %-9s %s\n", commands[i].name, commands[i].summary);
+    fprintf(f, "\n  --version  print versions and build features\n  --help     this text\n"
+               "\nExit status: 0 ok, 1 runtime failure, 2 bad usage or bad config.\n");
+}
+
+static void version(void) {
+    printf("rtml %s\nlibrdkafka %s\ntensorflow: %s\n", RTML_VERSION, rd_kafka_version_str(),
+#ifdef RTML_WITH_TENSORFLOW
+           "built in"
+#else
+           "not built in"
+#endif
+    );
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
+        usage(stdout);
+        return 0;
+    }
+    if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0) {
+        version();
+        return 0;
+    }
+    for (size_t i = 0; i < N_COMMANDS; i++)
+        if (strcmp(argv[1], commands[i].name) == 0) return commands[i].run(argc - 1, argv + 1);
+    fprintf(stderr, "rtml: unknown command '%s' (see rtml --help)\n", argv[1]);
+    return 2;
+}

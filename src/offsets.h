@@ -1,0 +1,54 @@
+/* offsets.h — at-least-once bookkeeping: which input offsets may be committed.
+ *
+ * An input record's offset may be committed only once its prediction was acknowledged by the broker (or it
+ * was rejected and needs no output). Predictions of one input partition go to many output partitions, so
+ * acknowledgements arrive out of order; each input partition therefore keeps a ring of its in-flight
+ * records in offset order, and its commit point (the "watermark") advances over the acknowledged prefix.
+ *
+ * The ring has a fixed capacity: when it is full the caller stops consuming until acknowledgements free
+ * room — that is the bound on memory when the output side is slow.
+ *
+ * A record in flight is named by a 64-bit ticket (slot << 40 | sequence) that travels as the produce
+ * opaque and comes back in the delivery report. */
+#ifndef RTML_OFFSETS_H
+#define RTML_OFFSETS_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct {
+    char *topic;       /* owned */
+    int32_t partition;
+    bool assigned;
+    int64_t *offsets;  /* ring of in-flight offsets, cap entries */
+    uint8_t *acked;
+    uint64_t head, tail; /* in-flight sequence numbers are [head, tail) */
+    int64_t next_commit; /* offset to commit (last acknowledged prefix + 1); -1 before any */
+    bool dirty;          /* next_commit moved since it was last stored */
+} rtml_partition_track;
+
+typedef struct {
+    rtml_partition_track *parts; /* owned */
+    size_t n, cap_parts;
+    size_t ring_cap; /* in-flight records per partition */
+} rtml_offsets;
+
+void rtml_offsets_init(rtml_offsets *o, size_t ring_cap);
+void rtml_offsets_free(rtml_offsets *o);
+
+/* The slot of topic/partition, created (and marked assigned) if new; -1 when out of memory. */
+int rtml_offsets_slot(rtml_offsets *o, const char *topic, int32_t partition);
+bool rtml_offsets_full(const rtml_offsets *o, int slot);
+/* Record that offset entered the pipeline; returns its ticket. The slot must not be full. */
+uint64_t rtml_offsets_begin(rtml_offsets *o, int slot, int64_t offset);
+/* Mark the ticket's record as done (prediction acknowledged, or nothing to deliver). Unknown or stale
+ * tickets (from a partition revoked meanwhile) are ignored. */
+void rtml_offsets_done(rtml_offsets *o, uint64_t ticket);
+/* Advance every partition's watermark over its acknowledged prefix. */
+void rtml_offsets_advance(rtml_offsets *o);
+/* Records in flight over all partitions. */
+size_t rtml_offsets_inflight(const rtml_offsets *o);
+/* Forget a revoked partition's in-flight records (their offsets stay uncommitted: at least once). */
+void rtml_offsets_release(rtml_offsets *o, const char *topic, int32_t partition);
+
+#endif

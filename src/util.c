@@ -1,0 +1,13 @@
+/* util.c — small helpers shared by all of rtml (see rtml.h for the error convention). */
+#include "rtml.h"
+#include <stdio.h>
+
+int rtml_fail(char *err, size_t errlen, const char *fmt, ...) {
+    if (err && errlen) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err, errlen, fmt, ap);
+        va_end(ap);
+    }
+    return -1;
+}
