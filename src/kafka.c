@@ -3,6 +3,7 @@
 
 #include <stdlib.h>
 
+#include "log.h"
 #include "rtml.h"
 
 const char *rtml_kafka_default_brokers(const char *option) {
@@ -19,8 +20,21 @@ static int set_all(rd_kafka_conf_t *c, const char *const *kv, char *err, size_t 
     return 0;
 }
 
-rd_kafka_conf_t *rtml_kafka_conf(const char *brokers, const char *const *kv, char *err, size_t errlen) {
+/* librdkafka's own log lines (syslog levels) in rtml's format, so one process writes one kind of line. */
+static void on_log(const rd_kafka_t *rk, int level, const char *fac, const char *buf) {
+    rtml_log_level l = level <= 3 ? RTML_LOG_ERROR : level == 4 ? RTML_LOG_WARN : level <= 6 ? RTML_LOG_INFO
+                                                                                           : RTML_LOG_DEBUG;
+    rtml_log(l, "kafka %s: %s: %s", rd_kafka_name(rk), fac, buf);
+}
+
+static rd_kafka_conf_t *conf_new(void) {
     rd_kafka_conf_t *c = rd_kafka_conf_new();
+    rd_kafka_conf_set_log_cb(c, on_log);
+    return c;
+}
+
+rd_kafka_conf_t *rtml_kafka_conf(const char *brokers, const char *const *kv, char *err, size_t errlen) {
+    rd_kafka_conf_t *c = conf_new();
     const char *boot[] = {"bootstrap.servers", brokers, NULL};
     if (set_all(c, boot, err, errlen) != 0 || set_all(c, kv, err, errlen) != 0) {
         rd_kafka_conf_destroy(c);
@@ -31,7 +45,7 @@ rd_kafka_conf_t *rtml_kafka_conf(const char *brokers, const char *const *kv, cha
 
 rd_kafka_conf_t *rtml_kafka_conf_from_config(const rtml_config *cfg, const char *const *kv, char *err,
                                              size_t errlen) {
-    rd_kafka_conf_t *c = rd_kafka_conf_new();
+    rd_kafka_conf_t *c = conf_new();
     char why[512];
     for (size_t i = 0; i < cfg->n_kafka; i++) {
         const rtml_kv *p = &cfg->kafka[i];
