@@ -26,14 +26,29 @@ typedef enum { RTML_FMT_JSON = 0, RTML_FMT_CSV, RTML_FMT_AVRO, RTML_FMT_PROTOBUF
 /* A transform step of a feature, in order. Only the kinds the pipeline implements are accepted;
  * later issues add more kinds here. */
 typedef enum {
-    RTML_TX_STANDARDIZE = 0, /* running mean/variance (Welford), x -> (x - mean) / std */
-    RTML_TX_LOG1P,           /* x -> log1p(max(x, 0)) */
-    RTML_TX_CLIP,            /* x -> min(max(x, lo), hi); params a=lo, b=hi */
+    RTML_TX_STANDARDIZE = 0, /* standardize: running mean/variance (Welford), x -> (x - mean) / std */
+    RTML_TX_LOG1P,           /* log1p: x -> log1p(max(x, 0)) */
+    RTML_TX_CLIP,            /* {clip: [lo, hi]}: a=lo, b=hi */
+    RTML_TX_MINMAX,          /* minmax: running min/max, x -> (x - min) / (max - min), 0 before a spread */
+    RTML_TX_IMPUTE_MEAN,     /* {impute: mean}: a missing value becomes the running mean of the field */
+    RTML_TX_IMPUTE_CONST,    /* {impute: 3.5}: a missing value becomes a */
+    RTML_TX_BUCKETIZE,       /* {bucketize: [b1, b2, ...]}: x -> index of its bucket (0..n_bounds) */
+    RTML_TX_HOUR_OF_DAY,     /* hour_of_day: timestamp -> 0..23 (UTC) */
+    RTML_TX_DAY_OF_WEEK,     /* day_of_week: timestamp -> 0..6, Monday = 0 (UTC) */
+    RTML_TX_ONE_HOT,         /* {one_hot: N}: vocabulary of at most N values (learned), plus unknown: N+1 dims */
+    RTML_TX_HASH,            /* {hash: N}: signed feature hashing into N buckets */
+    RTML_TX_CROSS,           /* {cross: {with: /other, buckets: N}}: hash of the pair (this, other) */
+    RTML_TX_BAG_OF_WORDS,    /* {bag_of_words: N}: lower-cased word tokens hashed into N buckets */
+    RTML_TX_ARRAY,           /* {array: N}: a numeric array of exactly N values, passed through densely */
 } rtml_transform_kind;
 
 typedef struct {
     rtml_transform_kind kind;
-    double a, b; /* parameters (clip: a=lo, b=hi) */
+    double a, b;    /* clip: a=lo, b=hi; impute constant: a */
+    size_t n;       /* one_hot cap, hash/cross/bag_of_words buckets, array size */
+    double *bounds; /* bucketize boundaries, strictly increasing (owned) */
+    size_t n_bounds;
+    char *with;     /* cross: the other field's JSON Pointer (owned) */
 } rtml_transform;
 
 typedef struct {
@@ -56,6 +71,11 @@ typedef struct {
         char **topics; /* at least one for `run` (checked by rtml_config_check_run) */
         size_t n_topics;
         rtml_format format; /* default json */
+        char *schema;       /* avro: .avsc file; protobuf: descriptor set (protoc --descriptor_set_out) */
+        char *message;      /* protobuf: fully qualified message name */
+        char csv_delimiter; /* csv: default ',' */
+        int csv_header;     /* csv: 1 (default) = the first line names the columns */
+        size_t max_record_bytes; /* larger records are rejected as too_large (default 1 MiB) */
     } input;
 
     rtml_feature *features; /* at least one */
@@ -68,15 +88,33 @@ typedef struct {
     struct {
         char *engine;        /* "native" (default) | "tensorflow" */
         char *type;          /* "linear" | "logistic" (default) | "softmax" | "ftrl" | "mlp" */
+        char *task;          /* mlp only: "binary" (default) | "regression" | "multiclass" */
         char *optimizer;     /* "sgd" (default) | "momentum" | "adagrad" | "adam" */
         double learning_rate; /* default 0.05, > 0 */
+        char *schedule;      /* "constant" (default) | "inverse_scaling" (lr / t^power_t) | "step" */
+        double power_t;      /* inverse_scaling exponent, default 0.5 */
+        double decay_every;  /* step: multiply lr by decay_rate every decay_every rows (default 10000) */
+        double decay_rate;   /* step: default 0.5, in (0, 1] */
         double l2;           /* default 0, >= 0 */
+        double l1;           /* ftrl: default 0, >= 0 */
+        double ftrl_alpha;   /* ftrl: default 0.1, > 0 */
+        double ftrl_beta;    /* ftrl: default 1, >= 0 */
+        char *loss;          /* linear: "squared" (default) | "huber" */
+        double huber_delta;  /* default 1, > 0 */
+        double clip_gradient; /* clip each gradient to this L2 norm; 0 (default) = off */
+        size_t *hidden;      /* mlp: hidden layer sizes, 1..3 of them (default [16]); owned */
+        size_t n_hidden;
+        char *activation;    /* mlp: "relu" (default) | "tanh" */
+        size_t batch;        /* mlp: micro-batch size, default 1 */
+        char **classes;      /* multiclass: class names in index order (owned); NULL = learn them */
+        size_t n_classes;    /* multiclass: number of classes (len of classes, or `classes: N`); default 0 */
         unsigned long long seed; /* default 1 */
     } model;
 
     struct {
         char *topic;        /* predictions topic; NULL allowed for replay */
-        rtml_format format; /* default json */
+        rtml_format format; /* default json; avro also possible */
+        char *schema;       /* avro output: .avsc file of the prediction record (optional: built-in) */
     } output;
 
     rtml_delivery delivery;    /* default at_least_once */

@@ -4,15 +4,26 @@
 #include <math.h>
 #include <stdlib.h>
 
-int rtml_eval_init(rtml_eval *ev, rtml_task task, size_t window) {
-    *ev = (rtml_eval){.task = task, .window = window ? window : 1};
+int rtml_eval_init(rtml_eval *ev, rtml_task task, size_t n_outputs, size_t window) {
+    *ev = (rtml_eval){.task = task, .n_outputs = n_outputs, .window = window ? window : 1};
     ev->ring = calloc(ev->window, sizeof *ev->ring);
     return ev->ring ? 0 : -1;
 }
 
-static rtml_eval_point point_of(rtml_task task, double score, double label) {
+static double clip_probability(double p) { return fmin(fmax(p, 1e-15), 1 - 1e-15); }
+
+static rtml_eval_point point_of(const rtml_eval *ev, const double *scores, double label) {
+    rtml_task task = ev->task;
+    double score = scores[0];
+    if (task == RTML_TASK_MULTICLASS) {
+        size_t best = 0, truth = (size_t)label;
+        for (size_t k = 1; k < ev->n_outputs; k++)
+            if (scores[k] > scores[best]) best = k;
+        double p = truth < ev->n_outputs ? clip_probability(scores[truth]) : 1e-15;
+        return (rtml_eval_point){best == truth, -log(p)};
+    }
     if (task == RTML_TASK_BINARY) {
-        double p = fmin(fmax(score, 1e-15), 1 - 1e-15);
+        double p = clip_probability(score);
         int predicted = score >= 0.5;
         int truth = label >= 0.5;
         return (rtml_eval_point){predicted == truth, truth ? -log(p) : -log(1 - p)};
@@ -21,8 +32,8 @@ static rtml_eval_point point_of(rtml_task task, double score, double label) {
     return (rtml_eval_point){fabs(d), d * d};
 }
 
-void rtml_eval_add(rtml_eval *ev, double score, double label) {
-    rtml_eval_point pt = point_of(ev->task, score, label);
+void rtml_eval_add(rtml_eval *ev, const double *scores, double label) {
+    rtml_eval_point pt = point_of(ev, scores, label);
     ev->n++;
     ev->sum_a += pt.correct_or_abs;
     ev->sum_b += pt.loss;
@@ -53,7 +64,7 @@ double rtml_eval_window_accuracy(const rtml_eval *ev) { return mean_or_nan(ev->w
 
 void rtml_eval_json(const rtml_eval *ev, rtml_buf *out) {
     if (ev->n == 0) return;
-    if (ev->task == RTML_TASK_BINARY) {
+    if (ev->task != RTML_TASK_REGRESSION) {
         rtml_buf_puts(out, "\"accuracy\":");
         rtml_buf_put_double(out, rtml_eval_accuracy(ev));
         rtml_buf_puts(out, ",\"logloss\":");

@@ -1,30 +1,47 @@
-/* featurize.h — the feature pipeline: raw field values of a record -> one dense vector for the engine.
+/* featurize.h — the feature pipeline: a decoded record (record.h) -> one feature row for the engine.
  *
- * Each configured feature reads one numeric field and passes it through its transform chain in order
- * (standardize, log1p, clip). Stateful transforms (standardize's running mean and variance) learn from every
- * record they see before transforming it, as River's StandardScaler does inside a pipeline; their state is
- * part of the model state. */
+ * Each configured feature reads one field and passes it through its transform chain, in order:
+ *   numeric:      standardize (running mean/variance), minmax (running min/max), log1p, clip, impute
+ *                 (mean or constant, for a missing value), bucketize (boundaries -> bucket index)
+ *   time:         hour_of_day, day_of_week (epoch seconds or milliseconds, or an ISO-8601 string)
+ *   categorical:  one_hot (a learned vocabulary capped at N, plus an unknown bucket), hash (signed feature
+ *                 hashing into N buckets), cross (hashed pair with another field), bag_of_words (hashed
+ *                 tokens of a text field)
+ *   arrays:       a dense numeric array passed through (fixed size)
+ * Numeric results are dense inputs; categorical ones are sparse (index, value) pairs in blocks after the
+ * dense part. Stateful transforms (standardize, minmax, impute mean, one_hot's vocabulary) learn from
+ * every record they see before transforming it, as River's unsupervised transformers do inside a
+ * pipeline; their state is part of the model state (save/load).
+ *
+ * Ownership: the featurizer borrows the config (which outlives it) and owns all its state. The row that
+ * apply() fills points into the featurizer's buffers, valid until the next apply(). */
 #ifndef RTML_FEATURIZE_H
 #define RTML_FEATURIZE_H
 #include <stddef.h>
 
+#include "binfmt.h"
 #include "config.h"
-#include "stats.h"
+#include "engine/engine.h"
+#include "record.h"
 
-typedef struct {
-    const rtml_feature *spec; /* borrowed from the config, which outlives this */
-    rtml_welford *stats;      /* one per transform step (used by standardize), owned */
-} rtml_feature_state;
+typedef struct rtml_featurizer rtml_featurizer;
 
-typedef struct {
-    rtml_feature_state *f; /* n entries, owned */
-    size_t n;
-} rtml_features;
+rtml_featurizer *rtml_featurizer_new(const rtml_config *cfg, char *err, size_t errlen);
+void rtml_featurizer_free(rtml_featurizer *f);
 
-int rtml_features_init(rtml_features *fs, const rtml_config *cfg, char *err, size_t errlen);
-void rtml_features_free(rtml_features *fs);
+/* The field paths the featurizer reads, in the order apply() expects their values (features' fields,
+ * then second fields of crosses; no duplicates). Owned by the featurizer. */
+const char *const *rtml_featurizer_fields(const rtml_featurizer *f, size_t *n);
 
-/* Transform raw[i] (the field value of feature i) into x[i], updating the running statistics. */
-void rtml_features_apply(rtml_features *fs, const double *raw, double *x);
+/* The shape of the rows it produces (n_classes is left 0: the label is not the featurizer's). */
+rtml_shape rtml_featurizer_shape(const rtml_featurizer *f);
+
+/* values[i] holds the field fields[i]. Fills *row, or returns why the record cannot be featurised (with a
+ * detail such as "field /amount is not a number (string)"); a rejected record changes no statistics. */
+rtml_reject rtml_featurizer_apply(rtml_featurizer *f, const rtml_value *values, rtml_row *row, char *detail,
+                                  size_t detail_len);
+
+void rtml_featurizer_save(const rtml_featurizer *f, rtml_writer *w);
+int rtml_featurizer_load(rtml_featurizer *f, rtml_reader *r, char *err, size_t errlen);
 
 #endif

@@ -7,48 +7,57 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "codec/json.h"
 #include "rtml.h"
 
 #define DEFAULT_MAX_RECORD_BYTES (1u << 20)
 #define EVAL_WINDOW 1000
 
-static const char *const reject_names[RTML_REJECT__COUNT] = {
-    [RTML_REJECT_NONE] = "none",
-    [RTML_REJECT_MALFORMED] = "malformed",
-    [RTML_REJECT_MISSING_FIELD] = "missing_field",
-    [RTML_REJECT_WRONG_TYPE] = "wrong_type",
-    [RTML_REJECT_BAD_LABEL] = "bad_label",
-    [RTML_REJECT_TOO_LARGE] = "too_large",
-};
-
-const char *rtml_reject_name(rtml_reject r) { return r < RTML_REJECT__COUNT ? reject_names[r] : "unknown"; }
-
 static bool has_label(const rtml_pipeline *p) { return p->cfg->label.field != NULL; }
 
-static int compile_paths(rtml_pipeline *p, char *err, size_t errlen) {
+/* The decoder reads the featurizer's fields, then the label's. */
+static int open_decoder(rtml_pipeline *p, char *err, size_t errlen) {
+    size_t n;
+    const char *const *fields = rtml_featurizer_fields(p->features, &n);
+    p->n_values = n + (has_label(p) ? 1 : 0);
+    const char **all = calloc(p->n_values ? p->n_values : 1, sizeof *all);
+    p->values = calloc(p->n_values ? p->n_values : 1, sizeof *p->values);
+    if (!all || !p->values) {
+        free(all);
+        return rtml_fail(err, errlen, "out of memory");
+    }
+    memcpy(all, fields, n * sizeof *all);
+    if (has_label(p)) all[n] = p->cfg->label.field;
+    p->decoder = rtml_decoder_open(p->cfg, all, p->n_values, err, errlen);
+    free(all);
+    return p->decoder ? 0 : -1;
+}
+
+static int init_classes(rtml_pipeline *p, char *err, size_t errlen) {
     const rtml_config *cfg = p->cfg;
-    size_t n = cfg->n_features + (has_label(p) ? 1 : 0);
-    const char **ptrs = calloc(n, sizeof *ptrs);
-    if (!ptrs) return rtml_fail(err, errlen, "out of memory");
-    for (size_t i = 0; i < cfg->n_features; i++) ptrs[i] = cfg->features[i].field;
-    if (has_label(p)) ptrs[cfg->n_features] = cfg->label.field;
-    p->paths = rtml_json_paths_new(ptrs, n, err, errlen);
-    free(ptrs);
-    if (!p->paths) return -1;
-    p->spans = calloc(n, sizeof *p->spans);
-    return p->spans ? 0 : rtml_fail(err, errlen, "out of memory");
+    if (rtml_engine_task(cfg) != RTML_TASK_MULTICLASS) return 0;
+    if (cfg->model.n_classes < 2)
+        return rtml_fail(err, errlen, "model.classes: a multiclass model needs the class names or their number (>= 2)");
+    p->classes = calloc(cfg->model.n_classes, sizeof *p->classes);
+    if (!p->classes) return rtml_fail(err, errlen, "out of memory");
+    for (size_t i = 0; cfg->model.classes && i < cfg->model.n_classes; i++) {
+        if (!(p->classes[i] = strdup(cfg->model.classes[i]))) return rtml_fail(err, errlen, "out of memory");
+        p->n_classes++;
+    }
+    return 0;
 }
 
 int rtml_pipeline_init(rtml_pipeline *p, const rtml_config *cfg, char *err, size_t errlen) {
     *p = (rtml_pipeline){.cfg = cfg, .model_version = 1, .max_record_bytes = DEFAULT_MAX_RECORD_BYTES};
-    size_t n = cfg->n_features;
-    if (compile_paths(p, err, errlen) != 0) goto fail;
-    if (rtml_features_init(&p->features, cfg, err, errlen) != 0) goto fail;
-    p->engine = rtml_engine_open(cfg, n, err, errlen);
-    if (!p->engine) goto fail;
-    p->raw = calloc(n ? n : 1, sizeof *p->raw);
-    p->x = calloc(n ? n : 1, sizeof *p->x);
-    if (!p->raw || !p->x || rtml_eval_init(&p->eval, p->engine->task, EVAL_WINDOW) != 0) {
+    if (cfg->input.max_record_bytes) p->max_record_bytes = cfg->input.max_record_bytes;
+    if (!(p->features = rtml_featurizer_new(cfg, err, errlen))) goto fail;
+    if (open_decoder(p, err, errlen) != 0) goto fail;
+    if (init_classes(p, err, errlen) != 0) goto fail;
+    rtml_shape shape = rtml_featurizer_shape(p->features);
+    if (rtml_engine_task(cfg) == RTML_TASK_MULTICLASS) shape.n_classes = cfg->model.n_classes;
+    if (!(p->engine = rtml_engine_open(cfg, &shape, err, errlen))) goto fail;
+    p->scores = calloc(p->engine->n_outputs, sizeof *p->scores);
+    if (!p->scores || rtml_eval_init(&p->eval, p->engine->task, p->engine->n_outputs, EVAL_WINDOW) != 0) {
         rtml_fail(err, errlen, "out of memory");
         goto fail;
     }
@@ -59,13 +68,14 @@ fail:
 }
 
 void rtml_pipeline_free(rtml_pipeline *p) {
-    rtml_json_paths_free(p->paths);
-    free(p->spans);
-    rtml_features_free(&p->features);
+    rtml_decoder_close(p->decoder);
+    free(p->values);
+    rtml_featurizer_free(p->features);
     rtml_engine_close(p->engine);
     rtml_eval_free(&p->eval);
-    free(p->raw);
-    free(p->x);
+    free(p->scores);
+    for (size_t i = 0; p->classes && i < p->cfg->model.n_classes; i++) free(p->classes[i]);
+    free(p->classes);
     *p = (rtml_pipeline){0};
 }
 
@@ -75,51 +85,80 @@ static rtml_reject reject(rtml_pipeline *p, rtml_reject why) {
     return why;
 }
 
-/* Read the numeric field values of the features into p->raw. */
-static rtml_reject read_features(rtml_pipeline *p, char *detail, size_t dlen) {
-    for (size_t i = 0; i < p->cfg->n_features; i++) {
-        const rtml_json_span *s = &p->spans[i];
-        const char *field = p->cfg->features[i].field;
-        if (s->type == RTML_JSON_ABSENT || s->type == RTML_JSON_NULL) {
-            rtml_fail(detail, dlen, "field %s is missing", field);
-            return RTML_REJECT_MISSING_FIELD;
-        }
-        if (rtml_json_as_double(s, &p->raw[i]) != 0 || !isfinite(p->raw[i])) {
-            rtml_fail(detail, dlen, "field %s is not a finite number: %.*s", field, (int)(s->len > 40 ? 40 : s->len),
-                      s->ptr);
-            return RTML_REJECT_WRONG_TYPE;
-        }
+/* The class index of a multiclass label; a new name is added while there is room. -1 when unknown. */
+static int class_index(rtml_pipeline *p, const rtml_value *v) {
+    char num[32];
+    const char *name = v->str;
+    size_t len = v->len;
+    if (v->type == RTML_V_NUMBER && v->is_int) {
+        len = (size_t)snprintf(num, sizeof num, "%lld", (long long)v->i64);
+        name = num;
+    } else if (v->type != RTML_V_STRING) {
+        return -1;
     }
-    return RTML_REJECT_NONE;
+    for (size_t i = 0; i < p->n_classes; i++)
+        if (strlen(p->classes[i]) == len && memcmp(p->classes[i], name, len) == 0) return (int)i;
+    if (p->cfg->model.classes || p->n_classes >= p->cfg->model.n_classes) return -1;
+    char *copy = strndup(name, len);
+    if (!copy) return -1;
+    p->classes[p->n_classes] = copy;
+    return (int)p->n_classes++;
 }
 
-/* The label, if the record has one: 1 with *y set, 0 when absent, or a reject reason (as a negative). */
+/* The label, if the record has one: 1 with *y set, 0 when absent, or -reason with a detail. */
 static int read_label(rtml_pipeline *p, double *y, char *detail, size_t dlen) {
     if (!has_label(p)) return 0;
-    const rtml_json_span *s = &p->spans[p->cfg->n_features];
-    if (s->type == RTML_JSON_ABSENT || s->type == RTML_JSON_NULL) return 0;
-    if (rtml_json_as_double(s, y) != 0 || !isfinite(*y)) {
-        rtml_fail(detail, dlen, "label %s is not a finite number", p->cfg->label.field);
+    const rtml_value *v = &p->values[p->n_values - 1];
+    const char *field = p->cfg->label.field;
+    if (v->type == RTML_V_ABSENT || v->type == RTML_V_NULL) return 0;
+    if (p->engine->task == RTML_TASK_MULTICLASS) {
+        int k = class_index(p, v);
+        if (k < 0) {
+            rtml_fail(detail, dlen, "label %s is not one of the %zu classes", field, p->cfg->model.n_classes);
+            return -RTML_REJECT_BAD_LABEL;
+        }
+        *y = k;
+        return 1;
+    }
+    if ((v->type != RTML_V_NUMBER && v->type != RTML_V_BOOL) || !isfinite(v->num)) {
+        rtml_fail(detail, dlen, "label %s is not a finite number (%s)", field, rtml_vtype_name(v->type));
         return -RTML_REJECT_BAD_LABEL;
     }
+    *y = v->num;
     if (p->engine->task == RTML_TASK_BINARY && *y != 0.0 && *y != 1.0) {
-        rtml_fail(detail, dlen, "label %s must be 0 or 1 for a binary model, got %g", p->cfg->label.field, *y);
+        rtml_fail(detail, dlen, "label %s must be 0 or 1 for a binary model, got %g", field, *y);
         return -RTML_REJECT_BAD_LABEL;
     }
     return 1;
 }
 
-static void encode_prediction(const rtml_pipeline *p, double score, const rtml_origin *o, rtml_buf *out) {
-    rtml_buf_puts(out, "{\"prediction\":");
+/* The predicted class (multiclass: the most probable, as its name when known) and the score. */
+static void put_prediction(const rtml_pipeline *p, rtml_buf *out) {
+    const double *s = p->scores;
     if (p->engine->task == RTML_TASK_BINARY) {
-        rtml_buf_putc(out, score >= 0.5 ? '1' : '0');
+        rtml_buf_putc(out, s[0] >= 0.5 ? '1' : '0');
         rtml_buf_puts(out, ",\"score\":");
+        rtml_buf_put_double(out, s[0]);
+        return;
     }
-    rtml_buf_put_double(out, score);
-    if (p->engine->task != RTML_TASK_BINARY) {
+    if (p->engine->task == RTML_TASK_REGRESSION) {
+        rtml_buf_put_double(out, s[0]);
         rtml_buf_puts(out, ",\"score\":");
-        rtml_buf_put_double(out, score);
+        rtml_buf_put_double(out, s[0]);
+        return;
     }
+    size_t best = 0;
+    for (size_t k = 1; k < p->engine->n_outputs; k++)
+        if (s[k] > s[best]) best = k;
+    if (best < p->n_classes) rtml_json_put_string(out, p->classes[best], strlen(p->classes[best]));
+    else rtml_buf_put_i64(out, (int64_t)best);
+    rtml_buf_puts(out, ",\"score\":");
+    rtml_buf_put_double(out, s[best]);
+}
+
+static void encode_prediction(const rtml_pipeline *p, const rtml_origin *o, rtml_buf *out) {
+    rtml_buf_puts(out, "{\"prediction\":");
+    put_prediction(p, out);
     rtml_buf_puts(out, ",\"model_version\":");
     rtml_buf_put_i64(out, p->model_version);
     if (o) {
@@ -141,24 +180,52 @@ rtml_reject rtml_pipeline_process(rtml_pipeline *p, const char *doc, size_t len,
         rtml_fail(detail, dlen, "record of %zu bytes exceeds the limit of %zu", len, p->max_record_bytes);
         return reject(p, RTML_REJECT_TOO_LARGE);
     }
-    if (rtml_json_extract(p->paths, doc, len, p->spans, detail, dlen) != 0) return reject(p, RTML_REJECT_MALFORMED);
-    rtml_reject why = read_features(p, detail, dlen);
-    if (why != RTML_REJECT_NONE) return reject(p, why);
+    if (rtml_decode(p->decoder, doc, len, p->values, detail, dlen) != 0) return reject(p, RTML_REJECT_MALFORMED);
     double y = 0;
     int labelled = read_label(p, &y, detail, dlen);
     if (labelled < 0) return reject(p, (rtml_reject)-labelled);
+    rtml_row row;
+    rtml_reject why = rtml_featurizer_apply(p->features, p->values, &row, detail, dlen);
+    if (why != RTML_REJECT_NONE) return reject(p, why);
 
-    rtml_features_apply(&p->features, p->raw, p->x);
-    double score;
-    rtml_engine_predict(p->engine, p->x, 1, &score);
+    rtml_engine_predict(p->engine, &row, 1, p->scores);
     p->predicted++;
     if (labelled) {
-        rtml_eval_add(&p->eval, score, y); /* test ... */
-        rtml_engine_learn(p->engine, p->x, &y, 1); /* ... then train */
+        rtml_eval_add(&p->eval, p->scores, y);   /* test ... */
+        rtml_engine_learn(p->engine, &row, &y, 1); /* ... then train */
         p->learned++;
     }
-    encode_prediction(p, score, origin, out);
+    encode_prediction(p, origin, out);
     return RTML_REJECT_NONE;
+}
+
+void rtml_pipeline_save(const rtml_pipeline *p, rtml_buf *image) {
+    rtml_section s[2] = {{"features", {RTML_BUF_INIT}}, {"model", {RTML_BUF_INIT}}};
+    rtml_featurizer_save(p->features, &s[0].payload);
+    rtml_w_str(&s[1].payload, p->engine->ops->name, strlen(p->engine->ops->name));
+    rtml_w_u64(&s[1].payload, p->engine->learned);
+    p->engine->ops->save(p->engine, &s[1].payload);
+    rtml_state_encode(s, 2, image);
+    rtml_buf_free(&s[0].payload.buf);
+    rtml_buf_free(&s[1].payload.buf);
+}
+
+int rtml_pipeline_load(rtml_pipeline *p, const void *image, size_t len, char *err, size_t errlen) {
+    if (rtml_state_check(image, len, err, errlen) != 0) return -1;
+    rtml_reader fr, mr;
+    if (!rtml_state_section(image, len, "features", &fr) || !rtml_state_section(image, len, "model", &mr))
+        return rtml_fail(err, errlen, "state file lacks the features or model section");
+    size_t nlen;
+    const char *name = rtml_r_str(&mr, &nlen);
+    const char *want = p->engine->ops->name;
+    if (!name || nlen != strlen(want) || memcmp(name, want, nlen) != 0)
+        return rtml_fail(err, errlen, "state file holds a %.*s model, the config makes %s", (int)nlen,
+                         name ? name : "", want);
+    uint64_t learned = rtml_r_u64(&mr);
+    if (rtml_featurizer_load(p->features, &fr, err, errlen) != 0) return -1;
+    if (p->engine->ops->load(p->engine, &mr, err, errlen) != 0) return -1;
+    p->engine->learned = learned;
+    return 0;
 }
 
 void rtml_pipeline_report(const rtml_pipeline *p, double seconds, rtml_buf *out) {
@@ -172,7 +239,7 @@ void rtml_pipeline_report(const rtml_pipeline *p, double seconds, rtml_buf *out)
     int first = 1;
     for (int r = 1; r < RTML_REJECT__COUNT; r++) {
         if (!p->rejected_by[r]) continue;
-        rtml_buf_printf(out, "%s\"%s\":%llu", first ? "" : ",", reject_names[r],
+        rtml_buf_printf(out, "%s\"%s\":%llu", first ? "" : ",", rtml_reject_name((rtml_reject)r),
                         (unsigned long long)p->rejected_by[r]);
         first = 0;
     }

@@ -1,7 +1,11 @@
 /* pipeline.h — the record pipeline that `run` (Kafka) and `replay` (a file) share, one record at a time:
  *
- *   decode (JSON scanner, configured fields only) -> features -> engine.predict -> evaluate -> engine.learn
- *   (when the record has a label) -> encode the prediction record.
+ *   decode (the input format's decoder, configured fields only) -> featurize -> engine.predict -> evaluate
+ *   -> engine.learn (when the record has a label) -> encode the prediction record.
+ *
+ * Labels: 0/1 or true/false for binary models, a number for regression, and for multiclass models a class
+ * name (string) or integer, mapped to a class index through model.classes or, when the config lists none,
+ * a vocabulary learned in order of first appearance (up to model.n_classes, default 2... set by config).
  *
  * Records are processed strictly in order, one by one, so `replay` over a file and `run` over the same
  * records in one partition produce the same predictions and metrics. A record that cannot be decoded or
@@ -12,24 +16,12 @@
 #include <stdint.h>
 
 #include "buf.h"
-#include "codec/json.h"
+#include "codec/codec.h"
 #include "config.h"
 #include "engine/engine.h"
 #include "eval.h"
 #include "featurize.h"
-
-/* Why a record was rejected; the names are stable (logs, reports, later the dead-letter headers). */
-typedef enum {
-    RTML_REJECT_NONE = 0,
-    RTML_REJECT_MALFORMED,     /* not valid JSON, or not an object */
-    RTML_REJECT_MISSING_FIELD, /* a feature's field is absent or null */
-    RTML_REJECT_WRONG_TYPE,    /* a feature's field is not a number (or boolean) */
-    RTML_REJECT_BAD_LABEL,     /* label present but not usable for the task (e.g. not 0/1) */
-    RTML_REJECT_TOO_LARGE,     /* record larger than the limit */
-    RTML_REJECT__COUNT
-} rtml_reject;
-
-const char *rtml_reject_name(rtml_reject r);
+#include "record.h"
 
 /* Where a record came from (Kafka coordinates; replay uses the file name and line number). */
 typedef struct {
@@ -40,12 +32,15 @@ typedef struct {
 
 typedef struct {
     const rtml_config *cfg; /* borrowed */
-    rtml_json_paths *paths; /* features' fields, then the label's */
-    rtml_json_span *spans;
-    rtml_features features;
+    rtml_decoder *decoder;  /* reads the featurizer's fields, then the label's */
+    rtml_value *values;
+    size_t n_values;
+    rtml_featurizer *features;
     rtml_engine *engine;
     rtml_eval eval;
-    double *raw, *x;
+    double *scores;         /* n_outputs */
+    char **classes;         /* multiclass: class names by index (owned), learned or from the config */
+    size_t n_classes;
     int64_t model_version;
     size_t max_record_bytes;
     uint64_t records, predicted, learned, rejected;
@@ -59,6 +54,10 @@ void rtml_pipeline_free(rtml_pipeline *p);
  * RTML_REJECT_NONE. Otherwise appends nothing, counts the reason, writes details into detail, and returns it. */
 rtml_reject rtml_pipeline_process(rtml_pipeline *p, const char *doc, size_t len, const rtml_origin *origin,
                                   rtml_buf *out, char *detail, size_t detail_len);
+
+/* Save the model and feature statistics as a state file image (binfmt.h); load them back. */
+void rtml_pipeline_save(const rtml_pipeline *p, rtml_buf *image);
+int rtml_pipeline_load(rtml_pipeline *p, const void *image, size_t len, char *err, size_t errlen);
 
 /* The final report (DESIGN.md's shape), one JSON object without newline. */
 void rtml_pipeline_report(const rtml_pipeline *p, double seconds, rtml_buf *out);

@@ -34,7 +34,7 @@ expect_eq "$(json_get "$T/report.json" 'r["errors_by_reason"].get("wrong_type",0
 expect_eq "$(json_get "$T/report.json" 'r["errors_by_reason"].get("missing_field",0)')" 2 "missing fields counted"
 expect_eq "$(json_get "$T/report.json" 'r["errors_by_reason"].get("bad_label",0)')" 2 "bad labels counted"
 expect_grep "rejected .*\(malformed\): offset [0-9]+: " "$T/log" "the log names the reason and the position"
-expect_grep "rejected .*\(wrong_type\): field /x1 is not a finite number" "$T/log" "the log names the field"
+expect_grep "rejected .*\(wrong_type\): field /x1 is not a number \(string\)" "$T/log" "the log names the field and its type"
 "$PY" "$LIB/read_topic.py" "$BROKERS" "$OUT" >"$T/out.jsonl"
 expect_eq "$(wc -l <"$T/out.jsonl")" 3000 "one prediction per good record"
 "$PY" "$LIB/committed.py" "$BROKERS" "$GROUP" "$IN" >"$T/committed.json"

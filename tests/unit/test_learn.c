@@ -10,6 +10,7 @@
 #include "engine/engine.h"
 #include "eval.h"
 #include "featurize.h"
+#include "record.h"
 #include "stats.h"
 
 /* A tiny deterministic generator for test data (not the product's; any fixed sequence will do). */
@@ -45,16 +46,28 @@ static rtml_config model_config(const char *optimizer, double lr, double l2) {
     return c;
 }
 
-static double logloss_at(rtml_engine *e, const double *x, double y) {
+static double predict1(rtml_engine *e, const double *x) {
+    rtml_row row = {.dense = x};
     double p;
-    rtml_engine_predict(e, x, 1, &p);
+    rtml_engine_predict(e, &row, 1, &p);
+    return p;
+}
+
+static void learn1(rtml_engine *e, const double *x, double y) {
+    rtml_row row = {.dense = x};
+    rtml_engine_learn(e, &row, &y, 1);
+}
+
+static double logloss_at(rtml_engine *e, const double *x, double y) {
+    double p = predict1(e, x);
     return y ? -log(p) : -log(1 - p);
 }
 
 /* One SGD step moves the parameters by -lr * gradient; compare with central differences of the loss. */
 static void test_gradient_check(rtml_task task) {
     rtml_config c = model_config("sgd", 1e-3, 0.1);
-    rtml_engine *e = rtml_linear_open(&c, task, 3, NULL, 0);
+    rtml_shape shape = {3, 3, 0};
+    rtml_engine *e = rtml_linear_open(&c, task, &shape, NULL, 0);
     size_t np;
     double *w = rtml_linear_params(e, &np);
     CHECK_EQ_INT(np, 4);
@@ -65,14 +78,14 @@ static void test_gradient_check(rtml_task task) {
         double h = 1e-6, loss_p, loss_m;
         w[j] = init[j] + h;
         if (task == RTML_TASK_BINARY) loss_p = logloss_at(e, x, y);
-        else { double p; rtml_engine_predict(e, x, 1, &p); loss_p = 0.5 * (p - y) * (p - y); }
+        else { double p = predict1(e, x); loss_p = 0.5 * (p - y) * (p - y); }
         w[j] = init[j] - h;
         if (task == RTML_TASK_BINARY) loss_m = logloss_at(e, x, y);
-        else { double p; rtml_engine_predict(e, x, 1, &p); loss_m = 0.5 * (p - y) * (p - y); }
+        else { double p = predict1(e, x); loss_m = 0.5 * (p - y) * (p - y); }
         w[j] = init[j];
         numeric[j] = (loss_p - loss_m) / (2 * h) + (j < 3 ? 0.1 * init[j] : 0); /* + L2 on weights, not bias */
     }
-    rtml_engine_learn(e, x, &y, 1);
+    learn1(e, x, y);
     for (size_t j = 0; j < 4; j++) CHECK_NEAR((init[j] - w[j]) / 1e-3, numeric[j], 1e-5);
     CHECK_EQ_INT(e->learned, 1);
     rtml_engine_close(e);
@@ -81,14 +94,14 @@ static void test_gradient_check(rtml_task task) {
 /* Logistic regression on a linearly separable stream: accuracy over the last 1000 of 20000 rows. */
 static double separable_accuracy(const char *optimizer, double lr) {
     rtml_config c = model_config(optimizer, lr, 0);
-    rtml_engine *e = rtml_linear_open(&c, RTML_TASK_BINARY, 2, NULL, 0);
+    rtml_shape shape = {2, 2, 0};
+    rtml_engine *e = rtml_linear_open(&c, RTML_TASK_BINARY, &shape, NULL, 0);
     int correct = 0;
     for (int i = 0; i < 20000; i++) {
         double x[2] = {uniform() * 2 - 1, uniform() * 2 - 1};
-        double y = 2 * x[0] - x[1] + 0.3 > 0, p;
-        rtml_engine_predict(e, x, 1, &p);
+        double y = 2 * x[0] - x[1] + 0.3 > 0, p = predict1(e, x);
         if (i >= 19000) correct += (p >= 0.5) == (y == 1);
-        rtml_engine_learn(e, x, &y, 1);
+        learn1(e, x, y);
     }
     rtml_engine_close(e);
     return correct / 1000.0;
@@ -101,10 +114,11 @@ static void test_convergence(void) {
     CHECK(separable_accuracy("adam", 0.05) >= 0.97);
     /* linear regression recovers y = 3x - 1 */
     rtml_config c = model_config("sgd", 0.05, 0);
-    rtml_engine *e = rtml_linear_open(&c, RTML_TASK_REGRESSION, 1, NULL, 0);
+    rtml_shape one = {1, 1, 0};
+    rtml_engine *e = rtml_linear_open(&c, RTML_TASK_REGRESSION, &one, NULL, 0);
     for (int i = 0; i < 20000; i++) {
-        double x = uniform() * 2 - 1, y = 3 * x - 1;
-        rtml_engine_learn(e, &x, &y, 1);
+        double x = uniform() * 2 - 1;
+        learn1(e, &x, 3 * x - 1);
     }
     size_t np;
     double *w = rtml_linear_params(e, &np);
@@ -123,69 +137,78 @@ static void test_deterministic(void) {
 static void test_engine_errors(void) {
     char err[256];
     rtml_config c = model_config("rmsprop", 0.1, 0);
-    CHECK(rtml_linear_open(&c, RTML_TASK_BINARY, 2, err, sizeof err) == NULL);
+    rtml_shape shape = {2, 2, 0};
+    CHECK(rtml_linear_open(&c, RTML_TASK_BINARY, &shape, err, sizeof err) == NULL);
     CHECK(strstr(err, "unknown optimizer 'rmsprop'") != NULL);
     c = model_config("sgd", 0.1, 0);
     c.model.engine = "tensorflow";
-    CHECK(rtml_engine_open(&c, 2, err, sizeof err) == NULL);
+    CHECK(rtml_engine_open(&c, &shape, err, sizeof err) == NULL);
     CHECK(strstr(err, "model.engine: 'tensorflow' is not built into this rtml") != NULL);
     c.model.engine = "native";
     c.model.type = "mlp";
-    CHECK(rtml_engine_open(&c, 2, err, sizeof err) == NULL);
+    CHECK(rtml_engine_open(&c, &shape, err, sizeof err) == NULL);
     CHECK(strstr(err, "model.type: 'mlp' is not available") != NULL);
     c.model.type = "linear";
-    rtml_engine *e = rtml_engine_open(&c, 2, err, sizeof err);
+    rtml_engine *e = rtml_engine_open(&c, &shape, err, sizeof err);
     CHECK(e && e->task == RTML_TASK_REGRESSION);
     rtml_engine_close(e);
 }
 
 static void test_eval(void) {
     rtml_eval ev;
-    CHECK(rtml_eval_init(&ev, RTML_TASK_BINARY, 2) == 0);
-    rtml_eval_add(&ev, 0.9, 1); /* correct, -log 0.9 */
-    rtml_eval_add(&ev, 0.8, 0); /* wrong,   -log 0.2 */
-    rtml_eval_add(&ev, 0.3, 0); /* correct, -log 0.7 */
+    CHECK(rtml_eval_init(&ev, RTML_TASK_BINARY, 1, 2) == 0);
+    rtml_eval_add(&ev, (double[]){0.9}, 1); /* correct, -log 0.9 */
+    rtml_eval_add(&ev, (double[]){0.8}, 0); /* wrong,   -log 0.2 */
+    rtml_eval_add(&ev, (double[]){0.3}, 0); /* correct, -log 0.7 */
     CHECK_NEAR(rtml_eval_accuracy(&ev), 2.0 / 3, 1e-12);
     CHECK_NEAR(rtml_eval_logloss(&ev), (-log(0.9) - log(0.2) - log(0.7)) / 3, 1e-12);
     CHECK_NEAR(rtml_eval_window_accuracy(&ev), 0.5, 1e-12); /* the last two */
-    rtml_eval_add(&ev, 1.0, 0);                            /* clipped, not infinite */
+    rtml_eval_add(&ev, (double[]){1.0}, 0);                            /* clipped, not infinite */
     CHECK(isfinite(rtml_eval_logloss(&ev)));
     rtml_buf b = RTML_BUF_INIT;
     rtml_eval_json(&ev, &b);
     CHECK(strncmp(b.data, "\"accuracy\":0.5,\"logloss\":", 25) == 0);
     rtml_buf_free(&b);
     rtml_eval_free(&ev);
-    CHECK(rtml_eval_init(&ev, RTML_TASK_REGRESSION, 10) == 0);
-    rtml_eval_add(&ev, 1, 2);
-    rtml_eval_add(&ev, 5, 2);
+    CHECK(rtml_eval_init(&ev, RTML_TASK_REGRESSION, 1, 10) == 0);
+    rtml_eval_add(&ev, (double[]){1}, 2);
+    rtml_eval_add(&ev, (double[]){5}, 2);
     CHECK_NEAR(rtml_eval_mae(&ev), 2, 1e-12);
     CHECK_NEAR(rtml_eval_rmse(&ev), sqrt(5), 1e-12);
     rtml_eval_free(&ev);
 }
 
+static rtml_value num(double x) { return (rtml_value){.type = RTML_V_NUMBER, .num = x}; }
+
 static void test_features(void) {
-    rtml_transform std = {RTML_TX_STANDARDIZE, 0, 0}, lg = {RTML_TX_LOG1P, 0, 0}, clip = {RTML_TX_CLIP, -1, 1};
+    rtml_transform std = {RTML_TX_STANDARDIZE, 0, 0, 0, NULL, 0, NULL}, lg = {RTML_TX_LOG1P, 0, 0, 0, NULL, 0, NULL},
+                   clip = {RTML_TX_CLIP, -1, 1, 0, NULL, 0, NULL};
     rtml_transform chain[] = {lg, std, clip};
     rtml_feature f[2] = {{.name = "a", .field = "/a", .transforms = &std, .n_transforms = 1},
                          {.name = "b", .field = "/b", .transforms = chain, .n_transforms = 3}};
     rtml_config c = {0};
     c.features = f;
     c.n_features = 2;
-    rtml_features fs;
-    CHECK(rtml_features_init(&fs, &c, NULL, 0) == 0);
-    double raw[2], x[2];
-    raw[0] = 10, raw[1] = 0;
-    rtml_features_apply(&fs, raw, x);
-    CHECK(x[0] == 0 && x[1] == 0); /* one value: no spread yet */
-    raw[0] = 20, raw[1] = exp(1) - 1;
-    rtml_features_apply(&fs, raw, x);
-    CHECK_NEAR(x[0], 1.0, 1e-12); /* mean 15, population std 5 */
-    CHECK_NEAR(x[1], 1.0, 1e-12); /* log1p -> {0, 1}: mean 0.5, std 0.5 -> 1, clipped to 1 */
-    raw[0] = 15, raw[1] = 1e9;
-    rtml_features_apply(&fs, raw, x);
-    CHECK_NEAR(x[0], 0.0, 1e-12);
-    CHECK(x[1] == 1.0); /* clipped */
-    rtml_features_free(&fs);
+    rtml_featurizer *fz = rtml_featurizer_new(&c, NULL, 0);
+    CHECK(fz != NULL);
+    rtml_row row;
+    rtml_value v[2] = {num(10), num(0)};
+    CHECK(rtml_featurizer_apply(fz, v, &row, NULL, 0) == RTML_REJECT_NONE);
+    CHECK(row.dense[0] == 0 && row.dense[1] == 0); /* one value: no spread yet */
+    v[0] = num(20), v[1] = num(exp(1) - 1);
+    rtml_featurizer_apply(fz, v, &row, NULL, 0);
+    CHECK_NEAR(row.dense[0], 1.0, 1e-12); /* mean 15, population std 5 */
+    CHECK_NEAR(row.dense[1], 1.0, 1e-12); /* log1p -> {0, 1}: mean 0.5, std 0.5 -> 1, clipped to 1 */
+    char why[128];
+    v[1] = (rtml_value){.type = RTML_V_STRING, .str = "x", .len = 1};
+    CHECK(rtml_featurizer_apply(fz, v, &row, why, sizeof why) == RTML_REJECT_WRONG_TYPE);
+    v[1] = (rtml_value){.type = RTML_V_ABSENT};
+    CHECK(rtml_featurizer_apply(fz, v, &row, why, sizeof why) == RTML_REJECT_MISSING_FIELD);
+    v[0] = num(15), v[1] = num(1e9);
+    rtml_featurizer_apply(fz, v, &row, NULL, 0);
+    CHECK_NEAR(row.dense[0], 0.0, 1e-12); /* the rejected records changed no statistics: mean still 15 */
+    CHECK(row.dense[1] == 1.0);           /* clipped */
+    rtml_featurizer_free(fz);
 }
 
 int main(void) {
