@@ -18,6 +18,8 @@ APT_PACKAGES=(
   build-essential cmake pkg-config     # toolchain (usually present)
   librdkafka-dev                       # Kafka client (2.0.2 in bookworm)
   libyaml-dev                          # config parser
+  libjansson-dev                       # JSON documents off the hot path (Avro schemas)
+  protobuf-compiler                    # protoc: descriptor sets and test messages for the Protobuf decoder
   clang libclang-rt-14-dev             # libFuzzer (and its runtime) for the fuzz targets
   python3-venv                         # .venv (harmless when python3 is pyenv's)
   maven default-jre-headless           # broker jars (Java 17 is already the default here)

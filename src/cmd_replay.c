@@ -75,7 +75,7 @@ static int replay_stream(rtml_pipeline *p, FILE *in, FILE *out, const char *name
         if (rej != RTML_REJECT_NONE) {
             rtml_log_every(RTML_LOG_WARN, p->rejected_by[rej], 10, 10000, "%s:%lld: rejected (%s): %s", name,
                            (long long)lineno, rtml_reject_name(rej), why);
-        } else if (out) {
+        } else if (out && pred.len) {
             rtml_buf_putc(&pred, '\n');
             fwrite(pred.data, 1, pred.len, out);
         }

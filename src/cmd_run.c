@@ -232,6 +232,10 @@ static void handle_record(runner *r, const rd_kafka_message_t *m) {
         rtml_offsets_done(&r->offsets, ticket); /* nothing to deliver: done */
         return;
     }
+    if (r->out.len == 0) { /* a header record (CSV): nothing to deliver */
+        rtml_offsets_done(&r->offsets, ticket);
+        return;
+    }
     if (send_prediction(r, m, ticket) != 0) stop_requested = SIGTERM;
 }
 

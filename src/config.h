@@ -74,7 +74,9 @@ typedef struct {
         char *schema;       /* avro: .avsc file; protobuf: descriptor set (protoc --descriptor_set_out) */
         char *message;      /* protobuf: fully qualified message name */
         char csv_delimiter; /* csv: default ',' */
-        int csv_header;     /* csv: 1 (default) = the first line names the columns */
+        int csv_header;     /* csv: 1 (default) = the first record names the columns (when no csv_columns) */
+        char **csv_columns; /* csv: the column names in order (owned); NULL = from the header record */
+        size_t n_csv_columns;
         size_t max_record_bytes; /* larger records are rejected as too_large (default 1 MiB) */
     } input;
 

@@ -180,7 +180,12 @@ rtml_reject rtml_pipeline_process(rtml_pipeline *p, const char *doc, size_t len,
         rtml_fail(detail, dlen, "record of %zu bytes exceeds the limit of %zu", len, p->max_record_bytes);
         return reject(p, RTML_REJECT_TOO_LARGE);
     }
-    if (rtml_decode(p->decoder, doc, len, p->values, detail, dlen) != 0) return reject(p, RTML_REJECT_MALFORMED);
+    int decoded = rtml_decode(p->decoder, doc, len, p->values, detail, dlen);
+    if (decoded < 0) return reject(p, RTML_REJECT_MALFORMED);
+    if (decoded > 0) { /* a header, not a record: nothing to score, nothing to count */
+        p->records--;
+        return RTML_REJECT_NONE;
+    }
     double y = 0;
     int labelled = read_label(p, &y, detail, dlen);
     if (labelled < 0) return reject(p, (rtml_reject)-labelled);

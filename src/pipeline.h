@@ -51,7 +51,8 @@ int rtml_pipeline_init(rtml_pipeline *p, const rtml_config *cfg, char *err, size
 void rtml_pipeline_free(rtml_pipeline *p);
 
 /* Process one record. On success appends the prediction record (JSON, no newline) to out and returns
- * RTML_REJECT_NONE. Otherwise appends nothing, counts the reason, writes details into detail, and returns it. */
+ * RTML_REJECT_NONE; when the input was a header rather than a record (CSV), appends nothing and returns
+ * RTML_REJECT_NONE too (callers check out->len). Otherwise appends nothing, counts the reason, writes details into detail, and returns it. */
 rtml_reject rtml_pipeline_process(rtml_pipeline *p, const char *doc, size_t len, const rtml_origin *origin,
                                   rtml_buf *out, char *detail, size_t detail_len);
 

@@ -4,7 +4,9 @@
  * or "/user/age"; CSV names columns the same way: "/amount" is the column "amount"), then decodes each
  * record into one rtml_value per path (record.h). Decoders validate as they go and never read past len;
  * a record they cannot read returns -1 with a reason ("offset 17: unterminated string"), which the pipeline
- * counts as `malformed`. Like Fluent Bit's plugins: one struct of function pointers per format.
+ * counts as `malformed`. A decode that consumed a header instead of a record (CSV's first line, when the
+ * config names no columns) returns 1 and fills nothing: the pipeline skips it without counting it.
+ * Like Fluent Bit's plugins: one struct of function pointers per format.
  *
  * Ownership: rtml_decoder_open() returns a decoder the caller frees with rtml_decoder_close(). Decoded values
  * borrow from the record bytes and the decoder's scratch space until the next decode call. */
