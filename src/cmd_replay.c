@@ -71,9 +71,9 @@ static int replay_stream(rtml_pipeline *p, FILE *in, FILE *out, const char *name
         if (len == 0) continue;
         rtml_origin origin = {name, 0, lineno};
         rtml_buf_reset(&pred);
-        rtml_reject rej = rtml_pipeline_process(p, line, len, &origin, &pred, why, sizeof why);
+        rtml_reject rej = rtml_pipeline_process(p, line, len, &origin, out ? &pred : NULL, why, sizeof why);
         if (rej != RTML_REJECT_NONE) {
-            rtml_log_every(RTML_LOG_WARN, p->rejected_by[rej], 10, 10000, "%s:%lld: rejected (%s): %s", name,
+            rtml_log_every(RTML_LOG_WARN, p->rejected_by[rej], 10, 10, "%s:%lld: rejected (%s): %s", name,
                            (long long)lineno, rtml_reject_name(rej), why);
         } else if (out && pred.len) {
             rtml_buf_putc(&pred, '\n');

@@ -227,7 +227,7 @@ static void handle_record(runner *r, const rd_kafka_message_t *m) {
     rtml_reject rej = rtml_pipeline_process(&r->pipe, m->payload ? m->payload : "", m->len, &origin, &r->out, why,
                                             sizeof why);
     if (rej != RTML_REJECT_NONE) {
-        rtml_log_every(RTML_LOG_WARN, r->pipe.rejected_by[rej], 10, 10000, "rejected %s/%d@%lld (%s): %s", topic,
+        rtml_log_every(RTML_LOG_WARN, r->pipe.rejected_by[rej], 10, 10, "rejected %s/%d@%lld (%s): %s", topic,
                        (int)m->partition, (long long)m->offset, rtml_reject_name(rej), why);
         rtml_offsets_done(&r->offsets, ticket); /* nothing to deliver: done */
         return;

@@ -41,11 +41,19 @@ void rtml_log(rtml_log_level level, const char *fmt, ...) {
     va_end(ap);
 }
 
-void rtml_log_every(rtml_log_level level, uint64_t count, uint64_t burst, uint64_t every, const char *fmt, ...) {
-    if (count > burst && (every == 0 || (count - burst) % every != 0)) return;
+/* Is count burst * factor^k for some k >= 1? */
+static int at_power(uint64_t count, uint64_t burst, uint64_t factor) {
+    if (factor < 2) return 0;
+    for (uint64_t mark = burst * factor; mark && mark <= count; mark = mark > UINT64_MAX / factor ? 0 : mark * factor)
+        if (mark == count) return 1;
+    return 0;
+}
+
+void rtml_log_every(rtml_log_level level, uint64_t count, uint64_t burst, uint64_t factor, const char *fmt, ...) {
+    if (count > burst && !at_power(count, burst, factor)) return;
     char suffix[96] = "";
-    if (count > burst) snprintf(suffix, sizeof suffix, " (%llu so far; showing one in %llu)",
-                                (unsigned long long)count, (unsigned long long)every);
+    if (count > burst) snprintf(suffix, sizeof suffix, " (%llu so far; next report at %llu)",
+                                (unsigned long long)count, (unsigned long long)(count * factor));
     else if (count == burst) snprintf(suffix, sizeof suffix, " (further ones are rate-limited)");
     va_list ap;
     va_start(ap, fmt);

@@ -200,7 +200,7 @@ rtml_reject rtml_pipeline_process(rtml_pipeline *p, const char *doc, size_t len,
         rtml_engine_learn(p->engine, &row, &y, 1); /* ... then train */
         p->learned++;
     }
-    encode_prediction(p, origin, out);
+    if (out) encode_prediction(p, origin, out);
     return RTML_REJECT_NONE;
 }
 

@@ -50,7 +50,8 @@ typedef struct {
 int rtml_pipeline_init(rtml_pipeline *p, const rtml_config *cfg, char *err, size_t errlen);
 void rtml_pipeline_free(rtml_pipeline *p);
 
-/* Process one record. On success appends the prediction record (JSON, no newline) to out and returns
+/* Process one record. On success appends the prediction record (JSON, no newline) to out (unless out is
+ * NULL: nobody reads the predictions, e.g. replay without --output) and returns
  * RTML_REJECT_NONE; when the input was a header rather than a record (CSV), appends nothing and returns
  * RTML_REJECT_NONE too (callers check out->len). Otherwise appends nothing, counts the reason, writes details into detail, and returns it. */
 rtml_reject rtml_pipeline_process(rtml_pipeline *p, const char *doc, size_t len, const rtml_origin *origin,

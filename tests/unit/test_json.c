@@ -1015,7 +1015,34 @@ static void test_random_documents(void) {
     CHECK(mutants_valid > 1000 && mutants_invalid > 1000);
 }
 
+/* as_double takes a fast path (Clinger) for short mantissas and small exponents and strtod otherwise: on
+ * numbers written in every style around the path's edges, it must agree with strtod bit for bit. */
+static void test_as_double_matches_strtod(void) {
+    unsigned long long state = 99;
+    int differ = 0, checked = 0;
+    for (int i = 0; i < 200000; i++) {
+        state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+        unsigned long long r = state >> 11;
+        char text[64];
+        int digits = 1 + (int)(r % 19), exp10 = (int)((r >> 8) % 61) - 30, style = (int)((r >> 16) % 4);
+        unsigned long long mant = (r >> 20) % 10000000000000000000ULL;
+        while (mant >= 10 && snprintf(NULL, 0, "%llu", mant) > digits) mant /= 10;
+        if (style == 0) snprintf(text, sizeof text, "%llu", mant);
+        else if (style == 1) snprintf(text, sizeof text, "-%llue%d", mant, exp10);
+        else if (style == 2) snprintf(text, sizeof text, "0.%0*llu", digits, mant);
+        else snprintf(text, sizeof text, "%llu.%llue%+d", mant, mant % 1000, exp10);
+        rtml_json_span sp = {RTML_JSON_NUMBER, text, strlen(text), 0};
+        double fast, slow = strtod(text, NULL);
+        if (rtml_json_as_double(&sp, &fast) != 0) continue;
+        checked++;
+        differ += memcmp(&fast, &slow, sizeof fast) != 0;
+    }
+    CHECK(checked > 190000);
+    CHECK_EQ_INT(differ, 0);
+}
+
 int main(void) {
+    test_as_double_matches_strtod();
     test_valid_documents();
     test_invalid_documents();
     test_error_offsets();
