@@ -48,6 +48,7 @@ typedef struct {
     rtml_buf out;
     unsigned long long delivered, delivery_failed, rebalances;
     double first_at, last_at; /* when the first and the latest record arrived (the report's time span) */
+    double assigned_at;       /* when partitions were first assigned (0: not yet) */
     char first_delivery_error[256];
 } runner;
 
@@ -61,7 +62,8 @@ static void usage(FILE *f) {
             "commits, and prints a final report as one JSON line on stdout.\n"
             "  -c, --config FILE        the YAML config (see `rtml check`)\n"
             "  --max-records N          stop after N input records\n"
-            "  --exit-on-idle SECONDS   stop when no record arrived for SECONDS\n");
+            "  --exit-on-idle SECONDS   stop when no record arrived for SECONDS after partitions were\n"
+            "                           assigned (before that: max(SECONDS, 60))\n");
 }
 
 /* ---- Kafka callbacks -------------------------------------------------------------------------------- */
@@ -113,6 +115,7 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic
     if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
         for (int i = 0; i < parts->cnt; i++) rtml_offsets_slot(&r->offsets, parts->elems[i].topic, parts->elems[i].partition);
         rtml_log(RTML_LOG_INFO, "assigned %d partition(s)", parts->cnt);
+        if (r->assigned_at == 0 && parts->cnt > 0) r->assigned_at = rtml_now();
         if (cooperative) {
             rd_kafka_error_t *e = rd_kafka_incremental_assign(rk, parts);
             if (e) rtml_log(RTML_LOG_ERROR, "incremental assign: %s", rd_kafka_error_string(e)), rd_kafka_error_destroy(e);
@@ -247,8 +250,18 @@ static void log_status(const runner *r, double started) {
              rtml_eval_window_accuracy(&r->pipe.eval), rtml_offsets_inflight(&r->offsets));
 }
 
+/* --exit-on-idle: idle means no record for S seconds once partitions are assigned. Joining the group can
+ * take seconds on a busy broker, so before the first assignment the clock is max(S, 60 s) from the start
+ * (a topic that never gets assigned still ends the run). */
+static bool idle_for_too_long(const runner *r, const run_opts *o, double started, double now) {
+    if (o->exit_on_idle <= 0) return false;
+    if (r->last_at > 0) return now - r->last_at >= o->exit_on_idle;
+    if (r->assigned_at > 0) return now - r->assigned_at >= o->exit_on_idle;
+    return now - started >= (o->exit_on_idle > 60 ? o->exit_on_idle : 60);
+}
+
 static void consume_loop(runner *r, const run_opts *o) {
-    double started = rtml_now(), last_record = started, last_status = started;
+    double started = rtml_now(), last_status = started;
     while (!stop_requested) {
         if (o->max_records && r->pipe.records >= o->max_records) break;
         rd_kafka_poll(r->producer, 0);
@@ -262,7 +275,7 @@ static void consume_loop(runner *r, const run_opts *o) {
             log_status(r, started);
             last_status = now;
         }
-        if (o->exit_on_idle > 0 && now - last_record >= o->exit_on_idle) {
+        if (idle_for_too_long(r, o, started, now)) {
             rtml_log(RTML_LOG_INFO, "no record for %.1f s: stopping (--exit-on-idle)", o->exit_on_idle);
             break;
         }
@@ -278,8 +291,8 @@ static void consume_loop(runner *r, const run_opts *o) {
                 rtml_offsets_advance(&r->offsets);
             }
             handle_record(r, m);
-            last_record = r->last_at = rtml_now();
-            if (r->first_at == 0) r->first_at = last_record;
+            r->last_at = rtml_now();
+            if (r->first_at == 0) r->first_at = r->last_at;
         }
         rd_kafka_message_destroy(m);
     }
