@@ -18,6 +18,10 @@ test:
 demo:
 	@bash scripts/demo.sh
 
+# Throughput of rtml's engines beside River and Vowpal Wabbit; results in bench/results/ (bench/run.sh).
+bench:
+	@bash bench/run.sh
+
 kafka-start:
 	@bash scripts/kafka.sh start
 

@@ -1,5 +1,7 @@
-/* codec.c — picks the decoder for the configured input format (see codec.h). */
+/* codec.c — picks the decoder for the configured input format (see codec.h), and the JSON Pointer
+ * splitter the schema-driven decoders (CSV, Avro, Protobuf) share. */
 #include <stdlib.h>
+#include <string.h>
 
 #include "codec.h"
 #include "rtml.h"
@@ -7,6 +9,9 @@
 static const rtml_decoder_ops *decoder_for(rtml_format f) {
     switch (f) {
     case RTML_FMT_JSON: return &rtml_json_decoder;
+    case RTML_FMT_CSV: return &rtml_csv_decoder;
+    case RTML_FMT_AVRO: return &rtml_avro_decoder;
+    case RTML_FMT_PROTOBUF: return &rtml_protobuf_decoder;
     default: return NULL;
     }
 }
@@ -37,4 +42,39 @@ void rtml_decoder_close(rtml_decoder *d) {
     if (!d) return;
     d->ops->close(d);
     free(d);
+}
+
+/* Check ptr and count its segments; -1 with a reason. */
+static int pointer_count(const char *ptr, size_t *n, char *err, size_t errlen) {
+    if (!ptr || ptr[0] != '/')
+        return rtml_fail(err, errlen, "field '%s': a JSON Pointer starts with '/'", ptr ? ptr : "");
+    *n = 0;
+    for (const char *p = ptr; *p; p++) {
+        if (*p == '/') ++*n;
+        else if (*p == '~' && p[1] != '0' && p[1] != '1')
+            return rtml_fail(err, errlen, "field '%s': '~' must be followed by 0 or 1", ptr);
+    }
+    if (*n > RTML_POINTER_MAX_DEPTH)
+        return rtml_fail(err, errlen, "field '%s': deeper than %d segments", ptr, RTML_POINTER_MAX_DEPTH);
+    return 0;
+}
+
+char **rtml_pointer_split(const char *ptr, size_t *n, char *err, size_t errlen) {
+    if (pointer_count(ptr, n, err, errlen) != 0) return NULL;
+    size_t len = strlen(ptr);
+    char **segs = malloc((*n + 1) * sizeof *segs + len + 1);
+    if (!segs) {
+        rtml_fail(err, errlen, "out of memory");
+        return NULL;
+    }
+    char *text = (char *)(segs + *n + 1);
+    size_t k = 0;
+    for (const char *p = ptr; *p;) {
+        p++; /* the '/' */
+        segs[k++] = text;
+        for (; *p && *p != '/'; p++) *text++ = *p == '~' ? (*++p == '1' ? '/' : '~') : *p;
+        *text++ = '\0';
+    }
+    segs[k] = NULL;
+    return segs;
 }

@@ -1,4 +1,5 @@
-/* codec.h — the one interface every input decoder implements (json.c, csv.c, avro.c, protobuf.c).
+/* codec.h — the one interface every input decoder implements (json.c, csv.c, avro.c, protobuf.c), and
+ * the Avro encoder of prediction records (avro_encode.c).
  *
  * A decoder is opened once with the list of field paths the pipeline needs (JSON Pointers such as "/amount"
  * or "/user/age"; CSV names columns the same way: "/amount" is the column "amount"), then decodes each
@@ -13,7 +14,9 @@
 #ifndef RTML_CODEC_H
 #define RTML_CODEC_H
 #include <stddef.h>
+#include <stdint.h>
 
+#include "buf.h"
 #include "config.h"
 #include "record.h"
 
@@ -44,5 +47,50 @@ static inline int rtml_decode(rtml_decoder *d, const char *buf, size_t len, rtml
 void rtml_decoder_close(rtml_decoder *d);
 
 extern const rtml_decoder_ops rtml_json_decoder;
+extern const rtml_decoder_ops rtml_csv_decoder;      /* csv.c */
+extern const rtml_decoder_ops rtml_avro_decoder;     /* avro.c */
+extern const rtml_decoder_ops rtml_protobuf_decoder; /* protobuf.c */
+
+/* Split a JSON Pointer ("/user/age", "~1" and "~0" unescaped) into its segments, for the schema-driven
+ * decoders. Returns one malloc'd block (free() it): *n segments as a NULL-terminated array of strings.
+ * NULL with a reason for "" (the whole record), a pointer not starting with '/', a '~' not followed by
+ * 0 or 1, or more than RTML_POINTER_MAX_DEPTH segments. */
+#define RTML_POINTER_MAX_DEPTH 64
+char **rtml_pointer_split(const char *ptr, size_t *n, char *err, size_t errlen);
+
+/* ---- Avro output (output.format: avro), avro_encode.c ------------------------------------------------
+ * The prediction record in Avro binary. The schema is cfg->output.schema (an .avsc record) or, when none
+ * is configured, the built-in one (rtml_avro_prediction_schema()):
+ *   {prediction: long | double | string, score: double, model_version: long,
+ *    source: null | {topic: string, partition: int, offset: long}}
+ * A configured schema may name these fields in any order, leave some out, widen or narrow them (int/long/
+ * float/double/string, unions with null); a field rtml does not know must be nullable and is written as
+ * null. Output is a bare datum (no Confluent framing: the config names no schema id) unless
+ * rtml_avro_encoder_set_schema_id() sets one, then 0x00 + the id (big-endian) + the datum. */
+typedef struct {
+    const char *label;     /* the predicted class name (multiclass), or NULL: the prediction is `value` */
+    double value;          /* binary: 0/1; regression: the estimate; multiclass without names: the index */
+    int is_class;          /* value is a class index: written as a long where the schema allows */
+    double score;
+    int64_t model_version;
+    const char *topic;     /* the source record's coordinates; NULL = none (replay): source is null */
+    int32_t partition;
+    int64_t offset;
+} rtml_prediction_fields;
+
+typedef struct rtml_avro_encoder rtml_avro_encoder;
+
+/* Open from cfg->output.schema (NULL: the built-in schema). NULL with a reason for an unreadable schema or
+ * one rtml cannot fill (not a record, a non-nullable field rtml does not know, a type that cannot hold it). */
+rtml_avro_encoder *rtml_avro_encoder_open(const rtml_config *cfg, char *err, size_t errlen);
+/* Prefix every datum with the Confluent wire header (0x00, id big-endian); id < 0 turns it off (default). */
+void rtml_avro_encoder_set_schema_id(rtml_avro_encoder *e, int64_t id);
+/* Append the datum for p to out. -1 with a reason when a value does not fit the schema (a class name for a
+ * numeric-only prediction field, a source for a schema whose source is not nullable and p->topic NULL). */
+int rtml_avro_encode_prediction(const rtml_avro_encoder *e, const rtml_prediction_fields *p, rtml_buf *out,
+                                char *err, size_t errlen);
+void rtml_avro_encoder_close(rtml_avro_encoder *e);
+/* The built-in prediction schema (.avsc JSON text), for consumers and schema registries. */
+const char *rtml_avro_prediction_schema(void);
 
 #endif

@@ -43,6 +43,8 @@ typedef struct {
     int (*save)(const rtml_engine *e, rtml_writer *w);
     int (*load)(rtml_engine *e, rtml_reader *r, char *err, size_t errlen);
     void (*close)(rtml_engine *e);
+    /* Optional: all trainable parameters in the engine's documented order (see rtml_engine_params). */
+    double *(*params)(rtml_engine *e, size_t *n);
 } rtml_engine_ops;
 
 struct rtml_engine {
@@ -72,11 +74,29 @@ static inline int rtml_engine_learn(rtml_engine *e, const rtml_row *rows, const 
     return rc;
 }
 
+/* All trainable parameters of a native engine, owned by it, for inspection and tests (gradient checks
+ * write them). NULL (and *n = 0) for an engine without them. The order, per engine:
+ *   linear, logistic: w[0 .. n_inputs), bias                                 (n_inputs + 1)
+ *   softmax: W[j * K + k] for input j < n_inputs and class k < K, then bias[k] at n_inputs * K + k
+ *   ftrl: z[0 .. n_inputs], then n[0 .. n_inputs] (index n_inputs: the bias coordinate); the weights are
+ *         derived from z and n (rtml_ftrl_weight)
+ *   mlp: layer by layer, W_l[j * fan_out + k] (input j, unit k) then b_l[k]; layer 1's fan_in = n_inputs */
+double *rtml_engine_params(rtml_engine *e, size_t *n);
+
 /* Native engines. */
 rtml_engine *rtml_linear_open(const rtml_config *cfg, rtml_task task, const rtml_shape *shape, char *err,
                               size_t errlen);
 /* The parameters of a linear engine, weights then the bias (n_inputs + 1 values), owned by the engine;
  * for inspection (/model) and tests (gradient checks). NULL for other engines. */
 double *rtml_linear_params(rtml_engine *e, size_t *n);
+/* Multinomial logistic regression (task multiclass, shape->n_classes >= 2 outputs). */
+rtml_engine *rtml_softmax_open(const rtml_config *cfg, const rtml_shape *shape, char *err, size_t errlen);
+/* FTRL-Proximal logistic regression (McMahan et al., 2013). */
+rtml_engine *rtml_ftrl_open(const rtml_config *cfg, const rtml_shape *shape, char *err, size_t errlen);
+/* The weight FTRL would use for coordinate j (j = n_inputs: the bias) given its current z and n. */
+double rtml_ftrl_weight(const rtml_engine *e, size_t j);
+/* Multi-layer perceptron for the given task (binary, regression, multiclass). */
+rtml_engine *rtml_mlp_open(const rtml_config *cfg, rtml_task task, const rtml_shape *shape, char *err,
+                           size_t errlen);
 
 #endif

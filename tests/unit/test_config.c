@@ -57,12 +57,50 @@ static int features_equal(const rtml_config *a, const rtml_config *b) {
         const rtml_feature *x = &a->features[i], *y = &b->features[i];
         if (!str_eq(x->name, y->name) || !str_eq(x->field, y->field) || x->n_transforms != y->n_transforms)
             return 0;
-        for (size_t j = 0; j < x->n_transforms; j++)
-            if (x->transforms[j].kind != y->transforms[j].kind || x->transforms[j].a != y->transforms[j].a ||
-                x->transforms[j].b != y->transforms[j].b)
+        for (size_t j = 0; j < x->n_transforms; j++) {
+            const rtml_transform *s = &x->transforms[j], *t = &y->transforms[j];
+            if (s->kind != t->kind || s->a != t->a || s->b != t->b || s->n != t->n || s->n_bounds != t->n_bounds ||
+                !str_eq(s->with, t->with))
                 return 0;
+            for (size_t k = 0; k < s->n_bounds; k++)
+                if (s->bounds[k] != t->bounds[k])
+                    return 0;
+        }
     }
     return 1;
+}
+
+static int lists_equal(char *const *a, char *const *b, size_t n) {
+    for (size_t i = 0; i < n; i++)
+        if (!str_eq(a[i], b[i]))
+            return 0;
+    return 1;
+}
+
+static int input_equal(const rtml_config *a, const rtml_config *b) {
+    return a->input.format == b->input.format && str_eq(a->input.schema, b->input.schema) &&
+           str_eq(a->input.message, b->input.message) && a->input.csv_delimiter == b->input.csv_delimiter &&
+           a->input.csv_header == b->input.csv_header && a->input.n_csv_columns == b->input.n_csv_columns &&
+           lists_equal(a->input.csv_columns, b->input.csv_columns, a->input.n_csv_columns) &&
+           a->input.max_record_bytes == b->input.max_record_bytes;
+}
+
+/* The model keys beyond engine, type, optimizer, learning rate, l2 and seed. */
+static int model_tuning_equal(const rtml_config *a, const rtml_config *b) {
+    if (a->model.n_hidden != b->model.n_hidden || a->model.n_classes != b->model.n_classes ||
+        !a->model.classes != !b->model.classes)
+        return 0;
+    for (size_t i = 0; i < a->model.n_hidden; i++)
+        if (a->model.hidden[i] != b->model.hidden[i])
+            return 0;
+    return str_eq(a->model.task, b->model.task) && str_eq(a->model.schedule, b->model.schedule) &&
+           a->model.power_t == b->model.power_t && a->model.decay_every == b->model.decay_every &&
+           a->model.decay_rate == b->model.decay_rate && a->model.l1 == b->model.l1 &&
+           a->model.ftrl_alpha == b->model.ftrl_alpha && a->model.ftrl_beta == b->model.ftrl_beta &&
+           str_eq(a->model.loss, b->model.loss) && a->model.huber_delta == b->model.huber_delta &&
+           a->model.clip_gradient == b->model.clip_gradient && str_eq(a->model.activation, b->model.activation) &&
+           a->model.batch == b->model.batch &&
+           (!a->model.classes || lists_equal(a->model.classes, b->model.classes, a->model.n_classes));
 }
 
 /* Every field but path and line numbers. */
@@ -75,7 +113,8 @@ static int config_equal(const rtml_config *a, const rtml_config *b) {
     for (size_t i = 0; i < a->input.n_topics; i++)
         if (!str_eq(a->input.topics[i], b->input.topics[i]))
             return 0;
-    return a->input.format == b->input.format && features_equal(a, b) && str_eq(a->label.field, b->label.field) &&
+    return input_equal(a, b) && model_tuning_equal(a, b) && str_eq(a->output.schema, b->output.schema) &&
+           features_equal(a, b) && str_eq(a->label.field, b->label.field) &&
            str_eq(a->model.engine, b->model.engine) && str_eq(a->model.type, b->model.type) &&
            str_eq(a->model.optimizer, b->model.optimizer) && a->model.learning_rate == b->model.learning_rate &&
            a->model.l2 == b->model.l2 && a->model.seed == b->model.seed && str_eq(a->output.topic, b->output.topic) &&
@@ -259,11 +298,12 @@ static void test_durations(void) {
 static void test_enums(void) {
     static const char *const types[] = {"linear", "logistic", "softmax", "ftrl", "mlp"};
     static const char *const formats[] = {"json", "csv", "avro", "protobuf"};
+    static const char *const needs[] = {"", "", ", schema: t.avsc", ", schema: t.desc, message: a.B"};
     for (size_t i = 0; i < 5; i++) {
-        char yaml[128];
+        char yaml[256];
         rtml_config cfg;
-        snprintf(yaml, sizeof yaml, "features: [{name: x}]\nmodel: {type: %s}\ninput: {format: %s}\n", types[i],
-                 formats[i % 4]);
+        snprintf(yaml, sizeof yaml, "features: [{name: x}]\nmodel: {type: %s%s}\ninput: {format: %s%s}\n", types[i],
+                 i == 2 ? ", classes: 3" : "", formats[i % 4], needs[i % 4]);
         if (EXPECT_OK(yaml, &cfg) != 0)
             continue;
         CHECK_STR(cfg.model.type, types[i]);
@@ -314,6 +354,143 @@ static void test_round_trip_zeroed(void) {
     free(text);
     rtml_config_free(&cfg);
     rtml_config_free(NULL);
+}
+
+/* Every transform kind with its parameters. */
+static void test_transform_kinds(void) {
+    rtml_config cfg;
+    if (EXPECT_OK("features:\n"
+                  "  - {name: a, transforms: [{impute: mean}, minmax, {bucketize: [-1, 0.5, 1e3]}, {one_hot: 4}]}\n"
+                  "  - {name: b, transforms: [{impute: -2.5}, log1p, {clip: [0, 1]}, standardize]}\n"
+                  "  - {name: ts, transforms: [hour_of_day, {hash: 268435456}]}\n"
+                  "  - {name: dow, field: /ts, transforms: [day_of_week]}\n"
+                  "  - name: pair\n    field: /m\n    transforms:\n      - cross: {with: '/c:d', buckets: 1024}\n"
+                  "  - {name: text, transforms: [{bag_of_words: 65536}]}\n"
+                  "  - {name: emb, transforms: [{array: 8}]}\n"
+                  "  - {name: one, transforms: [{one_hot: 1000000}]}\n",
+                  &cfg) != 0)
+        return;
+    const rtml_transform *a = cfg.features[0].transforms, *b = cfg.features[1].transforms;
+    CHECK_EQ_INT(a[0].kind, RTML_TX_IMPUTE_MEAN);
+    CHECK_EQ_INT(a[1].kind, RTML_TX_MINMAX);
+    CHECK_EQ_INT(a[2].kind, RTML_TX_BUCKETIZE);
+    CHECK(a[2].n_bounds == 3 && a[2].bounds[0] == -1 && a[2].bounds[1] == 0.5 && a[2].bounds[2] == 1000);
+    CHECK(a[3].kind == RTML_TX_ONE_HOT && a[3].n == 4);
+    CHECK(b[0].kind == RTML_TX_IMPUTE_CONST && b[0].a == -2.5);
+    CHECK(b[2].kind == RTML_TX_CLIP && b[3].kind == RTML_TX_STANDARDIZE);
+    CHECK_EQ_INT(cfg.features[2].transforms[0].kind, RTML_TX_HOUR_OF_DAY);
+    CHECK(cfg.features[2].transforms[1].kind == RTML_TX_HASH && cfg.features[2].transforms[1].n == 268435456);
+    CHECK_EQ_INT(cfg.features[3].transforms[0].kind, RTML_TX_DAY_OF_WEEK);
+    const rtml_transform *x = cfg.features[4].transforms;
+    CHECK(x->kind == RTML_TX_CROSS && x->n == 1024);
+    CHECK_STR(x->with, "/c:d");
+    CHECK(cfg.features[5].transforms[0].kind == RTML_TX_BAG_OF_WORDS && cfg.features[5].transforms[0].n == 65536);
+    CHECK(cfg.features[6].transforms[0].kind == RTML_TX_ARRAY && cfg.features[6].transforms[0].n == 8);
+    CHECK_ROUND_TRIP(&cfg);
+    rtml_config_free(&cfg);
+}
+
+static void test_new_defaults(void) {
+    rtml_config cfg;
+    if (EXPECT_OK("features:\n  - name: x\n", &cfg) != 0)
+        return;
+    CHECK(cfg.input.schema == NULL && cfg.input.message == NULL && cfg.input.csv_columns == NULL);
+    CHECK_EQ_INT(cfg.input.csv_delimiter, ',');
+    CHECK_EQ_INT(cfg.input.csv_header, 1);
+    CHECK_EQ_INT(cfg.input.max_record_bytes, 1048576);
+    CHECK_STR(cfg.model.task, "binary");
+    CHECK_STR(cfg.model.schedule, "constant");
+    CHECK_NEAR(cfg.model.power_t, 0.5, 0);
+    CHECK_NEAR(cfg.model.decay_every, 10000, 0);
+    CHECK_NEAR(cfg.model.decay_rate, 0.5, 0);
+    CHECK_NEAR(cfg.model.l1, 0, 0);
+    CHECK_NEAR(cfg.model.ftrl_alpha, 0.1, 0);
+    CHECK_NEAR(cfg.model.ftrl_beta, 1, 0);
+    CHECK_STR(cfg.model.loss, "squared");
+    CHECK_NEAR(cfg.model.huber_delta, 1, 0);
+    CHECK_NEAR(cfg.model.clip_gradient, 0, 0);
+    CHECK(cfg.model.hidden == NULL && cfg.model.n_hidden == 0);
+    CHECK_STR(cfg.model.activation, "relu");
+    CHECK_EQ_INT(cfg.model.batch, 1);
+    CHECK(cfg.model.classes == NULL && cfg.model.n_classes == 0);
+    CHECK(cfg.output.schema == NULL);
+    rtml_config_free(&cfg);
+    static const struct { const char *type, *task; } implied[] = {
+        {"linear", "regression"}, {"logistic", "binary"}, {"ftrl", "binary"}, {"mlp", "binary"}};
+    for (size_t i = 0; i < 4; i++) {
+        char yaml[128];
+        snprintf(yaml, sizeof yaml, "features: [{name: x}]\nmodel: {type: %s}\n", implied[i].type);
+        if (EXPECT_OK(yaml, &cfg) != 0)
+            continue;
+        CHECK_STR(cfg.model.task, implied[i].task);
+        rtml_config_free(&cfg);
+    }
+}
+
+static void test_model_keys(void) {
+    rtml_config cfg;
+    if (EXPECT_OK("features: [{name: x}]\n"
+                  "model:\n  type: mlp\n  task: multiclass\n  optimizer: adam\n  schedule: step\n  power_t: 0.25\n"
+                  "  decay_every: 500\n  decay_rate: 1\n  l2: 0.01\n  l1: 0.5\n  ftrl: {alpha: 0.2, beta: 0}\n"
+                  "  loss: huber\n  huber_delta: 2.5\n  clip_gradient: 10\n  hidden: [32, 16, 4096]\n"
+                  "  activation: tanh\n  batch: 65536\n  classes: [cat, dog, '1', 'null']\n  seed: 7\n",
+                  &cfg) != 0)
+        return;
+    CHECK_STR(cfg.model.task, "multiclass");
+    CHECK_STR(cfg.model.schedule, "step");
+    CHECK_NEAR(cfg.model.power_t, 0.25, 0);
+    CHECK_NEAR(cfg.model.decay_every, 500, 0);
+    CHECK_NEAR(cfg.model.decay_rate, 1, 0);
+    CHECK_NEAR(cfg.model.l1, 0.5, 0);
+    CHECK_NEAR(cfg.model.ftrl_alpha, 0.2, 0);
+    CHECK_NEAR(cfg.model.ftrl_beta, 0, 0);
+    CHECK_STR(cfg.model.loss, "huber");
+    CHECK_NEAR(cfg.model.huber_delta, 2.5, 0);
+    CHECK_NEAR(cfg.model.clip_gradient, 10, 0);
+    CHECK(cfg.model.n_hidden == 3 && cfg.model.hidden[0] == 32 && cfg.model.hidden[2] == 4096);
+    CHECK_STR(cfg.model.activation, "tanh");
+    CHECK_EQ_INT(cfg.model.batch, 65536);
+    CHECK_EQ_INT(cfg.model.n_classes, 4);
+    CHECK_STR(cfg.model.classes[2], "1");
+    CHECK_STR(cfg.model.classes[3], "null");
+    CHECK_ROUND_TRIP(&cfg);
+    rtml_config_free(&cfg);
+    if (EXPECT_OK("features: [{name: x}]\nmodel: {type: softmax, classes: 10, task: multiclass}\n", &cfg) != 0)
+        return;
+    CHECK(cfg.model.classes == NULL && cfg.model.n_classes == 10);
+    CHECK_ROUND_TRIP(&cfg);
+    rtml_config_free(&cfg);
+}
+
+static void test_input_keys(void) {
+    rtml_config cfg;
+    if (EXPECT_OK("features: [{name: x}]\n"
+                  "input:\n  format: csv\n  max_record_bytes: 4096\n"
+                  "  csv: {delimiter: \"\\t\", header: false, columns: [ts, amount, 'a b']}\n",
+                  &cfg) == 0) {
+        CHECK_EQ_INT(cfg.input.csv_delimiter, '\t');
+        CHECK_EQ_INT(cfg.input.csv_header, 0);
+        CHECK_EQ_INT(cfg.input.n_csv_columns, 3);
+        CHECK_STR(cfg.input.csv_columns[2], "a b");
+        CHECK_EQ_INT(cfg.input.max_record_bytes, 4096);
+        CHECK_ROUND_TRIP(&cfg);
+        rtml_config_free(&cfg);
+    }
+    if (EXPECT_OK("features: [{name: x}]\ninput: {format: csv, csv: {delimiter: ';', header: True}}\n", &cfg) == 0) {
+        CHECK_EQ_INT(cfg.input.csv_delimiter, ';');
+        CHECK_EQ_INT(cfg.input.csv_header, 1);
+        CHECK_ROUND_TRIP(&cfg);
+        rtml_config_free(&cfg);
+    }
+    if (EXPECT_OK("features: [{name: x}]\ninput: {format: protobuf, schema: txn.desc, message: shop.v1.Txn}\n"
+                  "output: {format: avro, schema: out.avsc, topic: o}\n",
+                  &cfg) == 0) {
+        CHECK_STR(cfg.input.schema, "txn.desc");
+        CHECK_STR(cfg.input.message, "shop.v1.Txn");
+        CHECK_STR(cfg.output.schema, "out.avsc");
+        CHECK_ROUND_TRIP(&cfg);
+        rtml_config_free(&cfg);
+    }
 }
 
 /* ---- errors --------------------------------------------------------------------------------------- */
@@ -377,17 +554,18 @@ static void test_transform_errors(void) {
                  "must be a list, got 'standardize'");
     EXPECT_ERROR("features:\n  - {name: a}\n  - {name: b}\n  - name: c\n    transforms: [log1p, standardise]\n",
                  "ex.yaml:5: features[2].transforms[1]: ",
-                 "unknown transform 'standardise' (expected standardize, log1p, clip)");
+                 "unknown transform 'standardise' (expected standardize, minmax, log1p, clip, impute, bucketize, "
+                 "hour_of_day, day_of_week, one_hot, hash, cross, bag_of_words, array)");
     EXPECT_ERROR("features:\n  - {name: a, transforms: [clip]}\n", "ex.yaml:2: features[0].transforms[0]: ",
-                 "clip needs its bounds");
+                 "clip needs a parameter: write {clip: [lo, hi]}");
     EXPECT_ERROR("features:\n  - {name: a, transforms: [{clip: [0, 1], log1p: x}]}\n",
                  "ex.yaml:2: features[0].transforms[0]: ", "one-key mapping like {clip: [lo, hi]}");
     EXPECT_ERROR("features:\n  - {name: a, transforms: [{}]}\n", "ex.yaml:2: features[0].transforms[0]: ",
                  "one-key mapping");
     EXPECT_ERROR("features:\n  - {name: a, transforms: [{standardize: 1}]}\n",
                  "ex.yaml:2: features[0].transforms[0]: ", "takes no parameters");
-    EXPECT_ERROR("features:\n  - {name: a, transforms: [{hash: 1024}]}\n", "ex.yaml:2: features[0].transforms[0]: ",
-                 "unknown transform 'hash'");
+    EXPECT_ERROR("features:\n  - {name: a, transforms: [{hashing: 1024}]}\n", "ex.yaml:2: features[0].transforms[0]: ",
+                 "unknown transform 'hashing'");
     EXPECT_ERROR("features:\n  - {name: a, transforms: [[log1p]]}\n", "ex.yaml:2: features[0].transforms[0]: ",
                  "got a list");
     EXPECT_ERROR("features:\n  - {name: a, transforms: [~]}\n", "ex.yaml:2: features[0].transforms[0]: ", "got null");
@@ -399,6 +577,149 @@ static void test_transform_errors(void) {
                  "ex.yaml:2: features[0].transforms[0].clip[1]: ", "must be a number, got 'x'");
     EXPECT_ERROR("features:\n  - {name: a, transforms: [{clip: [2, 2]}]}\n",
                  "ex.yaml:2: features[0].transforms[0].clip: ", "lo must be less than hi, got [2, 2]");
+}
+
+static void test_new_transform_errors(void) {
+#define TX(list) "features:\n  - name: a\n    transforms: " list "\n"
+    const char *p0 = "ex.yaml:3: features[0].transforms[0]";
+    EXPECT_ERROR(TX("[one_hot]"), p0, ": one_hot needs a parameter: write {one_hot: N}");
+    EXPECT_ERROR(TX("[cross]"), p0, "cross needs a parameter: write {cross: {with: /field, buckets: N}}");
+    EXPECT_ERROR(TX("[{minmax: 1}]"), p0, "transform 'minmax' takes no parameters");
+    EXPECT_ERROR(TX("[{impute: median}]"), "ex.yaml:3: features[0].transforms[0].impute: ",
+                 "must be 'mean' or a number, got 'median'");
+    EXPECT_ERROR(TX("[{impute: [1]}]"), "ex.yaml:3: features[0].transforms[0].impute: ", "got a list");
+    EXPECT_ERROR(TX("[{bucketize: []}]"), "ex.yaml:3: features[0].transforms[0].bucketize: ",
+                 "must be a list of one or more increasing numbers, got an empty list");
+    EXPECT_ERROR(TX("[{bucketize: 5}]"), "ex.yaml:3: features[0].transforms[0].bucketize: ", "got '5'");
+    EXPECT_ERROR(TX("[{bucketize: [1, 2, 2]}]"), "ex.yaml:3: features[0].transforms[0].bucketize[2]: ",
+                 "boundaries must be strictly increasing, got 2 after 2");
+    EXPECT_ERROR(TX("[{bucketize: [1, x]}]"), "ex.yaml:3: features[0].transforms[0].bucketize[1]: ",
+                 "must be a number, got 'x'");
+    EXPECT_ERROR(TX("[{one_hot: 0}]"), "ex.yaml:3: features[0].transforms[0].one_hot: ",
+                 "must be an integer from 1 to 1000000, got '0'");
+    EXPECT_ERROR(TX("[{one_hot: 1000001}]"), "ex.yaml:3: features[0].transforms[0].one_hot: ", "1 to 1000000");
+    EXPECT_ERROR(TX("[{one_hot: 2.5}]"), "ex.yaml:3: features[0].transforms[0].one_hot: ", "got '2.5'");
+    EXPECT_ERROR(TX("[{hash: 268435457}]"), "ex.yaml:3: features[0].transforms[0].hash: ",
+                 "must be an integer from 1 to 268435456");
+    EXPECT_ERROR(TX("[{hash: 99999999999999999999}]"), "ex.yaml:3: features[0].transforms[0].hash: ", "got '9999");
+    EXPECT_ERROR(TX("[{bag_of_words: -1}]"), "ex.yaml:3: features[0].transforms[0].bag_of_words: ", "got '-1'");
+    EXPECT_ERROR(TX("[{array: 65537}]"), "ex.yaml:3: features[0].transforms[0].array: ", "from 1 to 65536");
+    EXPECT_ERROR(TX("[{cross: /b}]"), "ex.yaml:3: features[0].transforms[0].cross: ", "must be a mapping, got '/b'");
+    EXPECT_ERROR(TX("[{cross: {buckets: 8}}]"), "ex.yaml:3: features[0].transforms[0].cross.with: ", "required");
+    EXPECT_ERROR(TX("[{cross: {with: /b}}]"), "ex.yaml:3: features[0].transforms[0].cross.buckets: ", "required");
+    EXPECT_ERROR(TX("[{cross: {with: b, buckets: 8}}]"), "ex.yaml:3: features[0].transforms[0].cross.with: ",
+                 "must be a JSON Pointer starting with '/'");
+    EXPECT_ERROR(TX("[{cross: {with: /b, buckets: 0}}]"), "ex.yaml:3: features[0].transforms[0].cross.buckets: ",
+                 "from 1 to 268435456");
+    EXPECT_ERROR(TX("[{cross: {with: /b, buckets: 8, size: 1}}]"), "ex.yaml:3: features[0].transforms[0].cross.size: ",
+                 "unknown key (expected one of: with, buckets)");
+    /* chains */
+    EXPECT_ERROR(TX("[{one_hot: 4}, standardize]"), p0,
+                 ": a categorical transform (one_hot, hash, cross, bag_of_words) must be the last of its chain");
+    EXPECT_ERROR(TX("[{hash: 4}, {one_hot: 4}]"), p0, "must be the last of its chain");
+    EXPECT_ERROR(TX("[log1p, {impute: 0}]"), "ex.yaml:3: features[0].transforms[1]: ",
+                 "impute must be the first transform");
+    EXPECT_ERROR(TX("[{impute: 0}, {impute: mean}]"), "ex.yaml:3: features[0].transforms[1]: ",
+                 "impute must be the first transform");
+    EXPECT_ERROR(TX("[{array: 4}, standardize]"), p0, ": array must be the only transform of its feature");
+    EXPECT_ERROR(TX("[{impute: 0}, {array: 4}]"), "ex.yaml:3: features[0].transforms[1]: ",
+                 "array must be the only transform");
+    EXPECT_ERROR(TX("[log1p, {bag_of_words: 8}]"), "ex.yaml:3: features[0].transforms[1]: ",
+                 "bag_of_words reads text: it must be the only transform of its feature");
+    EXPECT_ERROR(TX("[standardize, {one_hot: 8}]"), "ex.yaml:3: features[0].transforms[1]: ",
+                 "one_hot needs strings or whole numbers; it cannot follow standardize");
+    EXPECT_ERROR(TX("[{impute: mean}, {one_hot: 8}]"), "ex.yaml:3: features[0].transforms[1]: ", "bucketize first");
+    EXPECT_ERROR("features:\n  - {name: a}\n  - {name: b}\n  - name: c\n    transforms:\n"
+                 "      - {impute: 0}\n      - {one_hot: 3}\n      - log1p\n",
+                 "ex.yaml:7: features[2].transforms[1]: ", "must be the last of its chain");
+    char wide[1024] = "features:\n";
+    for (int i = 0; i < 17; i++) /* 17 * 2^28 inputs: more than u32 indices reach */
+        snprintf(wide + strlen(wide), sizeof wide - strlen(wide),
+                 "  - {name: f%d, transforms: [{hash: 268435456}]}\n", i);
+    EXPECT_ERROR(wide, "ex.yaml:2: features: ", "the features need 4563402752 inputs, more than the 4294967295");
+#undef TX
+}
+
+static void test_new_model_errors(void) {
+#define M(body) "features: [{name: x}]\nmodel:\n  " body "\n"
+    EXPECT_ERROR(M("task: ranking"), "ex.yaml:3: model.task: ",
+                 "unknown task 'ranking' (expected binary|regression|multiclass)");
+    EXPECT_ERROR(M("type: linear\n  task: binary"), "ex.yaml:4: model.task: ",
+                 "'binary' contradicts model.type linear, which is regression");
+    EXPECT_ERROR(M("task: multiclass\n  type: softmax"), "ex.yaml:4: model.classes: ",
+                 "required by a multiclass model");
+    EXPECT_ERROR(M("type: softmax"), "ex.yaml:3: model.classes: ", "required by a multiclass model");
+    EXPECT_ERROR(M("type: mlp\n  task: multiclass"), "ex.yaml:3: model.classes: ", "required by a multiclass model");
+    EXPECT_ERROR("features: [{name: x}]\nmodel: {task: multiclass}\n", "ex.yaml:2: model.task: ",
+                 "'multiclass' contradicts model.type logistic, which is binary");
+    EXPECT_ERROR(M("classes: [a, b]"), "ex.yaml:3: model.classes: ",
+                 "only a multiclass model (type softmax, or mlp with task multiclass) has classes");
+    EXPECT_ERROR(M("type: softmax\n  classes: [a]"), "ex.yaml:4: model.classes: ", "must list 2 to 65536 names, got 1");
+    EXPECT_ERROR(M("type: softmax\n  classes: [a, b, a]"), "ex.yaml:4: model.classes[2]: ",
+                 "duplicate name 'a' (also model.classes[0])");
+    EXPECT_ERROR(M("type: softmax\n  classes: [a, '']"), "ex.yaml:4: model.classes[1]: ", "must not be empty");
+    EXPECT_ERROR(M("type: softmax\n  classes: 1"), "ex.yaml:4: model.classes: ",
+                 "must be a list of 2 or more class names or a number of classes >= 2, got '1'");
+    EXPECT_ERROR(M("type: softmax\n  classes: many"), "ex.yaml:4: model.classes: ", "got 'many'");
+    EXPECT_ERROR(M("type: softmax\n  classes: {a: 1}"), "ex.yaml:4: model.classes: ", "got a mapping");
+    EXPECT_ERROR(M("schedule: cosine"), "ex.yaml:3: model.schedule: ",
+                 "unknown schedule 'cosine' (expected constant|inverse_scaling|step)");
+    EXPECT_ERROR(M("power_t: 0"), "ex.yaml:3: model.power_t: ", "must be a number > 0, got '0'");
+    EXPECT_ERROR(M("decay_every: -5"), "ex.yaml:3: model.decay_every: ", "must be a number > 0");
+    EXPECT_ERROR(M("decay_rate: 0"), "ex.yaml:3: model.decay_rate: ", "must be a number > 0");
+    EXPECT_ERROR(M("decay_rate: 1.5"), "ex.yaml:3: model.decay_rate: ", "must be in (0, 1], got 1.5");
+    EXPECT_ERROR(M("l1: -0.1"), "ex.yaml:3: model.l1: ", "must be a number >= 0");
+    EXPECT_ERROR(M("ftrl: 0.1"), "ex.yaml:3: model.ftrl: ", "must be a mapping, got '0.1'");
+    EXPECT_ERROR(M("ftrl: {alpha: 0}"), "ex.yaml:3: model.ftrl.alpha: ", "must be a number > 0");
+    EXPECT_ERROR(M("ftrl: {beta: -1}"), "ex.yaml:3: model.ftrl.beta: ", "must be a number >= 0");
+    EXPECT_ERROR(M("ftrl: {gamma: 1}"), "ex.yaml:3: model.ftrl.gamma: ", "unknown key (expected one of: alpha, beta)");
+    EXPECT_ERROR(M("loss: hinge"), "ex.yaml:3: model.loss: ", "unknown loss 'hinge' (expected squared|huber)");
+    EXPECT_ERROR(M("huber_delta: 0"), "ex.yaml:3: model.huber_delta: ", "must be a number > 0");
+    EXPECT_ERROR(M("clip_gradient: -1"), "ex.yaml:3: model.clip_gradient: ", "must be a number >= 0");
+    EXPECT_ERROR(M("hidden: []"), "ex.yaml:3: model.hidden: ", "must be a list of 1 to 3 layer sizes");
+    EXPECT_ERROR(M("hidden: [1, 2, 3, 4]"), "ex.yaml:3: model.hidden: ", "got a list of another length");
+    EXPECT_ERROR(M("hidden: 32"), "ex.yaml:3: model.hidden: ", "got '32'");
+    EXPECT_ERROR(M("hidden: [32, 0]"), "ex.yaml:3: model.hidden[1]: ", "must be an integer from 1 to 4096, got '0'");
+    EXPECT_ERROR(M("hidden: [4097]"), "ex.yaml:3: model.hidden[0]: ", "from 1 to 4096");
+    EXPECT_ERROR(M("activation: sigmoid"), "ex.yaml:3: model.activation: ",
+                 "unknown activation 'sigmoid' (expected relu|tanh)");
+    EXPECT_ERROR(M("batch: 0"), "ex.yaml:3: model.batch: ", "must be an integer from 1 to 65536, got '0'");
+    EXPECT_ERROR(M("batch: 65537"), "ex.yaml:3: model.batch: ", "from 1 to 65536");
+#undef M
+}
+
+static void test_new_input_output_errors(void) {
+#define IN(body) "features: [{name: x}]\ninput:\n  " body "\n"
+    EXPECT_ERROR(IN("format: avro"), "ex.yaml:3: input.schema: ", "required by format avro (the .avsc file)");
+    EXPECT_ERROR(IN("format: protobuf"), "ex.yaml:3: input.schema: ", "required by format protobuf");
+    EXPECT_ERROR(IN("format: protobuf\n  schema: a.desc"), "ex.yaml:3: input.message: ",
+                 "required by format protobuf (the fully qualified message name)");
+    EXPECT_ERROR(IN("schema: a.avsc"), "ex.yaml:3: input.schema: ", "only used by format avro or protobuf, not json");
+    EXPECT_ERROR(IN("format: avro\n  schema: a.avsc\n  message: M"), "ex.yaml:5: input.message: ",
+                 "only used by format protobuf, not avro");
+    EXPECT_ERROR(IN("csv: {header: false}"), "ex.yaml:3: input.csv: ", "only used by format csv, not json");
+    EXPECT_ERROR(IN("format: csv\n  csv: {delimiter: '::'}"), "ex.yaml:4: input.csv.delimiter: ",
+                 "must be one character other than a quote or a line break, got '::'");
+    EXPECT_ERROR(IN("format: csv\n  csv: {delimiter: '\"'}"), "ex.yaml:4: input.csv.delimiter: ", "one character");
+    EXPECT_ERROR(IN("format: csv\n  csv: {delimiter: \"\\n\"}"), "ex.yaml:4: input.csv.delimiter: ", "one character");
+    EXPECT_ERROR(IN("format: csv\n  csv: {delimiter: ''}"), "ex.yaml:4: input.csv.delimiter: ", "must not be empty");
+    EXPECT_ERROR(IN("format: csv\n  csv: {header: yes}"), "ex.yaml:4: input.csv.header: ",
+                 "must be true or false, got 'yes'");
+    EXPECT_ERROR(IN("format: csv\n  csv: {columns: []}"), "ex.yaml:4: input.csv.columns: ",
+                 "must list 1 to 100000 names, got 0");
+    EXPECT_ERROR(IN("format: csv\n  csv: {columns: [a, b, a]}"), "ex.yaml:4: input.csv.columns[2]: ",
+                 "duplicate name 'a' (also input.csv.columns[0])");
+    EXPECT_ERROR(IN("format: csv\n  csv: {columns: a}"), "ex.yaml:4: input.csv.columns: ", "must be a list, got 'a'");
+    EXPECT_ERROR(IN("format: csv\n  csv: {quote: \"'\"}"), "ex.yaml:4: input.csv.quote: ",
+                 "unknown key (expected one of: delimiter, header, columns)");
+    EXPECT_ERROR(IN("max_record_bytes: 0"), "ex.yaml:3: input.max_record_bytes: ",
+                 "must be an integer from 1 to 1073741824, got '0'");
+    EXPECT_ERROR(IN("max_record_bytes: 1MB"), "ex.yaml:3: input.max_record_bytes: ", "got '1MB'");
+    EXPECT_ERROR("features: [{name: x}]\noutput: {schema: p.avsc}\n", "ex.yaml:2: output.schema: ",
+                 "only used by format avro, not json");
+    EXPECT_ERROR("features: [{name: x}]\noutput: {format: avro, schema: ''}\n", "ex.yaml:2: output.schema: ",
+                 "must not be empty");
+#undef IN
 }
 
 static void test_section_kind_errors(void) {
@@ -425,7 +746,7 @@ static void test_kafka_errors(void) {
 
 static void test_input_errors(void) {
     EXPECT_ERROR("features: [{name: x}]\ninput: {topic: sea}\n", "ex.yaml:2: input.topic: ",
-                 "unknown key (expected one of: topics, format)");
+                 "unknown key (expected one of: topics, format, schema, message, csv, max_record_bytes)");
     EXPECT_ERROR("features: [{name: x}]\ninput:\n  topics: {a: 1}\n", "ex.yaml:3: input.topics: ",
                  "must be a list of topics or a topic name, got a mapping");
     EXPECT_ERROR("features: [{name: x}]\ninput:\n  topics:\n", "ex.yaml:3: input.topics: ", "got null");
@@ -445,7 +766,9 @@ static void test_label_errors(void) {
 
 static void test_model_errors(void) {
     EXPECT_ERROR("features: [{name: x}]\nmodel:\n  kind: linear\n", "ex.yaml:3: model.kind: ",
-                 "unknown key (expected one of: engine, type, optimizer, learning_rate, l2, seed)");
+                 "unknown key (expected one of: engine, type, task, optimizer, learning_rate, schedule, power_t, "
+                 "decay_every, decay_rate, l2, l1, ftrl, loss, huber_delta, clip_gradient, hidden, activation, batch, "
+                 "classes, seed)");
     EXPECT_ERROR("features: [{name: x}]\nmodel:\n  engine: torch\n", "ex.yaml:3: model.engine: ",
                  "unknown engine 'torch' (expected native|tensorflow)");
     EXPECT_ERROR("features: [{name: x}]\nmodel:\n  type: logit\n", "ex.yaml:3: model.type: ",
@@ -481,7 +804,7 @@ static void test_model_errors(void) {
 
 static void test_output_state_errors(void) {
     EXPECT_ERROR("features: [{name: x}]\noutput: {topics: [a]}\n", "ex.yaml:2: output.topics: ",
-                 "unknown key (expected one of: topic, format)");
+                 "unknown key (expected one of: topic, format, schema)");
     EXPECT_ERROR("features: [{name: x}]\noutput: {topic: ''}\n", "ex.yaml:2: output.topic: ", "must not be empty");
     EXPECT_ERROR("features: [{name: x}]\noutput: {format: csv}\n", "ex.yaml:2: output.format: ",
                  "unknown output format 'csv' (expected json|avro)");
@@ -546,13 +869,19 @@ static void test_bad_files(void) {
     expect_file_error("bad_unknown_section.yaml", "2: inputs: ", "unknown key (expected one of: kafka, input");
     expect_file_error("bad_pointer.yaml", "6: features[1].field: ", "must be a JSON Pointer starting with '/'");
     expect_file_error("bad_transform.yaml", "6: features[2].transforms[0]: ",
-                      "unknown transform 'standardise' (expected standardize, log1p, clip)");
+                      "unknown transform 'standardise' (expected standardize, minmax, log1p, clip, impute, "
+                      "bucketize, hour_of_day, day_of_week, one_hot, hash, cross, bag_of_words, array)");
     expect_file_error("bad_syntax.yaml", "4: YAML syntax error: ", "flow sequence");
     expect_file_error("bad_duplicate_feature.yaml", "5: features[2].name: ",
                       "duplicate feature name 'x1' (also at line 3)");
     expect_file_error("bad_alias.yaml", "6: *std: ", "aliases are not supported");
     expect_file_error("bad_empty.yaml", "1: empty config", "");
     expect_file_error("bad_missing_features.yaml", "1: features: ", "required");
+    expect_file_error("bad_chain.yaml", "6: features[1].transforms[0]: ", "must be the last of its chain");
+    expect_file_error("bad_classes.yaml", "6: model.classes: ", "required by a multiclass model");
+    expect_file_error("bad_protobuf.yaml", "4: input.message: ", "required by format protobuf");
+    expect_file_error("bad_bucketize.yaml", "5: features[0].transforms[0].bucketize[2]: ",
+                      "boundaries must be strictly increasing, got 30 after 30");
 }
 
 /* Every good_*.yaml loads and round-trips; every bad_*.yaml fails with a "path:" prefixed message. */
@@ -639,6 +968,34 @@ static void test_quickstart(void) {
     rtml_config_free(&cfg);
 }
 
+static void test_fraud_example(void) {
+    char path[1024], err[RTML_ERRLEN] = "";
+    rtml_config cfg;
+    snprintf(path, sizeof path, "%s/../../examples/fraud.yaml", testdata());
+    int rc = rtml_config_load(path, &cfg, err, sizeof err);
+    CHECK_EQ_INT(rc, 0);
+    if (rc != 0) {
+        fprintf(stderr, "  %s\n", err);
+        return;
+    }
+    CHECK_EQ_INT(rtml_config_check_run(&cfg, err, sizeof err), 0);
+    CHECK_EQ_INT(cfg.n_features, 8);
+    static const rtml_transform_kind last[] = {RTML_TX_STANDARDIZE, RTML_TX_ONE_HOT, RTML_TX_ONE_HOT,
+                                               RTML_TX_ONE_HOT,     RTML_TX_ONE_HOT, RTML_TX_HASH,
+                                               RTML_TX_CROSS,       RTML_TX_BAG_OF_WORDS};
+    for (size_t i = 0; i < cfg.n_features && i < 8; i++)
+        CHECK_EQ_INT(cfg.features[i].transforms[cfg.features[i].n_transforms - 1].kind, last[i]);
+    CHECK_EQ_INT(cfg.features[0].transforms[0].kind, RTML_TX_IMPUTE_MEAN);
+    CHECK_EQ_INT(cfg.features[2].transforms[0].kind, RTML_TX_HOUR_OF_DAY);
+    CHECK_STR(cfg.features[6].transforms[0].with, "/card_country");
+    CHECK_STR(cfg.model.type, "ftrl");
+    CHECK_NEAR(cfg.model.ftrl_alpha, 0.05, 0);
+    CHECK_NEAR(cfg.model.l1, 1, 0);
+    CHECK_EQ_INT(cfg.input.max_record_bytes, 65536);
+    CHECK_ROUND_TRIP(&cfg);
+    rtml_config_free(&cfg);
+}
+
 static void expect_run_error(const char *yaml, const char *want) {
     rtml_config cfg;
     char err[RTML_ERRLEN] = "";
@@ -673,10 +1030,17 @@ int main(void) {
     test_enums();
     test_round_trip_strings();
     test_round_trip_zeroed();
+    test_transform_kinds();
+    test_new_defaults();
+    test_model_keys();
+    test_input_keys();
     test_yaml_errors();
     test_top_level_errors();
     test_feature_errors();
     test_transform_errors();
+    test_new_transform_errors();
+    test_new_model_errors();
+    test_new_input_output_errors();
     test_section_kind_errors();
     test_kafka_errors();
     test_input_errors();
@@ -689,6 +1053,7 @@ int main(void) {
     test_all_files();
     test_load_errors();
     test_quickstart();
+    test_fraud_example();
     test_check_run();
     return check_exit("test_config");
 }

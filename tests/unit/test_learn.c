@@ -1,6 +1,6 @@
-/* test_learn.c — running statistics, the native linear engines, prequential evaluation and the feature
+/* test_learn.c — running statistics, the native linear engines and the feature
  * pipeline: numbers checked against independent computations (two-pass variance, numerical gradients,
- * hand-computed log loss), and learning checked to converge. */
+ * hand-computed values), and learning checked to converge. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,7 +8,6 @@
 #include "check.h"
 #include "config.h"
 #include "engine/engine.h"
-#include "eval.h"
 #include "featurize.h"
 #include "record.h"
 #include "stats.h"
@@ -145,37 +144,14 @@ static void test_engine_errors(void) {
     CHECK(rtml_engine_open(&c, &shape, err, sizeof err) == NULL);
     CHECK(strstr(err, "model.engine: 'tensorflow' is not built into this rtml") != NULL);
     c.model.engine = "native";
-    c.model.type = "mlp";
+    c.model.type = "xgboost";
     CHECK(rtml_engine_open(&c, &shape, err, sizeof err) == NULL);
-    CHECK(strstr(err, "model.type: 'mlp' is not available") != NULL);
+    CHECK(strstr(err, "model.type: 'xgboost' is not available") != NULL);
+    CHECK(strstr(err, "logistic, linear, softmax, ftrl, mlp") != NULL);
     c.model.type = "linear";
     rtml_engine *e = rtml_engine_open(&c, &shape, err, sizeof err);
     CHECK(e && e->task == RTML_TASK_REGRESSION);
     rtml_engine_close(e);
-}
-
-static void test_eval(void) {
-    rtml_eval ev;
-    CHECK(rtml_eval_init(&ev, RTML_TASK_BINARY, 1, 2) == 0);
-    rtml_eval_add(&ev, (double[]){0.9}, 1); /* correct, -log 0.9 */
-    rtml_eval_add(&ev, (double[]){0.8}, 0); /* wrong,   -log 0.2 */
-    rtml_eval_add(&ev, (double[]){0.3}, 0); /* correct, -log 0.7 */
-    CHECK_NEAR(rtml_eval_accuracy(&ev), 2.0 / 3, 1e-12);
-    CHECK_NEAR(rtml_eval_logloss(&ev), (-log(0.9) - log(0.2) - log(0.7)) / 3, 1e-12);
-    CHECK_NEAR(rtml_eval_window_accuracy(&ev), 0.5, 1e-12); /* the last two */
-    rtml_eval_add(&ev, (double[]){1.0}, 0);                            /* clipped, not infinite */
-    CHECK(isfinite(rtml_eval_logloss(&ev)));
-    rtml_buf b = RTML_BUF_INIT;
-    rtml_eval_json(&ev, &b);
-    CHECK(strncmp(b.data, "\"accuracy\":0.5,\"logloss\":", 25) == 0);
-    rtml_buf_free(&b);
-    rtml_eval_free(&ev);
-    CHECK(rtml_eval_init(&ev, RTML_TASK_REGRESSION, 1, 10) == 0);
-    rtml_eval_add(&ev, (double[]){1}, 2);
-    rtml_eval_add(&ev, (double[]){5}, 2);
-    CHECK_NEAR(rtml_eval_mae(&ev), 2, 1e-12);
-    CHECK_NEAR(rtml_eval_rmse(&ev), sqrt(5), 1e-12);
-    rtml_eval_free(&ev);
 }
 
 static rtml_value num(double x) { return (rtml_value){.type = RTML_V_NUMBER, .num = x}; }
@@ -218,7 +194,6 @@ int main(void) {
     test_convergence();
     test_deterministic();
     test_engine_errors();
-    test_eval();
     test_features();
     return check_exit("test_learn");
 }

@@ -1,0 +1,408 @@
+/* pbwire.c — the Protocol Buffers wire reader and the FileDescriptorSet parser (see pbwire.h).
+ *
+ * descriptor.proto numbers read here: FileDescriptorSet.file=1; FileDescriptorProto.package=2,
+ * message_type=4, enum_type=5; DescriptorProto.name=1, field=2, nested_type=3, enum_type=4;
+ * FieldDescriptorProto.name=1, number=3, label=4, type=5, type_name=6; EnumDescriptorProto.name=1, value=2;
+ * EnumValueDescriptorProto.name=1, number=2. Everything else is skipped. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "codec/pbwire.h"
+#include "rtml.h"
+
+/* ---- wire reader ------------------------------------------------------------------------------------- */
+
+static int fail(rtml_pb_reader *r, const char *why) {
+    r->why = why;
+    return -1;
+}
+
+int rtml_pb_varint(rtml_pb_reader *r, uint64_t *v) {
+    uint64_t u = 0;
+    for (int i = 0;; i++) {
+        if (r->p >= r->end) return fail(r, "truncated varint");
+        uint8_t b = *r->p;
+        if (i == 9 && b > 1) return fail(r, "varint overflows 64 bits");
+        r->p++;
+        u |= (uint64_t)(b & 0x7F) << (7 * i);
+        if (!(b & 0x80)) break;
+    }
+    *v = u;
+    return 0;
+}
+
+int rtml_pb_key(rtml_pb_reader *r, uint32_t *field, int *wire) {
+    uint64_t k;
+    const uint8_t *at = r->p;
+    if (rtml_pb_varint(r, &k) != 0) return -1;
+    uint64_t num = k >> 3;
+    *wire = (int)(k & 7);
+    if (num == 0 || num > 0x1FFFFFFF) {
+        r->p = at;
+        return fail(r, "bad field number");
+    }
+    *field = (uint32_t)num;
+    if (*wire == RTML_PB_SGROUP || *wire == RTML_PB_EGROUP) {
+        r->p = at;
+        return fail(r, "groups (wire types 3 and 4) are not supported");
+    }
+    if (*wire > RTML_PB_I32) {
+        r->p = at;
+        return fail(r, "bad wire type");
+    }
+    return 0;
+}
+
+int rtml_pb_fixed32(rtml_pb_reader *r, uint32_t *v) {
+    if (r->end - r->p < 4) return fail(r, "truncated fixed32");
+    *v = (uint32_t)r->p[0] | (uint32_t)r->p[1] << 8 | (uint32_t)r->p[2] << 16 | (uint32_t)r->p[3] << 24;
+    r->p += 4;
+    return 0;
+}
+
+int rtml_pb_fixed64(rtml_pb_reader *r, uint64_t *v) {
+    if (r->end - r->p < 8) return fail(r, "truncated fixed64");
+    uint64_t u = 0;
+    for (int i = 7; i >= 0; i--) u = u << 8 | r->p[i];
+    *v = u;
+    r->p += 8;
+    return 0;
+}
+
+int rtml_pb_bytes(rtml_pb_reader *r, const uint8_t **p, size_t *n) {
+    uint64_t len;
+    if (rtml_pb_varint(r, &len) != 0) return -1;
+    if (len > (uint64_t)(r->end - r->p)) return fail(r, "length runs past the end");
+    *p = r->p;
+    *n = (size_t)len;
+    r->p += len;
+    return 0;
+}
+
+int rtml_pb_skip(rtml_pb_reader *r, int wire) {
+    uint64_t v;
+    const uint8_t *p;
+    size_t n;
+    switch (wire) {
+    case RTML_PB_VARINT: return rtml_pb_varint(r, &v);
+    case RTML_PB_I64: return rtml_pb_fixed64(r, &v);
+    case RTML_PB_LEN: return rtml_pb_bytes(r, &p, &n);
+    case RTML_PB_I32: return r->end - r->p < 4 ? fail(r, "truncated fixed32") : (r->p += 4, 0);
+    default: return fail(r, "bad wire type");
+    }
+}
+
+/* ---- descriptor parsing ------------------------------------------------------------------------------ */
+
+#define MAX_NESTING 64
+
+typedef struct {
+    rtml_pb_descriptors *d;
+    char *err;
+    size_t errlen;
+} desc_ctx;
+
+static int desc_fail(desc_ctx *c, const rtml_pb_reader *r, const char *what) {
+    return rtml_fail(c->err, c->errlen, "descriptor set: %s: %s", what, r->why ? r->why : "bad value");
+}
+
+/* A field's payload as a malloc'd string (wire type must be LEN). */
+static int get_string(rtml_pb_reader *r, int wire, char **out) {
+    const uint8_t *p;
+    size_t n;
+    if (wire != RTML_PB_LEN) return fail(r, "a string field has the wrong wire type");
+    if (rtml_pb_bytes(r, &p, &n) != 0) return -1;
+    if (memchr(p, 0, n)) return fail(r, "a name holds a NUL byte");
+    char *s = malloc(n + 1);
+    if (!s) return fail(r, "out of memory");
+    memcpy(s, p, n);
+    s[n] = '\0';
+    free(*out);
+    *out = s;
+    return 0;
+}
+
+static int get_varint(rtml_pb_reader *r, int wire, uint64_t *v) {
+    if (wire != RTML_PB_VARINT) return fail(r, "an integer field has the wrong wire type");
+    return rtml_pb_varint(r, v);
+}
+
+static int get_sub(rtml_pb_reader *r, int wire, rtml_pb_reader *sub) {
+    const uint8_t *p;
+    size_t n;
+    if (wire != RTML_PB_LEN) return fail(r, "a message field has the wrong wire type");
+    if (rtml_pb_bytes(r, &p, &n) != 0) return -1;
+    *sub = (rtml_pb_reader){r->start, p, p + n, NULL};
+    return 0;
+}
+
+/* The last value of string field `num` in a message (package, name), or NULL. */
+static int find_string(rtml_pb_reader r, uint32_t num, char **out) {
+    uint32_t f;
+    int w;
+    while (r.p < r.end) {
+        if (rtml_pb_key(&r, &f, &w) != 0) return -1;
+        if (f == num ? get_string(&r, w, out) : rtml_pb_skip(&r, w)) return -1;
+    }
+    return 0;
+}
+
+static char *qualify(const char *prefix, const char *name) {
+    size_t a = strlen(prefix), b = strlen(name);
+    char *s = malloc(a + b + 2);
+    if (!s) return NULL;
+    memcpy(s, prefix, a);
+    if (a) s[a++] = '.';
+    memcpy(s + a, name, b + 1);
+    return s;
+}
+
+static int grow(void **arr, size_t n, size_t size) {
+    if (n & (n - 1)) return 0; /* capacity doubles at powers of two */
+    void *p = realloc(*arr, (n ? n * 2 : 1) * size);
+    if (!p) return -1;
+    *arr = p;
+    return 0;
+}
+
+static int parse_enum_value(rtml_pb_reader r, rtml_pb_enum_value *v) {
+    uint32_t f;
+    int w;
+    uint64_t num;
+    while (r.p < r.end) {
+        if (rtml_pb_key(&r, &f, &w) != 0) return -1;
+        if (f == 1) {
+            if (get_string(&r, w, &v->name) != 0) return -1;
+        } else if (f == 2) {
+            if (get_varint(&r, w, &num) != 0) return -1;
+            v->number = (int32_t)(uint32_t)num;
+        } else if (rtml_pb_skip(&r, w) != 0) {
+            return -1;
+        }
+    }
+    return v->name ? 0 : fail(&r, "an enum value has no name");
+}
+
+/* The name (field 1) of an enum or message, malloc'd; -1 with a reason when it has none. */
+static int entity_name(desc_ctx *c, rtml_pb_reader r, const char *what, char **name) {
+    *name = NULL;
+    if (find_string(r, 1, name) == 0 && *name) return 0;
+    free(*name);
+    *name = NULL;
+    return rtml_fail(c->err, c->errlen, "descriptor set: %s has no readable name", what);
+}
+
+static int parse_enum(desc_ctx *c, rtml_pb_reader r, const char *prefix) {
+    char *name;
+    if (entity_name(c, r, "an enum", &name) != 0) return -1;
+    rtml_pb_enum *e = calloc(1, sizeof *e);
+    if (!e || grow((void **)&c->d->enums, c->d->n_enums, sizeof *c->d->enums) != 0) {
+        free(e);
+        free(name);
+        return rtml_fail(c->err, c->errlen, "out of memory");
+    }
+    c->d->enums[c->d->n_enums++] = e;
+    e->name = qualify(prefix, name);
+    free(name);
+    if (!e->name) return rtml_fail(c->err, c->errlen, "out of memory");
+    uint32_t f;
+    int w;
+    while (r.p < r.end) {
+        rtml_pb_reader sub;
+        if (rtml_pb_key(&r, &f, &w) != 0) return desc_fail(c, &r, e->name);
+        if (f != 2) {
+            if (rtml_pb_skip(&r, w) != 0) return desc_fail(c, &r, e->name);
+            continue;
+        }
+        if (get_sub(&r, w, &sub) != 0) return desc_fail(c, &r, e->name);
+        if (grow((void **)&e->values, e->n_values, sizeof *e->values) != 0)
+            return rtml_fail(c->err, c->errlen, "out of memory");
+        e->values[e->n_values] = (rtml_pb_enum_value){0};
+        int rc = parse_enum_value(sub, &e->values[e->n_values]);
+        e->n_values++;
+        if (rc != 0) return desc_fail(c, &sub, e->name);
+    }
+    return 0;
+}
+
+static int parse_field(rtml_pb_reader r, rtml_pb_field *fd) {
+    uint32_t f;
+    int w;
+    uint64_t v;
+    while (r.p < r.end) {
+        if (rtml_pb_key(&r, &f, &w) != 0) return -1;
+        int rc = f == 1   ? get_string(&r, w, &fd->name)
+                 : f == 6 ? get_string(&r, w, &fd->type_name)
+                 : f == 3 || f == 4 || f == 5 ? get_varint(&r, w, &v)
+                                              : rtml_pb_skip(&r, w);
+        if (rc != 0) return -1;
+        if (f == 3) fd->number = (uint32_t)v;
+        if (f == 4) fd->label = (int)(v & 0xFF);
+        if (f == 5) fd->type = v <= RTML_PB_SINT64 ? (int)v : -1;
+    }
+    if (!fd->name) return fail(&r, "a field has no name");
+    if (fd->number == 0 || fd->number > 0x1FFFFFFF) return fail(&r, "a field has a bad number");
+    if (fd->type < 0) return fail(&r, "a field has an unknown type");
+    return 0;
+}
+
+static int parse_message(desc_ctx *c, rtml_pb_reader r, const char *prefix, int depth);
+
+/* One entry of a message: field (2), nested type (3) or enum (4). */
+static int message_entry(desc_ctx *c, rtml_pb_message *m, rtml_pb_reader *r, uint32_t f, int w, int depth) {
+    rtml_pb_reader sub;
+    if (f < 2 || f > 4) return rtml_pb_skip(r, w) == 0 ? 0 : desc_fail(c, r, m->name);
+    if (get_sub(r, w, &sub) != 0) return desc_fail(c, r, m->name);
+    if (f == 3) return parse_message(c, sub, m->name, depth + 1);
+    if (f == 4) return parse_enum(c, sub, m->name);
+    if (grow((void **)&m->fields, m->n_fields, sizeof *m->fields) != 0)
+        return rtml_fail(c->err, c->errlen, "out of memory");
+    rtml_pb_field *fd = &m->fields[m->n_fields++];
+    *fd = (rtml_pb_field){0};
+    return parse_field(sub, fd) == 0 ? 0 : desc_fail(c, &sub, m->name);
+}
+
+static int parse_message(desc_ctx *c, rtml_pb_reader r, const char *prefix, int depth) {
+    if (depth > MAX_NESTING) return rtml_fail(c->err, c->errlen, "descriptor set: messages nested too deep");
+    char *name;
+    if (entity_name(c, r, "a message", &name) != 0) return -1;
+    rtml_pb_message *m = calloc(1, sizeof *m);
+    if (!m || grow((void **)&c->d->messages, c->d->n_messages, sizeof *c->d->messages) != 0) {
+        free(m);
+        free(name);
+        return rtml_fail(c->err, c->errlen, "out of memory");
+    }
+    c->d->messages[c->d->n_messages++] = m;
+    m->name = qualify(prefix, name);
+    free(name);
+    if (!m->name) return rtml_fail(c->err, c->errlen, "out of memory");
+    uint32_t f;
+    int w;
+    while (r.p < r.end) {
+        if (rtml_pb_key(&r, &f, &w) != 0) return desc_fail(c, &r, m->name);
+        if (message_entry(c, m, &r, f, w, depth) != 0) return -1;
+    }
+    return 0;
+}
+
+static int parse_file(desc_ctx *c, rtml_pb_reader r) {
+    char *package = NULL;
+    if (find_string(r, 2, &package) != 0) {
+        free(package);
+        return desc_fail(c, &r, "file");
+    }
+    const char *prefix = package ? package : "";
+    uint32_t f;
+    int w, rc = 0;
+    while (rc == 0 && r.p < r.end) {
+        rtml_pb_reader sub;
+        if (rtml_pb_key(&r, &f, &w) != 0) rc = desc_fail(c, &r, "file");
+        else if (f != 4 && f != 5) rc = rtml_pb_skip(&r, w) == 0 ? 0 : desc_fail(c, &r, "file");
+        else if (get_sub(&r, w, &sub) != 0) rc = desc_fail(c, &r, "file");
+        else rc = f == 4 ? parse_message(c, sub, prefix, 0) : parse_enum(c, sub, prefix);
+    }
+    free(package);
+    return rc;
+}
+
+static const rtml_pb_enum *find_enum(const rtml_pb_descriptors *d, const char *name) {
+    if (name[0] == '.') name++;
+    for (size_t i = 0; i < d->n_enums; i++)
+        if (strcmp(d->enums[i]->name, name) == 0) return d->enums[i];
+    return NULL;
+}
+
+/* Link each message/enum field to its type. */
+static int resolve(desc_ctx *c) {
+    for (size_t i = 0; i < c->d->n_messages; i++) {
+        rtml_pb_message *m = c->d->messages[i];
+        for (size_t k = 0; k < m->n_fields; k++) {
+            rtml_pb_field *fd = &m->fields[k];
+            if (fd->type != RTML_PB_MESSAGE && fd->type != RTML_PB_ENUM && fd->type != RTML_PB_GROUP &&
+                fd->type != 0)
+                continue;
+            if (fd->type_name) fd->msg = rtml_pb_find_message(c->d, fd->type_name);
+            if (fd->type_name) fd->enm = find_enum(c->d, fd->type_name);
+            if (fd->type == 0 && (fd->msg || fd->enm)) fd->type = fd->msg ? RTML_PB_MESSAGE : RTML_PB_ENUM;
+            if ((fd->type == RTML_PB_MESSAGE && !fd->msg) || (fd->type == RTML_PB_ENUM && !fd->enm) || fd->type == 0)
+                return rtml_fail(c->err, c->errlen, "descriptor set: %s.%s: type '%s' is not in the set "
+                                 "(compile with protoc --include_imports)", m->name, fd->name,
+                                 fd->type_name ? fd->type_name : "");
+        }
+    }
+    return 0;
+}
+
+rtml_pb_descriptors *rtml_pb_descriptors_parse(const void *buf, size_t len, char *err, size_t errlen) {
+    rtml_pb_descriptors *d = calloc(1, sizeof *d);
+    if (!d) {
+        rtml_fail(err, errlen, "out of memory");
+        return NULL;
+    }
+    desc_ctx c = {d, err, errlen};
+    rtml_pb_reader r = rtml_pb_reader_new(buf, len);
+    uint32_t f;
+    int w, rc = 0;
+    while (rc == 0 && r.p < r.end) {
+        rtml_pb_reader sub;
+        if (rtml_pb_key(&r, &f, &w) != 0) rc = desc_fail(&c, &r, "set");
+        else if (f != 1) rc = rtml_pb_skip(&r, w) == 0 ? 0 : desc_fail(&c, &r, "set");
+        else if (get_sub(&r, w, &sub) != 0) rc = desc_fail(&c, &r, "set");
+        else rc = parse_file(&c, sub);
+    }
+    if (rc == 0) rc = resolve(&c);
+    if (rc != 0) {
+        rtml_pb_descriptors_free(d);
+        return NULL;
+    }
+    return d;
+}
+
+const rtml_pb_message *rtml_pb_find_message(const rtml_pb_descriptors *d, const char *name) {
+    if (name[0] == '.') name++;
+    for (size_t i = 0; i < d->n_messages; i++)
+        if (strcmp(d->messages[i]->name, name) == 0) return d->messages[i];
+    return NULL;
+}
+
+const rtml_pb_field *rtml_pb_find_field(const rtml_pb_message *m, const char *name) {
+    for (size_t i = 0; i < m->n_fields; i++)
+        if (strcmp(m->fields[i].name, name) == 0) return &m->fields[i];
+    return NULL;
+}
+
+const rtml_pb_enum_value *rtml_pb_enum_find(const rtml_pb_enum *e, int32_t number) {
+    for (size_t i = 0; i < e->n_values; i++)
+        if (e->values[i].number == number) return &e->values[i];
+    return NULL;
+}
+
+void rtml_pb_descriptors_free(rtml_pb_descriptors *d) {
+    if (!d) return;
+    for (size_t i = 0; i < d->n_messages; i++) {
+        rtml_pb_message *m = d->messages[i];
+        for (size_t k = 0; k < m->n_fields; k++) {
+            free(m->fields[k].name);
+            free(m->fields[k].type_name);
+        }
+        free(m->fields);
+        free(m->name);
+        free(m);
+    }
+    for (size_t i = 0; i < d->n_enums; i++) {
+        for (size_t k = 0; k < d->enums[i]->n_values; k++) free(d->enums[i]->values[k].name);
+        free(d->enums[i]->values);
+        free(d->enums[i]->name);
+        free(d->enums[i]);
+    }
+    free(d->messages);
+    free(d->enums);
+    free(d);
+}
+
+const char *rtml_pb_type_name(int type) {
+    static const char *const names[] = {"?",      "double", "float",   "int64",    "uint64",   "int32", "fixed64",
+                                        "fixed32", "bool",   "string",  "group",    "message",  "bytes", "uint32",
+                                        "enum",   "sfixed32", "sfixed64", "sint32", "sint64"};
+    return type >= 0 && type <= RTML_PB_SINT64 ? names[type] : "?";
+}
