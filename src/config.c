@@ -1257,6 +1257,11 @@ int rtml_config_check_run(const rtml_config *cfg, char *err, size_t errlen) {
         return rtml_fail(err, errlen, "%s: input.topics: required by `rtml run`", name);
     if (!cfg->output.topic)
         return rtml_fail(err, errlen, "%s: output.topic: required by `rtml run`", name);
+    /* A CSV header taken from the first message would, after a restart from a committed offset, be a
+     * data row: Kafka input needs the columns named in the config. */
+    if (cfg->input.format == RTML_FMT_CSV && cfg->input.n_csv_columns == 0)
+        return rtml_fail(err, errlen, "%s: input.csv.columns: required by `rtml run` for CSV input (a topic has no "
+                         "header row)", name);
     return 0;
 }
 

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "codec/json.h"
+#include "log.h"
 #include "rtml.h"
 
 #define DEFAULT_MAX_RECORD_BYTES (1u << 20)
@@ -56,6 +57,7 @@ int rtml_pipeline_init(rtml_pipeline *p, const rtml_config *cfg, char *err, size
     rtml_shape shape = rtml_featurizer_shape(p->features);
     if (rtml_engine_task(cfg) == RTML_TASK_MULTICLASS) shape.n_classes = cfg->model.n_classes;
     if (!(p->engine = rtml_engine_open(cfg, &shape, err, errlen))) goto fail;
+    if (cfg->output.format == RTML_FMT_AVRO && !(p->avro = rtml_avro_encoder_open(cfg, err, errlen))) goto fail;
     p->scores = calloc(p->engine->n_outputs, sizeof *p->scores);
     if (!p->scores || rtml_eval_init(&p->eval, p->engine->task, p->engine->n_outputs, EVAL_WINDOW) != 0) {
         rtml_fail(err, errlen, "out of memory");
@@ -72,6 +74,7 @@ void rtml_pipeline_free(rtml_pipeline *p) {
     free(p->values);
     rtml_featurizer_free(p->features);
     rtml_engine_close(p->engine);
+    rtml_avro_encoder_close(p->avro);
     rtml_eval_free(&p->eval);
     free(p->scores);
     for (size_t i = 0; p->classes && i < p->cfg->model.n_classes; i++) free(p->classes[i]);
@@ -132,6 +135,14 @@ static int read_label(rtml_pipeline *p, double *y, char *detail, size_t dlen) {
     return 1;
 }
 
+/* The index of the predicted class (multiclass: arg max). */
+static size_t best_class(const rtml_pipeline *p) {
+    size_t best = 0;
+    for (size_t k = 1; k < p->engine->n_outputs; k++)
+        if (p->scores[k] > p->scores[best]) best = k;
+    return best;
+}
+
 /* The predicted class (multiclass: the most probable, as its name when known) and the score. */
 static void put_prediction(const rtml_pipeline *p, rtml_buf *out) {
     const double *s = p->scores;
@@ -147,13 +158,27 @@ static void put_prediction(const rtml_pipeline *p, rtml_buf *out) {
         rtml_buf_put_double(out, s[0]);
         return;
     }
-    size_t best = 0;
-    for (size_t k = 1; k < p->engine->n_outputs; k++)
-        if (s[k] > s[best]) best = k;
+    size_t best = best_class(p);
     if (best < p->n_classes) rtml_json_put_string(out, p->classes[best], strlen(p->classes[best]));
     else rtml_buf_put_i64(out, (int64_t)best);
     rtml_buf_puts(out, ",\"score\":");
     rtml_buf_put_double(out, s[best]);
+}
+
+/* output.format: avro — the same fields as the JSON record, through the Avro encoder (codec.h). */
+static int encode_prediction_avro(const rtml_pipeline *p, const rtml_origin *o, rtml_buf *out, char *detail,
+                                  size_t dlen) {
+    rtml_prediction_fields f = {.model_version = p->model_version, .score = p->scores[0], .is_class = 1};
+    if (p->engine->task == RTML_TASK_BINARY) f.value = p->scores[0] >= 0.5;
+    else if (p->engine->task == RTML_TASK_REGRESSION) f.value = p->scores[0], f.is_class = 0;
+    else {
+        size_t k = best_class(p);
+        f.score = p->scores[k];
+        f.value = (double)k;
+        f.label = k < p->n_classes ? p->classes[k] : NULL;
+    }
+    if (o) f.topic = o->topic, f.partition = o->partition, f.offset = o->offset;
+    return rtml_avro_encode_prediction(p->avro, &f, out, detail, dlen);
 }
 
 static void encode_prediction(const rtml_pipeline *p, const rtml_origin *o, rtml_buf *out) {
@@ -200,7 +225,12 @@ rtml_reject rtml_pipeline_process(rtml_pipeline *p, const char *doc, size_t len,
         rtml_engine_learn(p->engine, &row, &y, 1); /* ... then train */
         p->learned++;
     }
-    if (out) encode_prediction(p, origin, out);
+    if (!out) return RTML_REJECT_NONE;
+    if (!p->avro) encode_prediction(p, origin, out);
+    else if (encode_prediction_avro(p, origin, out, detail, dlen) != 0) {
+        /* cannot happen with the built-in schema; a user schema that cannot hold this prediction */
+        rtml_log_every(RTML_LOG_ERROR, ++p->encode_failures, 10, 10, "cannot encode a prediction: %s", detail);
+    }
     return RTML_REJECT_NONE;
 }
 

@@ -37,6 +37,8 @@ typedef struct {
     size_t n_values;
     rtml_featurizer *features;
     rtml_engine *engine;
+    rtml_avro_encoder *avro; /* output.format avro; NULL: JSON predictions */
+    uint64_t encode_failures;
     rtml_eval eval;
     double *scores;         /* n_outputs */
     char **classes;         /* multiclass: class names by index (owned), learned or from the config */

@@ -219,7 +219,9 @@ static void test_full_file(void) {
     }
     CHECK_STR(cfg.path, path);
     check_full(&cfg);
-    CHECK_EQ_INT(rtml_config_check_run(&cfg, err, sizeof err), 0);
+    /* CSV from a header row is fine for replay, but `run` needs the columns named (no header in a topic) */
+    CHECK_EQ_INT(rtml_config_check_run(&cfg, err, sizeof err), -1);
+    CHECK(strstr(err, "input.csv.columns: required by `rtml run`") != NULL);
     CHECK_ROUND_TRIP(&cfg);
     rtml_config_free(&cfg);
     CHECK(is_zeroed(&cfg));
@@ -1015,6 +1017,9 @@ static void test_check_run(void) {
                      "ex.yaml: input.topics: required by `rtml run`");
     expect_run_error("features: [{name: x}]\nkafka: {bootstrap.servers: h:1}\ninput: {topics: a}\n",
                      "ex.yaml: output.topic: required by `rtml run`");
+    expect_run_error("features: [{name: x}]\nkafka: {bootstrap.servers: h:1}\ninput: {topics: a, format: csv}\n"
+                     "output: {topic: b}\n",
+                     "ex.yaml: input.csv.columns: required by `rtml run` for CSV input (a topic has no header row)");
     rtml_config zero;
     char err[RTML_ERRLEN] = "";
     memset(&zero, 0, sizeof zero);
