@@ -718,6 +718,21 @@ static int rtml_json_fast_double(const char *p, size_t len, double *out) {
     return 1;
 }
 
+int rtml_json_number_value(const rtml_json_span *v, double *out, int *is_int, long long *i64) {
+    const char *p = v->ptr, *end = v->ptr + v->len;
+    *is_int = 0;
+    for (const char *q = p; q < end; q++)
+        if (*q == '.' || *q == 'e' || *q == 'E') goto fractional;
+    if (rtml_json_as_int64(v, i64) == 0) { /* integer text in int64 range */
+        *is_int = 1;
+        *out = (double)*i64;
+        return 0;
+    }
+fractional:
+    if (v->len <= RTML_JSON_MAX_NUMBER && rtml_json_fast_double(p, v->len, out)) return 0;
+    return rtml_json_as_double(v, out);
+}
+
 int rtml_json_as_double(const rtml_json_span *v, double *out) {
     if (v && (v->type == RTML_JSON_TRUE || v->type == RTML_JSON_FALSE)) {
         *out = v->type == RTML_JSON_TRUE ? 1.0 : 0.0;

@@ -76,6 +76,11 @@ int rtml_json_validate(const char *doc, size_t len, char *err, size_t errlen);
  * characters. */
 int rtml_json_as_double(const rtml_json_span *v, double *out);
 
+/* For a NUMBER span that rtml_json_extract produced (already validated): its value in one pass, with
+ * *is_int and *i64 set when it is written as an integer within int64 range. -1 on overflow to +-inf. The
+ * hot path of the JSON decoder; same results as rtml_json_as_int64 + rtml_json_as_double. */
+int rtml_json_number_value(const rtml_json_span *v, double *out, int *is_int, long long *i64);
+
 /* NUMBER written as an integer (no fraction, no exponent) within int64 range; -1 otherwise. */
 int rtml_json_as_int64(const rtml_json_span *v, long long *out);
 

@@ -76,17 +76,12 @@ static void to_value(json_state *s, const rtml_json_span *sp, size_t *text_used,
         v->num = sp->type == RTML_JSON_TRUE;
         break;
     case RTML_JSON_NUMBER: {
-        long long i;
-        if (rtml_json_as_int64(sp, &i) == 0) {
-            v->is_int = 1;
-            v->i64 = i;
-            v->num = (double)i;
-            v->type = RTML_V_NUMBER;
-        } else {
-            /* Overflow (1e400) is a number that is not finite. */
-            v->type = RTML_V_NUMBER;
-            if (rtml_json_as_double(sp, &v->num) != 0) v->num = sp->ptr[0] == '-' ? -HUGE_VAL : HUGE_VAL;
-        }
+        long long i = 0;
+        v->type = RTML_V_NUMBER;
+        /* Overflow (1e400) is a number that is not finite. */
+        if (rtml_json_number_value(sp, &v->num, &v->is_int, &i) != 0)
+            v->num = sp->ptr[0] == '-' ? -HUGE_VAL : HUGE_VAL;
+        v->i64 = i;
         break;
     }
     case RTML_JSON_STRING:

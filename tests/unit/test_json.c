@@ -1036,6 +1036,14 @@ static void test_as_double_matches_strtod(void) {
         if (rtml_json_as_double(&sp, &fast) != 0) continue;
         checked++;
         differ += memcmp(&fast, &slow, sizeof fast) != 0;
+        /* the decoder's one-pass conversion agrees with as_double and as_int64 */
+        double one;
+        int is_int;
+        long long i64 = 0, want_i64;
+        CHECK(rtml_json_number_value(&sp, &one, &is_int, &i64) == 0);
+        differ += memcmp(&one, &slow, sizeof one) != 0;
+        int want_int = rtml_json_as_int64(&sp, &want_i64) == 0;
+        differ += is_int != want_int || (want_int && i64 != want_i64);
     }
     CHECK(checked > 190000);
     CHECK_EQ_INT(differ, 0);
