@@ -1,5 +1,5 @@
-/* test_learn.c — running statistics, the native linear engines and the feature
- * pipeline: numbers checked against independent computations (two-pass variance, numerical gradients,
+/* test_learn.c — running statistics and the native linear engines (the feature pipeline's tests are in
+ * test_featurize.c): numbers checked against independent computations (two-pass variance, numerical gradients,
  * hand-computed values), and learning checked to converge. */
 #include <math.h>
 #include <stdlib.h>
@@ -154,39 +154,6 @@ static void test_engine_errors(void) {
     rtml_engine_close(e);
 }
 
-static rtml_value num(double x) { return (rtml_value){.type = RTML_V_NUMBER, .num = x}; }
-
-static void test_features(void) {
-    rtml_transform std = {RTML_TX_STANDARDIZE, 0, 0, 0, NULL, 0, NULL}, lg = {RTML_TX_LOG1P, 0, 0, 0, NULL, 0, NULL},
-                   clip = {RTML_TX_CLIP, -1, 1, 0, NULL, 0, NULL};
-    rtml_transform chain[] = {lg, std, clip};
-    rtml_feature f[2] = {{.name = "a", .field = "/a", .transforms = &std, .n_transforms = 1},
-                         {.name = "b", .field = "/b", .transforms = chain, .n_transforms = 3}};
-    rtml_config c = {0};
-    c.features = f;
-    c.n_features = 2;
-    rtml_featurizer *fz = rtml_featurizer_new(&c, NULL, 0);
-    CHECK(fz != NULL);
-    rtml_row row;
-    rtml_value v[2] = {num(10), num(0)};
-    CHECK(rtml_featurizer_apply(fz, v, &row, NULL, 0) == RTML_REJECT_NONE);
-    CHECK(row.dense[0] == 0 && row.dense[1] == 0); /* one value: no spread yet */
-    v[0] = num(20), v[1] = num(exp(1) - 1);
-    rtml_featurizer_apply(fz, v, &row, NULL, 0);
-    CHECK_NEAR(row.dense[0], 1.0, 1e-12); /* mean 15, population std 5 */
-    CHECK_NEAR(row.dense[1], 1.0, 1e-12); /* log1p -> {0, 1}: mean 0.5, std 0.5 -> 1, clipped to 1 */
-    char why[128];
-    v[1] = (rtml_value){.type = RTML_V_STRING, .str = "x", .len = 1};
-    CHECK(rtml_featurizer_apply(fz, v, &row, why, sizeof why) == RTML_REJECT_WRONG_TYPE);
-    v[1] = (rtml_value){.type = RTML_V_ABSENT};
-    CHECK(rtml_featurizer_apply(fz, v, &row, why, sizeof why) == RTML_REJECT_MISSING_FIELD);
-    v[0] = num(15), v[1] = num(1e9);
-    rtml_featurizer_apply(fz, v, &row, NULL, 0);
-    CHECK_NEAR(row.dense[0], 0.0, 1e-12); /* the rejected records changed no statistics: mean still 15 */
-    CHECK(row.dense[1] == 1.0);           /* clipped */
-    rtml_featurizer_free(fz);
-}
-
 int main(void) {
     test_welford();
     test_gradient_check(RTML_TASK_BINARY);
@@ -194,6 +161,5 @@ int main(void) {
     test_convergence();
     test_deterministic();
     test_engine_errors();
-    test_features();
     return check_exit("test_learn");
 }
