@@ -8,8 +8,6 @@
 #include "check.h"
 #include "config.h"
 #include "engine/engine.h"
-#include "featurize.h"
-#include "record.h"
 #include "stats.h"
 
 /* A tiny deterministic generator for test data (not the product's; any fixed sequence will do). */
