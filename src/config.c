@@ -1262,6 +1262,10 @@ int rtml_config_check_run(const rtml_config *cfg, char *err, size_t errlen) {
     if (cfg->input.format == RTML_FMT_CSV && cfg->input.n_csv_columns == 0)
         return rtml_fail(err, errlen, "%s: input.csv.columns: required by `rtml run` for CSV input (a topic has no "
                          "header row)", name);
+    /* Not silently downgraded: a user who asks for exactly-once must not get at-least-once unawares. */
+    if (cfg->delivery == RTML_DELIVERY_EXACTLY_ONCE)
+        return rtml_fail(err, errlen, "%s: delivery: exactly_once is not available in this rtml version yet "
+                         "(use at_least_once)", name);
     return 0;
 }
 

@@ -1017,6 +1017,9 @@ static void test_check_run(void) {
                      "ex.yaml: input.topics: required by `rtml run`");
     expect_run_error("features: [{name: x}]\nkafka: {bootstrap.servers: h:1}\ninput: {topics: a}\n",
                      "ex.yaml: output.topic: required by `rtml run`");
+    expect_run_error("features: [{name: x}]\nkafka: {bootstrap.servers: h:1}\ninput: {topics: a}\n"
+                     "output: {topic: b}\ndelivery: exactly_once\n",
+                     "ex.yaml: delivery: exactly_once is not available in this rtml version yet (use at_least_once)");
     expect_run_error("features: [{name: x}]\nkafka: {bootstrap.servers: h:1}\ninput: {topics: a, format: csv}\n"
                      "output: {topic: b}\n",
                      "ex.yaml: input.csv.columns: required by `rtml run` for CSV input (a topic has no header row)");
