@@ -138,21 +138,25 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic
 /* ---- set-up ---------------------------------------------------------------------------------------- */
 
 /* librdkafka warns about properties of the other client kind; keep each client's config to its own kind. */
+static bool starts_with_any(const char *k, const char *const *prefixes) {
+    for (int i = 0; prefixes[i]; i++)
+        if (strncmp(k, prefixes[i], strlen(prefixes[i])) == 0) return true;
+    return false;
+}
+
 static bool consumer_only(const char *k) {
     static const char *const prefixes[] = {"group.", "auto.offset.reset", "enable.auto.", "auto.commit.",
                                            "session.timeout.ms", "heartbeat.interval.ms", "partition.assignment.",
                                            "isolation.level", "max.poll.interval.ms", "fetch.", "queued.",
                                            "check.crcs", "enable.partition.eof", "allow.auto.create.topics", NULL};
-    for (int i = 0; prefixes[i]; i++) if (strncmp(k, prefixes[i], strlen(prefixes[i])) == 0) return true;
-    return false;
+    return starts_with_any(k, prefixes);
 }
 
 static bool producer_only(const char *k) {
     static const char *const prefixes[] = {"linger.ms", "acks", "compression.", "batch.", "enable.idempotence",
                                            "queue.buffering.", "message.timeout.ms", "retries", "transactional.",
                                            "delivery.timeout.ms", "request.required.acks", "partitioner", NULL};
-    for (int i = 0; prefixes[i]; i++) if (strncmp(k, prefixes[i], strlen(prefixes[i])) == 0) return true;
-    return false;
+    return starts_with_any(k, prefixes);
 }
 
 static rd_kafka_conf_t *client_conf(const rtml_config *cfg, bool consumer, const char *const *overrides, char *err,

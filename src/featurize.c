@@ -33,6 +33,7 @@
 
 #include "hash.h"
 #include "rtml.h"
+#include "stats.h"
 #include "transforms.h"
 
 #define LAYOUT_VERSION 1u /* of the "features" state section; bump on any change to save() */
@@ -247,13 +248,13 @@ static rtml_reject need_number(flow *x, const why *w) {
 
 /* ---- one record: numeric steps --------------------------------------------------------------------- */
 
+/* For standardize a step_stat holds Welford's (n, mean, m2); the update itself is stats.h's. */
 static double standardize(step_stat *s, double x) {
-    s->n++;
-    double d = x - s->a;
-    s->a += d / (double)s->n;
-    s->b += d * (x - s->a);
-    double sd = s->n < 2 ? 0 : sqrt(s->b / (double)s->n);
-    return sd > 0 ? (x - s->a) / sd : 0.0;
+    rtml_welford w = {s->n, s->a, s->b};
+    rtml_welford_add(&w, x);
+    *s = (step_stat){w.n, w.mean, w.m2};
+    double sd = rtml_welford_std(&w);
+    return sd > 0 ? (x - w.mean) / sd : 0.0;
 }
 
 static double minmax(step_stat *s, double x) {
