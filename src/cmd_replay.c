@@ -54,39 +54,53 @@ static int parse_opts(int argc, char **argv, replay_opts *o) {
     return -1;
 }
 
-/* Stream the input through the pipeline. Returns 0, or 1 on an I/O error. */
+typedef struct {
+    FILE *out; /* NULL: nobody reads the predictions */
+    const char *name;
+    rtml_pipeline *p;
+} replay_sink;
+
+static void emit_line(void *ctx, const rtml_batch_item *item, rtml_reject why, const rtml_buf *prediction) {
+    replay_sink *s = ctx;
+    if (why != RTML_REJECT_NONE) {
+        rtml_log_every(RTML_LOG_WARN, s->p->rejected_by[why], 10, 10, "%s:%lld: rejected (%s)", s->name,
+                       (long long)item->offset, rtml_reject_name(why));
+    } else if (s->out && prediction->len) {
+        fwrite(prediction->data, 1, prediction->len, s->out);
+        fputc('\n', s->out);
+    }
+}
+
+/* Stream the input through the pipeline in full batches (a file has no arrival times, so batches never
+ * close early: the same file gives the same batches). Returns 0, or 1 on an I/O error. */
 static int replay_stream(rtml_pipeline *p, FILE *in, FILE *out, const char *name) {
     char *line = NULL, why[RTML_ERRLEN];
     size_t cap = 0;
     ssize_t n;
     int64_t lineno = 0;
-    rtml_buf pred = RTML_BUF_INIT;
+    replay_sink sink = {out, name, p};
     rtml_progress prog;
     rtml_progress_start(&prog, "replay");
-    int rc = 0;
+    int rc = 0, queued;
     while ((n = getline(&line, &cap, in)) > 0) {
         lineno++;
         size_t len = (size_t)n;
         while (len && (line[len - 1] == '\n' || line[len - 1] == '\r')) len--;
         if (len == 0) continue;
         rtml_origin origin = {name, 0, lineno};
-        rtml_buf_reset(&pred);
-        rtml_reject rej = rtml_pipeline_process(p, line, len, &origin, out ? &pred : NULL, why, sizeof why);
-        if (rej != RTML_REJECT_NONE) {
+        rtml_reject rej = rtml_pipeline_submit(p, line, len, &origin, (uint64_t)lineno, &queued, why, sizeof why);
+        if (rej != RTML_REJECT_NONE)
             rtml_log_every(RTML_LOG_WARN, p->rejected_by[rej], 10, 10, "%s:%lld: rejected (%s): %s", name,
                            (long long)lineno, rtml_reject_name(rej), why);
-        } else if (out && pred.len) {
-            rtml_buf_putc(&pred, '\n');
-            fwrite(pred.data, 1, pred.len, out);
-        }
+        if (p->batch.n >= p->batch_size) rtml_pipeline_flush(p, emit_line, &sink);
         if ((lineno & 4095) == 0) rtml_progress_update(&prog, (unsigned long long)lineno, 0);
     }
+    rtml_pipeline_flush(p, emit_line, &sink);
     if (ferror(in)) {
         fprintf(stderr, "rtml replay: read error on %s: %s\n", name, strerror(errno));
         rc = 1;
     }
     rtml_progress_end(&prog, (unsigned long long)lineno);
-    rtml_buf_free(&pred);
     free(line);
     return rc;
 }
@@ -118,6 +132,10 @@ int rtml_cmd_replay(int argc, char **argv) {
         double t0 = rtml_now();
         rc = replay_stream(&p, in, out, from_stdin ? "stdin" : o.input);
         double secs = rtml_now() - t0;
+        if (p.learned && rtml_pipeline_checkpoint(&p, err, sizeof err) != 0) {
+            fprintf(stderr, "rtml replay: checkpoint: %s\n", err);
+            rc = 1;
+        }
         if (out && fclose(out) != 0) {
             fprintf(stderr, "rtml replay: writing %s: %s\n", o.output, strerror(errno));
             rc = 1;

@@ -40,12 +40,22 @@ typedef struct {
     double exit_on_idle;            /* seconds, 0 = never */
 } run_opts;
 
+/* A record in the pending batch: the message stays alive until its prediction is produced (its key is the
+ * prediction's key), with the ticket that will mark its offset done. */
+typedef struct {
+    rd_kafka_message_t *m;
+    uint64_t ticket;
+} held_msg;
+
 typedef struct {
     rtml_config cfg;
     rtml_pipeline pipe;
+    held_msg *held; /* the pending batch's messages, by tag; pipe.batch_size of them */
+    size_t n_held;
+    double last_checkpoint;
+    uint64_t learned_at_checkpoint;
     rtml_offsets offsets;
     rd_kafka_t *consumer, *producer;
-    rtml_buf out;
     unsigned long long delivered, delivery_failed, rebalances;
     double first_at, last_at; /* when the first and the latest record arrived (the report's time span) */
     double assigned_at;       /* when partitions were first assigned (0: not yet) */
@@ -207,10 +217,10 @@ static int open_clients(runner *r, char *err, size_t errlen) {
 
 /* ---- the loop -------------------------------------------------------------------------------------- */
 
-static int send_prediction(runner *r, const rd_kafka_message_t *in, uint64_t ticket) {
+static int send_prediction(runner *r, const rd_kafka_message_t *in, uint64_t ticket, const rtml_buf *pred) {
     rd_kafka_resp_err_t e;
     while ((e = rd_kafka_producev(r->producer, RD_KAFKA_V_TOPIC(r->cfg.output.topic),
-                                  RD_KAFKA_V_KEY(in->key, in->key_len), RD_KAFKA_V_VALUE(r->out.data, r->out.len),
+                                  RD_KAFKA_V_KEY(in->key, in->key_len), RD_KAFKA_V_VALUE(pred->data, pred->len),
                                   RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
                                   RD_KAFKA_V_OPAQUE((void *)(uintptr_t)ticket), RD_KAFKA_V_END)) ==
            RD_KAFKA_RESP_ERR__QUEUE_FULL)
@@ -219,31 +229,63 @@ static int send_prediction(runner *r, const rd_kafka_message_t *in, uint64_t tic
     return e ? -1 : 0;
 }
 
-static void handle_record(runner *r, const rd_kafka_message_t *m) {
+/* The pipeline hands back each record of a scored batch, in order. */
+static void emit_prediction(void *ctx, const rtml_batch_item *item, rtml_reject why, const rtml_buf *pred) {
+    runner *r = ctx;
+    held_msg *h = &r->held[item->tag];
+    if (why != RTML_REJECT_NONE) {
+        rtml_log_every(RTML_LOG_WARN, r->pipe.rejected_by[why], 10, 10, "rejected %s/%d@%lld (%s)", item->topic,
+                       (int)item->partition, (long long)item->offset, rtml_reject_name(why));
+        rtml_offsets_done(&r->offsets, h->ticket); /* nothing to deliver: done */
+    } else if (send_prediction(r, h->m, h->ticket, pred) != 0) {
+        stop_requested = SIGTERM;
+    }
+    rd_kafka_message_destroy(h->m);
+    h->m = NULL;
+}
+
+static void flush_batch(runner *r) {
+    rtml_pipeline_flush(&r->pipe, emit_prediction, r);
+    r->n_held = 0;
+}
+
+/* Takes ownership of m: destroyed at once, or held until its batch is scored. */
+static void handle_record(runner *r, rd_kafka_message_t *m) {
     const char *topic = rd_kafka_topic_name(m->rkt);
     int slot = rtml_offsets_slot(&r->offsets, topic, m->partition);
     if (slot < 0) {
         rtml_log(RTML_LOG_ERROR, "out of memory tracking %s/%d", topic, (int)m->partition);
         stop_requested = SIGTERM;
+        rd_kafka_message_destroy(m);
         return;
     }
     uint64_t ticket = rtml_offsets_begin(&r->offsets, slot, m->offset);
     rtml_origin origin = {topic, m->partition, m->offset};
     char why[RTML_ERRLEN];
-    rtml_buf_reset(&r->out);
-    rtml_reject rej = rtml_pipeline_process(&r->pipe, m->payload ? m->payload : "", m->len, &origin, &r->out, why,
-                                            sizeof why);
-    if (rej != RTML_REJECT_NONE) {
+    int queued;
+    rtml_reject rej = rtml_pipeline_submit(&r->pipe, m->payload ? m->payload : "", m->len, &origin, r->n_held,
+                                           &queued, why, sizeof why);
+    if (rej != RTML_REJECT_NONE)
         rtml_log_every(RTML_LOG_WARN, r->pipe.rejected_by[rej], 10, 10, "rejected %s/%d@%lld (%s): %s", topic,
                        (int)m->partition, (long long)m->offset, rtml_reject_name(rej), why);
-        rtml_offsets_done(&r->offsets, ticket); /* nothing to deliver: done */
-        return;
-    }
-    if (r->out.len == 0) { /* a header record (CSV): nothing to deliver */
+    if (!queued) { /* rejected, or a header record (CSV): nothing to deliver, done */
         rtml_offsets_done(&r->offsets, ticket);
+        rd_kafka_message_destroy(m);
         return;
     }
-    if (send_prediction(r, m, ticket) != 0) stop_requested = SIGTERM;
+    r->held[r->n_held++] = (held_msg){m, ticket};
+    if (r->n_held == r->pipe.batch_size) flush_batch(r);
+}
+
+/* engine tensorflow: write a new model version every state.checkpoint_every while it learns. */
+static void maybe_checkpoint(runner *r, double now, bool final) {
+    if (r->pipe.learned == r->learned_at_checkpoint) return;
+    if (!final && now - r->last_checkpoint < r->cfg.state.checkpoint_every_s) return;
+    char err[RTML_ERRLEN];
+    if (rtml_pipeline_checkpoint(&r->pipe, err, sizeof err) != 0)
+        rtml_log(RTML_LOG_ERROR, "checkpoint: %s", err);
+    r->learned_at_checkpoint = r->pipe.learned;
+    r->last_checkpoint = now;
 }
 
 static void log_status(const runner *r, double started) {
@@ -271,6 +313,7 @@ static void consume_loop(runner *r, const run_opts *o) {
         rd_kafka_poll(r->producer, 0);
         store_offsets(r);
         if (rtml_offsets_inflight(&r->offsets) >= MAX_INFLIGHT) { /* backpressure: let deliveries catch up */
+            flush_batch(r); /* the pending batch's records count as in flight too */
             rd_kafka_poll(r->producer, 10);
             continue;
         }
@@ -283,23 +326,31 @@ static void consume_loop(runner *r, const run_opts *o) {
             rtml_log(RTML_LOG_INFO, "no record for %.1f s: stopping (--exit-on-idle)", o->exit_on_idle);
             break;
         }
-        rd_kafka_message_t *m = rd_kafka_consumer_poll(r->consumer, 100);
+        if (rtml_pipeline_due(&r->pipe, now)) flush_batch(r);
+        maybe_checkpoint(r, now, false);
+        double wait = rtml_pipeline_wait(&r->pipe, rtml_now());
+        int timeout_ms = wait < 0 || wait > 0.1 ? 100 : (int)(wait * 1000) + 1;
+        rd_kafka_message_t *m = rd_kafka_consumer_poll(r->consumer, timeout_ms);
         if (!m) continue;
         if (m->err) {
             if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
                 rtml_log(RTML_LOG_WARN, "consumer: %s", rd_kafka_message_errstr(m));
         } else {
             int slot = rtml_offsets_slot(&r->offsets, rd_kafka_topic_name(m->rkt), m->partition);
+            if (slot >= 0 && rtml_offsets_full(&r->offsets, slot)) flush_batch(r);
             while (slot >= 0 && rtml_offsets_full(&r->offsets, slot) && !stop_requested) {
                 rd_kafka_poll(r->producer, 10);
                 rtml_offsets_advance(&r->offsets);
             }
-            handle_record(r, m);
             r->last_at = rtml_now();
             if (r->first_at == 0) r->first_at = r->last_at;
+            handle_record(r, m);
+            continue;
         }
         rd_kafka_message_destroy(m);
     }
+    flush_batch(r); /* what is pending gets its predictions before the shutdown flush */
+    maybe_checkpoint(r, rtml_now(), true);
 }
 
 /* Finish in-flight work and commit what was acknowledged. Returns 0 when everything was delivered. */
@@ -362,11 +413,12 @@ static int parse_opts(int argc, char **argv, run_opts *o) {
 }
 
 static void runner_free(runner *r) {
+    for (size_t i = 0; i < r->n_held; i++) rd_kafka_message_destroy(r->held[i].m);
+    free(r->held);
     if (r->consumer) rd_kafka_destroy(r->consumer);
     if (r->producer) rd_kafka_destroy(r->producer);
     rtml_pipeline_free(&r->pipe);
     rtml_offsets_free(&r->offsets);
-    rtml_buf_free(&r->out);
     rtml_config_free(&r->cfg);
 }
 
@@ -391,6 +443,13 @@ int rtml_cmd_run(int argc, char **argv) {
         free(r);
         return 2;
     }
+    if (!(r->held = calloc(r->pipe.batch_size, sizeof *r->held))) {
+        fprintf(stderr, "rtml run: out of memory\n");
+        runner_free(r);
+        free(r);
+        return 1;
+    }
+    r->last_checkpoint = rtml_now();
     if (open_clients(r, err, sizeof err) != 0) {
         fprintf(stderr, "rtml run: %s\n", err);
         runner_free(r);

@@ -59,6 +59,35 @@ typedef struct {
     int line;
 } rtml_feature;
 
+/* model.tensorflow.inputs: what feeds one input of the serving signature. */
+typedef struct {
+    char *name;       /* the signature's input key, e.g. "x" */
+    char **features;  /* feature names whose values are concatenated in this order (owned), or NULL */
+    size_t n_features;
+    char *field;      /* or a field's raw value (JSON Pointer): strings, numbers, arrays; NULL otherwise */
+    int line;
+} rtml_tf_input;
+
+/* model.tensorflow (engine: tensorflow; see config_tf.c for the syntax and the defaults). */
+typedef struct {
+    char *saved_model;     /* a SavedModel directory, or a base directory of numbered versions (required) */
+    char *signature;       /* serving signature, default "serving_default" */
+    char *train_signature; /* NULL: "train" when the model has it and label is configured; "none": serve only */
+    char *label_input;     /* the train signature's label input, default "label" */
+    char *output;          /* the prediction output; NULL: the only one, else output_0, else the first by name */
+    char **extra_outputs;  /* more outputs copied into each prediction record (owned) */
+    size_t n_extra_outputs;
+    rtml_tf_input *inputs; /* NULL: the signature's only input gets every feature, in order */
+    size_t n_inputs;
+    size_t batch;          /* records per session run, default 64 */
+    double max_delay_s;    /* a partial batch runs after this long, default 0.005 */
+    size_t intra_op_threads, inter_op_threads; /* default 1 and 1 (2 cores: the rest is Kafka's and ours) */
+    int watch;             /* load newer numbered versions as they appear (default true for a base dir) */
+    double reload_every_s; /* how often to look for them, default 1 */
+    char *export_dir;      /* where trained versions go; NULL: saved_model when it is a base dir, else
+                              <state.dir>/tensorflow */
+} rtml_tf_config;
+
 typedef enum { RTML_DELIVERY_AT_LEAST_ONCE = 0, RTML_DELIVERY_EXACTLY_ONCE } rtml_delivery;
 
 typedef struct {
@@ -111,6 +140,7 @@ typedef struct {
         char **classes;      /* multiclass: class names in index order (owned); NULL = learn them */
         size_t n_classes;    /* multiclass: number of classes (len of classes, or `classes: N`); default 0 */
         unsigned long long seed; /* default 1 */
+        rtml_tf_config tf;   /* engine tensorflow only */
     } model;
 
     struct {

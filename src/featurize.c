@@ -192,6 +192,17 @@ const char *const *rtml_featurizer_fields(const rtml_featurizer *fz, size_t *n) 
     return fz->fields;
 }
 
+int rtml_featurizer_span(const rtml_featurizer *fz, const char *name, size_t *offset, size_t *width, int *sparse) {
+    for (size_t i = 0; i < fz->n; i++) {
+        if (strcmp(fz->f[i].spec->name, name) != 0) continue;
+        *offset = fz->f[i].offset;
+        *width = feature_width(&fz->f[i]);
+        *sparse = fz->f[i].sparse;
+        return 0;
+    }
+    return -1;
+}
+
 rtml_shape rtml_featurizer_shape(const rtml_featurizer *fz) { return (rtml_shape){fz->n_dense, fz->n_inputs, 0}; }
 
 /* ---- one record: checks ---------------------------------------------------------------------------- */

@@ -36,6 +36,10 @@ const char *const *rtml_featurizer_fields(const rtml_featurizer *f, size_t *n);
 /* The shape of the rows it produces (n_classes is left 0: the label is not the featurizer's). */
 rtml_shape rtml_featurizer_shape(const rtml_featurizer *f);
 
+/* Where the feature called name sits in a row: its first input, its width, and whether it is a sparse
+ * block. 0, or -1 when no feature has that name. */
+int rtml_featurizer_span(const rtml_featurizer *f, const char *name, size_t *offset, size_t *width, int *sparse);
+
 /* values[i] holds the field fields[i]. Fills *row, or returns why the record cannot be featurised (with a
  * detail such as "field /amount is not a number (string)"); a rejected record changes no statistics. */
 rtml_reject rtml_featurizer_apply(rtml_featurizer *f, const rtml_value *values, rtml_row *row, char *detail,

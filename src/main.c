@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "engine/engine.h"
 #include "rtml.h"
 
 typedef struct {
@@ -34,13 +35,9 @@ static void usage(FILE *f) {
 }
 
 static void version(void) {
-    printf("rtml %s\nlibrdkafka %s\ntensorflow: %s\n", RTML_VERSION, rd_kafka_version_str(),
-#ifdef RTML_WITH_TENSORFLOW
-           "built in"
-#else
-           "not built in"
-#endif
-    );
+    printf("rtml %s\nlibrdkafka %s\n", RTML_VERSION, rd_kafka_version_str());
+    if (rtml_tf_available()) printf("tensorflow: built in (%s)\n", rtml_tf_version());
+    else printf("tensorflow: not built in\n");
 }
 
 int main(int argc, char **argv) {

@@ -16,11 +16,29 @@
 
 static bool has_label(const rtml_pipeline *p) { return p->cfg->label.field != NULL; }
 
-/* The decoder reads the featurizer's fields, then the label's. */
+static bool is_tensorflow(const rtml_config *cfg) {
+    return cfg->model.engine && strcmp(cfg->model.engine, "tensorflow") == 0;
+}
+
+/* The fields an engine reads raw (TensorFlow inputs fed from a field), in config order. */
+static size_t raw_fields(const rtml_config *cfg, const char **out) {
+    size_t n = 0;
+    if (!is_tensorflow(cfg)) return 0;
+    for (size_t i = 0; i < cfg->model.tf.n_inputs; i++)
+        if (cfg->model.tf.inputs[i].field) {
+            if (out) out[n] = cfg->model.tf.inputs[i].field;
+            n++;
+        }
+    return n;
+}
+
+/* The decoder reads the featurizer's fields, then the fields an engine reads raw, then the label's. */
 static int open_decoder(rtml_pipeline *p, char *err, size_t errlen) {
     size_t n;
     const char *const *fields = rtml_featurizer_fields(p->features, &n);
-    p->n_values = n + (has_label(p) ? 1 : 0);
+    p->n_feature_values = n;
+    p->n_raw = raw_fields(p->cfg, NULL);
+    p->n_values = n + p->n_raw + (has_label(p) ? 1 : 0);
     const char **all = calloc(p->n_values ? p->n_values : 1, sizeof *all);
     p->values = calloc(p->n_values ? p->n_values : 1, sizeof *p->values);
     if (!all || !p->values) {
@@ -28,7 +46,8 @@ static int open_decoder(rtml_pipeline *p, char *err, size_t errlen) {
         return rtml_fail(err, errlen, "out of memory");
     }
     memcpy(all, fields, n * sizeof *all);
-    if (has_label(p)) all[n] = p->cfg->label.field;
+    raw_fields(p->cfg, all + n);
+    if (has_label(p)) all[p->n_values - 1] = p->cfg->label.field;
     p->decoder = rtml_decoder_open(p->cfg, all, p->n_values, err, errlen);
     free(all);
     return p->decoder ? 0 : -1;
@@ -56,10 +75,17 @@ int rtml_pipeline_init(rtml_pipeline *p, const rtml_config *cfg, char *err, size
     if (init_classes(p, err, errlen) != 0) goto fail;
     rtml_shape shape = rtml_featurizer_shape(p->features);
     if (rtml_engine_task(cfg) == RTML_TASK_MULTICLASS) shape.n_classes = cfg->model.n_classes;
-    if (!(p->engine = rtml_engine_open(cfg, &shape, err, errlen))) goto fail;
+    p->engine = is_tensorflow(cfg) ? rtml_tf_open(cfg, p->features, &shape, err, errlen)
+                                   : rtml_engine_open(cfg, &shape, err, errlen);
+    if (!p->engine) goto fail;
     if (cfg->output.format == RTML_FMT_AVRO && !(p->avro = rtml_avro_encoder_open(cfg, err, errlen))) goto fail;
-    p->scores = calloc(p->engine->n_outputs, sizeof *p->scores);
-    if (!p->scores || rtml_eval_init(&p->eval, p->engine->task, p->engine->n_outputs, EVAL_WINDOW) != 0) {
+    p->batch_size = p->engine->batch ? p->engine->batch : 1;
+    rtml_batch_init(&p->batch, shape.n_dense, p->n_raw);
+    p->scores = calloc(p->batch_size * p->engine->n_outputs, sizeof *p->scores);
+    p->learn_rows = calloc(p->batch_size, sizeof *p->learn_rows);
+    p->learn_y = calloc(p->batch_size, sizeof *p->learn_y);
+    if (!p->scores || !p->learn_rows || !p->learn_y ||
+        rtml_eval_init(&p->eval, p->engine->task, p->engine->n_outputs, EVAL_WINDOW) != 0) {
         rtml_fail(err, errlen, "out of memory");
         goto fail;
     }
@@ -77,6 +103,11 @@ void rtml_pipeline_free(rtml_pipeline *p) {
     rtml_avro_encoder_close(p->avro);
     rtml_eval_free(&p->eval);
     free(p->scores);
+    free(p->learn_rows);
+    free(p->learn_y);
+    free(p->ends);
+    rtml_buf_free(&p->encoded);
+    rtml_batch_free(&p->batch);
     for (size_t i = 0; p->classes && i < p->cfg->model.n_classes; i++) free(p->classes[i]);
     free(p->classes);
     *p = (rtml_pipeline){0};
@@ -136,16 +167,19 @@ static int read_label(rtml_pipeline *p, double *y, char *detail, size_t dlen) {
 }
 
 /* The index of the predicted class (multiclass: arg max). */
-static size_t best_class(const rtml_pipeline *p) {
+static size_t best_class(const rtml_pipeline *p, const double *s) {
     size_t best = 0;
     for (size_t k = 1; k < p->engine->n_outputs; k++)
-        if (p->scores[k] > p->scores[best]) best = k;
+        if (s[k] > s[best]) best = k;
     return best;
 }
 
+static int64_t model_version(const rtml_pipeline *p) {
+    return p->engine->version ? p->engine->version : p->model_version;
+}
+
 /* The predicted class (multiclass: the most probable, as its name when known) and the score. */
-static void put_prediction(const rtml_pipeline *p, rtml_buf *out) {
-    const double *s = p->scores;
+static void put_prediction(const rtml_pipeline *p, const double *s, rtml_buf *out) {
     if (p->engine->task == RTML_TASK_BINARY) {
         rtml_buf_putc(out, s[0] >= 0.5 ? '1' : '0');
         rtml_buf_puts(out, ",\"score\":");
@@ -158,7 +192,7 @@ static void put_prediction(const rtml_pipeline *p, rtml_buf *out) {
         rtml_buf_put_double(out, s[0]);
         return;
     }
-    size_t best = best_class(p);
+    size_t best = best_class(p, s);
     if (best < p->n_classes) rtml_json_put_string(out, p->classes[best], strlen(p->classes[best]));
     else rtml_buf_put_i64(out, (int64_t)best);
     rtml_buf_puts(out, ",\"score\":");
@@ -166,27 +200,28 @@ static void put_prediction(const rtml_pipeline *p, rtml_buf *out) {
 }
 
 /* output.format: avro — the same fields as the JSON record, through the Avro encoder (codec.h). */
-static int encode_prediction_avro(const rtml_pipeline *p, const rtml_origin *o, rtml_buf *out, char *detail,
-                                  size_t dlen) {
-    rtml_prediction_fields f = {.model_version = p->model_version, .score = p->scores[0], .is_class = 1};
-    if (p->engine->task == RTML_TASK_BINARY) f.value = p->scores[0] >= 0.5;
-    else if (p->engine->task == RTML_TASK_REGRESSION) f.value = p->scores[0], f.is_class = 0;
+static int encode_prediction_avro(const rtml_pipeline *p, const double *s, const rtml_batch_item *o, rtml_buf *out,
+                                  char *detail, size_t dlen) {
+    rtml_prediction_fields f = {.model_version = model_version(p), .score = s[0], .is_class = 1};
+    if (p->engine->task == RTML_TASK_BINARY) f.value = s[0] >= 0.5;
+    else if (p->engine->task == RTML_TASK_REGRESSION) f.value = s[0], f.is_class = 0;
     else {
-        size_t k = best_class(p);
-        f.score = p->scores[k];
+        size_t k = best_class(p, s);
+        f.score = s[k];
         f.value = (double)k;
         f.label = k < p->n_classes ? p->classes[k] : NULL;
     }
-    if (o) f.topic = o->topic, f.partition = o->partition, f.offset = o->offset;
+    if (o->topic) f.topic = o->topic, f.partition = o->partition, f.offset = o->offset;
     return rtml_avro_encode_prediction(p->avro, &f, out, detail, dlen);
 }
 
-static void encode_prediction(const rtml_pipeline *p, const rtml_origin *o, rtml_buf *out) {
+static void encode_prediction(const rtml_pipeline *p, const double *s, size_t i, const rtml_batch_item *o,
+                              rtml_buf *out) {
     rtml_buf_puts(out, "{\"prediction\":");
-    put_prediction(p, out);
+    put_prediction(p, s, out);
     rtml_buf_puts(out, ",\"model_version\":");
-    rtml_buf_put_i64(out, p->model_version);
-    if (o) {
+    rtml_buf_put_i64(out, model_version(p));
+    if (o->topic) {
         rtml_buf_puts(out, ",\"source\":{\"topic\":");
         rtml_json_put_string(out, o->topic, strlen(o->topic));
         rtml_buf_puts(out, ",\"partition\":");
@@ -195,11 +230,13 @@ static void encode_prediction(const rtml_pipeline *p, const rtml_origin *o, rtml
         rtml_buf_put_i64(out, o->offset);
         rtml_buf_putc(out, '}');
     }
+    if (p->engine->ops->extras) p->engine->ops->extras(p->engine, i, out);
     rtml_buf_putc(out, '}');
 }
 
-rtml_reject rtml_pipeline_process(rtml_pipeline *p, const char *doc, size_t len, const rtml_origin *origin,
-                                  rtml_buf *out, char *detail, size_t dlen) {
+rtml_reject rtml_pipeline_submit(rtml_pipeline *p, const char *doc, size_t len, const rtml_origin *origin,
+                                 uint64_t tag, int *queued, char *detail, size_t dlen) {
+    *queued = 0;
     p->records++;
     if (len > p->max_record_bytes) {
         rtml_fail(detail, dlen, "record of %zu bytes exceeds the limit of %zu", len, p->max_record_bytes);
@@ -217,21 +254,116 @@ rtml_reject rtml_pipeline_process(rtml_pipeline *p, const char *doc, size_t len,
     rtml_row row;
     rtml_reject why = rtml_featurizer_apply(p->features, p->values, &row, detail, dlen);
     if (why != RTML_REJECT_NONE) return reject(p, why);
-
-    rtml_engine_predict(p->engine, &row, 1, p->scores);
-    p->predicted++;
-    if (labelled) {
-        rtml_eval_add(&p->eval, p->scores, y);   /* test ... */
-        rtml_engine_learn(p->engine, &row, &y, 1); /* ... then train */
-        p->learned++;
-    }
-    if (!out) return RTML_REJECT_NONE;
-    if (!p->avro) encode_prediction(p, origin, out);
-    else if (encode_prediction_avro(p, origin, out, detail, dlen) != 0) {
-        /* cannot happen with the built-in schema; a user schema that cannot hold this prediction */
-        rtml_log_every(RTML_LOG_ERROR, ++p->encode_failures, 10, 10, "cannot encode a prediction: %s", detail);
-    }
+    row.raw = p->n_raw ? &p->values[p->n_feature_values] : NULL;
+    row.n_raw = p->n_raw;
+    if (p->engine->ops->accept && (why = (rtml_reject)p->engine->ops->accept(p->engine, &row, detail, dlen)))
+        return reject(p, why);
+    rtml_batch_add(&p->batch, &row, row.raw, origin ? origin->topic : NULL, origin ? origin->partition : 0,
+                   origin ? origin->offset : 0, tag, labelled, y);
+    *queued = 1;
     return RTML_REJECT_NONE;
+}
+
+bool rtml_pipeline_due(const rtml_pipeline *p, double now) {
+    if (p->batch.n == 0) return false;
+    return p->batch.n >= p->batch_size || now - p->batch.first_at >= p->engine->max_delay;
+}
+
+double rtml_pipeline_wait(const rtml_pipeline *p, double now) {
+    if (p->batch.n == 0) return -1;
+    double left = p->batch.first_at + p->engine->max_delay - now;
+    return p->batch.n >= p->batch_size || left < 0 ? 0 : left;
+}
+
+/* A failed session run fails the whole batch: each record is rejected as model_error (counted, logged). */
+static void fail_batch(rtml_pipeline *p, rtml_emit_fn emit, void *ctx) {
+    rtml_log_every(RTML_LOG_ERROR, ++p->engine_failures, 10, 10, "the model failed on a batch of %zu records",
+                   p->batch.n);
+    for (size_t i = 0; i < p->batch.n; i++) {
+        reject(p, RTML_REJECT_MODEL_ERROR);
+        emit(ctx, &p->batch.items[i], RTML_REJECT_MODEL_ERROR, NULL);
+    }
+    rtml_batch_clear(&p->batch);
+}
+
+/* Test, then train: every record of the batch is scored before the labelled ones are learned. */
+static void learn_batch(rtml_pipeline *p, const rtml_row *rows) {
+    size_t k = p->engine->n_outputs, m = 0;
+    for (size_t i = 0; i < p->batch.n; i++) {
+        const rtml_batch_item *it = &p->batch.items[i];
+        p->predicted++;
+        if (!it->labelled) continue;
+        rtml_eval_add(&p->eval, &p->scores[i * k], it->y);
+        p->learn_rows[m] = rows[i];
+        p->learn_y[m++] = it->y;
+    }
+    if (!m || p->engine->serve_only) return;
+    if (rtml_engine_learn(p->engine, p->learn_rows, p->learn_y, m) != 0) {
+        p->learn_failures += m;
+        rtml_log_every(RTML_LOG_ERROR, p->learn_failures, 10, 10, "the model failed to learn from %zu records", m);
+        return;
+    }
+    p->learned += m;
+}
+
+void rtml_pipeline_flush(rtml_pipeline *p, rtml_emit_fn emit, void *ctx) {
+    size_t n = p->batch.n, k = p->engine->n_outputs;
+    if (n == 0) return;
+    const rtml_row *rows = rtml_batch_rows(&p->batch);
+    if (rtml_engine_predict(p->engine, rows, n, p->scores) != 0) {
+        fail_batch(p, emit, ctx);
+        return;
+    }
+    /* Encode before learning, so extra outputs and the version are those of the scoring model. */
+    rtml_buf_reset(&p->encoded);
+    size_t *ends = p->ends_cap >= n ? p->ends : (p->ends = realloc(p->ends, (p->ends_cap = n) * sizeof *p->ends));
+    if (!ends) abort();
+    char detail[RTML_ERRLEN];
+    for (size_t i = 0; i < n; i++) {
+        const rtml_batch_item *it = &p->batch.items[i];
+        if (!p->avro) encode_prediction(p, &p->scores[i * k], i, it, &p->encoded);
+        else if (encode_prediction_avro(p, &p->scores[i * k], it, &p->encoded, detail, sizeof detail) != 0)
+            /* cannot happen with the built-in schema; a user schema that cannot hold this prediction */
+            rtml_log_every(RTML_LOG_ERROR, ++p->encode_failures, 10, 10, "cannot encode a prediction: %s", detail);
+        ends[i] = p->encoded.len;
+    }
+    learn_batch(p, rows);
+    rtml_buf one = RTML_BUF_INIT;
+    for (size_t i = 0; i < n; i++) { /* each prediction is a view into encoded (not owned: never freed) */
+        size_t start = i ? ends[i - 1] : 0;
+        one.data = p->encoded.data + start;
+        one.len = ends[i] - start;
+        emit(ctx, &p->batch.items[i], RTML_REJECT_NONE, &one);
+    }
+    rtml_batch_clear(&p->batch);
+}
+
+int rtml_pipeline_checkpoint(rtml_pipeline *p, char *err, size_t errlen) {
+    if (!p->engine->ops->checkpoint) return 0;
+    return p->engine->ops->checkpoint(p->engine, err, errlen);
+}
+
+/* rtml_pipeline_process: one record through a batch of its own. */
+typedef struct {
+    rtml_buf *out;
+    rtml_reject why;
+} single_ctx;
+
+static void emit_single(void *ctx, const rtml_batch_item *item, rtml_reject why, const rtml_buf *prediction) {
+    single_ctx *c = ctx;
+    c->why = why;
+    if (c->out && prediction) rtml_buf_append(c->out, prediction->data, prediction->len);
+}
+
+rtml_reject rtml_pipeline_process(rtml_pipeline *p, const char *doc, size_t len, const rtml_origin *origin,
+                                  rtml_buf *out, char *detail, size_t dlen) {
+    int queued;
+    rtml_reject why = rtml_pipeline_submit(p, doc, len, origin, 0, &queued, detail, dlen);
+    if (why != RTML_REJECT_NONE || !queued) return why;
+    single_ctx c = {out, RTML_REJECT_NONE};
+    rtml_pipeline_flush(p, emit_single, &c);
+    if (c.why != RTML_REJECT_NONE) rtml_fail(detail, dlen, "the model failed on this record");
+    return c.why;
 }
 
 void rtml_pipeline_save(const rtml_pipeline *p, rtml_buf *image) {

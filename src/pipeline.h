@@ -12,9 +12,11 @@
  * featurised is rejected with a reason (counted, and the stream goes on); it never stops the pipeline. */
 #ifndef RTML_PIPELINE_H
 #define RTML_PIPELINE_H
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
+#include "batch.h"
 #include "buf.h"
 #include "codec/codec.h"
 #include "config.h"
@@ -32,15 +34,24 @@ typedef struct {
 
 typedef struct {
     const rtml_config *cfg; /* borrowed */
-    rtml_decoder *decoder;  /* reads the featurizer's fields, then the label's */
+    rtml_decoder *decoder;  /* reads the featurizer's fields, then raw engine fields, then the label's */
     rtml_value *values;
     size_t n_values;
+    size_t n_feature_values; /* values[0 .. n_feature_values): the featurizer's */
+    size_t n_raw;            /* then this many fields the engine reads raw (TensorFlow inputs) */
     rtml_featurizer *features;
     rtml_engine *engine;
     rtml_avro_encoder *avro; /* output.format avro; NULL: JSON predictions */
     uint64_t encode_failures;
     rtml_eval eval;
-    double *scores;         /* n_outputs */
+    rtml_batch batch;       /* records waiting for the engine */
+    size_t batch_size;      /* the engine's batch (native: 1) */
+    double *scores;         /* batch_size * n_outputs */
+    rtml_row *learn_rows;   /* the labelled rows of a batch */
+    double *learn_y;
+    rtml_buf encoded;       /* a batch's predictions, back to back */
+    size_t *ends, ends_cap; /* where each one ends in encoded */
+    uint64_t engine_failures, learn_failures;
     char **classes;         /* multiclass: class names by index (owned), learned or from the config */
     size_t n_classes;
     int64_t model_version;
@@ -52,12 +63,31 @@ typedef struct {
 int rtml_pipeline_init(rtml_pipeline *p, const rtml_config *cfg, char *err, size_t errlen);
 void rtml_pipeline_free(rtml_pipeline *p);
 
-/* Process one record. On success appends the prediction record (JSON, no newline) to out (unless out is
- * NULL: nobody reads the predictions, e.g. replay without --output) and returns
- * RTML_REJECT_NONE; when the input was a header rather than a record (CSV), appends nothing and returns
- * RTML_REJECT_NONE too (callers check out->len). Otherwise appends nothing, counts the reason, writes details into detail, and returns it. */
+/* Micro-batches. submit() decodes and featurises one record into the pending batch (or rejects it: counted,
+ * reason returned, detail filled; or skips a CSV header: *queued = 0 and RTML_REJECT_NONE). When due() —
+ * the batch is full, or its oldest record waited the engine's max_delay — flush() scores the batch in one
+ * engine call, evaluates and learns its labelled records (test-then-train), and calls emit once per record in
+ * order: with the prediction record (JSON or Avro, no newline; a view valid during the call), or with
+ * RTML_REJECT_MODEL_ERROR and NULL when the engine failed on the batch. tag is the caller's handle for the
+ * record, given back in the item. The native engines use batches of one, so their records are scored and
+ * learned one by one. */
+typedef void (*rtml_emit_fn)(void *ctx, const rtml_batch_item *item, rtml_reject why, const rtml_buf *prediction);
+rtml_reject rtml_pipeline_submit(rtml_pipeline *p, const char *doc, size_t len, const rtml_origin *origin,
+                                 uint64_t tag, int *queued, char *detail, size_t detail_len);
+bool rtml_pipeline_due(const rtml_pipeline *p, double now);
+/* Seconds until the pending batch is due (0: now), or -1 when nothing is pending. */
+double rtml_pipeline_wait(const rtml_pipeline *p, double now);
+void rtml_pipeline_flush(rtml_pipeline *p, rtml_emit_fn emit, void *ctx);
+
+/* One record through a batch of its own: on success appends the prediction record to out (unless out is
+ * NULL) and returns RTML_REJECT_NONE (a CSV header appends nothing; callers check out->len). Otherwise
+ * appends nothing, counts the reason, writes details into detail, and returns it. */
 rtml_reject rtml_pipeline_process(rtml_pipeline *p, const char *doc, size_t len, const rtml_origin *origin,
                                   rtml_buf *out, char *detail, size_t detail_len);
+
+/* Ask the engine to write its learned model where it keeps versions (TensorFlow); 0 when there is nothing
+ * to do (native engines' state goes through rtml_pipeline_save). */
+int rtml_pipeline_checkpoint(rtml_pipeline *p, char *err, size_t errlen);
 
 /* Save the model and feature statistics as a state file image (binfmt.h); load them back. */
 void rtml_pipeline_save(const rtml_pipeline *p, rtml_buf *image);

@@ -8,6 +8,6 @@ const char *rtml_vtype_name(rtml_vtype t) {
 
 const char *rtml_reject_name(rtml_reject r) {
     static const char *const names[RTML_REJECT__COUNT] = {
-        "none", "malformed", "missing_field", "wrong_type", "not_finite", "bad_label", "too_large"};
+        "none", "malformed", "missing_field", "wrong_type", "not_finite", "bad_label", "too_large", "model_error"};
     return r < RTML_REJECT__COUNT ? names[r] : "unknown";
 }

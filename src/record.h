@@ -41,6 +41,7 @@ typedef enum {
     RTML_REJECT_NOT_FINITE,    /* NaN or +-Inf where a number is needed */
     RTML_REJECT_BAD_LABEL,     /* the label is present but unusable for the task */
     RTML_REJECT_TOO_LARGE,     /* the record, a string or an array is larger than its limit */
+    RTML_REJECT_MODEL_ERROR,   /* the engine failed on the batch the record was in (TensorFlow run error) */
     RTML_REJECT__COUNT
 } rtml_reject;
 

@@ -8,6 +8,11 @@
 #define RTML_NATIVE_TYPES "logistic, linear, softmax, ftrl, mlp"
 
 rtml_task rtml_engine_task(const rtml_config *cfg) {
+    if (cfg->model.engine && strcmp(cfg->model.engine, "tensorflow") == 0 && cfg->model.task) {
+        if (strcmp(cfg->model.task, "regression") == 0) return RTML_TASK_REGRESSION;
+        if (strcmp(cfg->model.task, "multiclass") == 0) return RTML_TASK_MULTICLASS;
+        return RTML_TASK_BINARY;
+    }
     const char *type = cfg->model.type ? cfg->model.type : "logistic";
     if (strcmp(type, "linear") == 0) return RTML_TASK_REGRESSION;
     if (strcmp(type, "softmax") == 0) return RTML_TASK_MULTICLASS;
@@ -27,8 +32,9 @@ static int mlp_task_valid(const rtml_config *cfg, char *err, size_t errlen) {
 rtml_engine *rtml_engine_open(const rtml_config *cfg, const rtml_shape *shape, char *err, size_t errlen) {
     const char *engine = cfg->model.engine ? cfg->model.engine : "native";
     const char *type = cfg->model.type ? cfg->model.type : "logistic";
+    if (strcmp(engine, "tensorflow") == 0) return rtml_tf_open(cfg, NULL, shape, err, errlen);
     if (strcmp(engine, "native") != 0) {
-        rtml_fail(err, errlen, "model.engine: '%s' is not built into this rtml (available: native)", engine);
+        rtml_fail(err, errlen, "model.engine: '%s' is not an engine (native, tensorflow)", engine);
         return NULL;
     }
     if (strcmp(type, "logistic") == 0) return rtml_linear_open(cfg, RTML_TASK_BINARY, shape, err, errlen);

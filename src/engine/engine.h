@@ -16,7 +16,9 @@
 #include <stdint.h>
 
 #include "binfmt.h"
+#include "buf.h"
 #include "config.h"
+#include "record.h"
 
 typedef enum { RTML_TASK_BINARY = 0, RTML_TASK_REGRESSION, RTML_TASK_MULTICLASS } rtml_task;
 
@@ -25,6 +27,8 @@ typedef struct {
     const uint32_t *idx; /* nnz sparse indices, each in [n_dense, n_inputs) */
     const double *val;   /* nnz values */
     size_t nnz;
+    const rtml_value *raw; /* fields an engine reads as they are (TensorFlow string inputs), or NULL */
+    size_t n_raw;
 } rtml_row;
 
 /* The shape of the rows an engine will see. */
@@ -45,6 +49,13 @@ typedef struct {
     void (*close)(rtml_engine *e);
     /* Optional: all trainable parameters in the engine's documented order (see rtml_engine_params). */
     double *(*params)(rtml_engine *e, size_t *n);
+    /* Optional: can the engine take this record's raw values (row->raw)? RTML_REJECT_NONE, or why not. */
+    int (*accept)(rtml_engine *e, const rtml_row *row, char *detail, size_t dlen);
+    /* Optional: append ,"outputs":{...} for row i of the last predict() (extra model outputs), JSON. */
+    void (*extras)(const rtml_engine *e, size_t i, rtml_buf *out);
+    /* Optional: write the learned model where its engine keeps versions (TensorFlow: a new SavedModel
+     * version directory). 0, or -1 with a reason. */
+    int (*checkpoint)(rtml_engine *e, char *err, size_t errlen);
 } rtml_engine_ops;
 
 struct rtml_engine {
@@ -53,6 +64,10 @@ struct rtml_engine {
     rtml_shape shape;
     size_t n_outputs;
     uint64_t learned; /* rows learned so far */
+    size_t batch;     /* rows per predict call the pipeline should gather (native: 1) */
+    double max_delay; /* seconds a partial batch may wait (native: 0) */
+    int64_t version;  /* the model's version when the engine has its own (TensorFlow), else 0 */
+    int serve_only;   /* it cannot learn (a SavedModel without a train signature): labels are only evaluated */
     void *impl;       /* the engine's own state, owned by it */
 };
 
@@ -82,6 +97,15 @@ static inline int rtml_engine_learn(rtml_engine *e, const rtml_row *rows, const 
  *         derived from z and n (rtml_ftrl_weight)
  *   mlp: layer by layer, W_l[j * fan_out + k] (input j, unit k) then b_l[k]; layer 1's fan_in = n_inputs */
 double *rtml_engine_params(rtml_engine *e, size_t *n);
+
+/* The TensorFlow engine (tf_engine.c; tf_none.c when rtml is built without TensorFlow): serves and trains a
+ * SavedModel. The featurizer's layout maps feature names to row columns for the inputs that take features. */
+typedef struct rtml_featurizer rtml_featurizer;
+rtml_engine *rtml_tf_open(const rtml_config *cfg, const rtml_featurizer *features, const rtml_shape *shape,
+                          char *err, size_t errlen);
+/* Whether this build has the TensorFlow engine, and the TensorFlow version it links ("" without). */
+int rtml_tf_available(void);
+const char *rtml_tf_version(void);
 
 /* Native engines. */
 rtml_engine *rtml_linear_open(const rtml_config *cfg, rtml_task task, const rtml_shape *shape, char *err,

@@ -6,7 +6,7 @@ EX=$RTML_ROOT/examples
 expect_exit 0 "--version" -- "$RTML" --version
 expect_grep '^rtml [0-9]+\.[0-9]+\.[0-9]+$' "$T/out" "--version names rtml's version"
 expect_grep '^librdkafka 2\.' "$T/out" "--version names librdkafka's version"
-expect_grep '^tensorflow: (built in|not built in)$' "$T/out" "--version says whether TensorFlow is built in"
+expect_grep '^tensorflow: (built in \(2\.[0-9.]+\)|not built in)$' "$T/out" "--version says whether TensorFlow is built in"
 expect_exit 0 "--help" -- "$RTML" --help
 for c in run replay produce topics gen check; do
   expect_grep "^  $c " "$T/out" "--help lists $c"
@@ -42,9 +42,16 @@ expect_grep "^rtml check: $T/bad.yaml:7: model.learning_rate: " "$T/err" "the er
 printf 'kafka:\n  bootstrap.servers: x\nfeatures:\n  - {name: x1}\nmodle: {}\n' >"$T/typo.yaml"
 expect_exit 2 "check a config with an unknown key" -- "$RTML" check -c "$T/typo.yaml"
 expect_grep "$T/typo.yaml:5: modle: unknown key" "$T/err" "the unknown key is named with its line"
-printf 'features:\n  - {name: x1}\nmodel: {engine: tensorflow}\n' >"$T/mlp.yaml"
-expect_exit 2 "check an engine this build does not have" -- "$RTML" check -c "$T/mlp.yaml"
-expect_grep "model.engine: 'tensorflow' is not built into this rtml" "$T/err" "says the engine is not built in"
+printf 'features:\n  - {name: x1}\nmodel: {engine: tensorflow}\n' >"$T/tf.yaml"
+expect_exit 2 "check a tensorflow model without its section" -- "$RTML" check -c "$T/tf.yaml"
+expect_grep "$T/tf.yaml:3: model.tensorflow: required with engine: tensorflow" "$T/err" "names the missing section"
+printf 'features:\n  - {name: x1}\nmodel:\n  engine: tensorflow\n  tensorflow: {saved_model: %s/none}\n' "$T" >"$T/tf.yaml"
+expect_exit 2 "check a tensorflow model that is not there" -- "$RTML" check -c "$T/tf.yaml"
+if "$RTML" --version | grep -q '^tensorflow: built in'; then
+  expect_grep "$T/none" "$T/err" "names the missing SavedModel directory"
+else
+  expect_grep "built without TensorFlow" "$T/err" "says this build has no TensorFlow"
+fi
 expect_exit 2 "check a missing file" -- "$RTML" check -c "$T/none.yaml"
 expect_grep "none.yaml: cannot read" "$T/err" "names the missing file"
 expect_exit 2 "run needs kafka.bootstrap.servers" -- "$RTML" run -c "$T/mlp.yaml"

@@ -5,6 +5,7 @@
  * bad_*.yaml must fail) plus examples/quickstart.yaml, found through $RTML_TESTDATA. */
 #include "check.h"
 #include "config.h"
+#include "engine/engine.h"
 #include "rtml.h"
 
 #include <dirent.h>
@@ -192,7 +193,7 @@ static void check_full(const rtml_config *cfg) {
     CHECK_EQ_INT(cfg->features[2].n_transforms, 0);
     CHECK_EQ_INT(cfg->features[2].line, 17);
     CHECK_STR(cfg->label.field, "/is_fraud");
-    CHECK_STR(cfg->model.engine, "tensorflow");
+    CHECK_STR(cfg->model.engine, "native");
     CHECK_STR(cfg->model.type, "mlp");
     CHECK_STR(cfg->model.optimizer, "adam");
     CHECK_NEAR(cfg->model.learning_rate, 0.01, 0);
@@ -770,7 +771,7 @@ static void test_model_errors(void) {
     EXPECT_ERROR("features: [{name: x}]\nmodel:\n  kind: linear\n", "ex.yaml:3: model.kind: ",
                  "unknown key (expected one of: engine, type, task, optimizer, learning_rate, schedule, power_t, "
                  "decay_every, decay_rate, l2, l1, ftrl, loss, huber_delta, clip_gradient, hidden, activation, batch, "
-                 "classes, seed)");
+                 "classes, seed, tensorflow)");
     EXPECT_ERROR("features: [{name: x}]\nmodel:\n  engine: torch\n", "ex.yaml:3: model.engine: ",
                  "unknown engine 'torch' (expected native|tensorflow)");
     EXPECT_ERROR("features: [{name: x}]\nmodel:\n  type: logit\n", "ex.yaml:3: model.type: ",
@@ -848,6 +849,86 @@ static void test_error_buffers(void) {
     CHECK_STR(small, "ex.yaml:1: ");
     CHECK_EQ_INT(rtml_config_parse(NULL, "x: [", 4, &cfg, small, sizeof small), -1);
     CHECK(strncmp(small, "(config):", 9) == 0);
+}
+
+/* ---- model.tensorflow ----------------------------------------------------------------------------- */
+
+static void test_tensorflow_section(void) {
+    rtml_config cfg;
+    const char *yaml =
+        "features:\n  - {name: x1}\n  - {name: x2, transforms: [standardize]}\n"
+        "label: {field: /label}\n"
+        "model:\n  engine: tensorflow\n  task: multiclass\n  classes: [a, b, c]\n"
+        "  tensorflow:\n    saved_model: models/clf\n    train_signature: none\n"
+        "    inputs: {x: [x2, x1], 'country code': /country}\n    output: probs\n"
+        "    extra_outputs: [logits, 'a b']\n    batch: 256\n    max_delay: 2ms\n"
+        "    intra_op_threads: 2\n    inter_op_threads: 3\n    watch: false\n    reload_every: 250ms\n"
+        "    export_dir: /tmp/out\n";
+    if (EXPECT_OK(yaml, &cfg) != 0)
+        return;
+    const rtml_tf_config *t = &cfg.model.tf;
+    CHECK_STR(t->saved_model, "models/clf");
+    CHECK_STR(t->signature, "serving_default");
+    CHECK_STR(t->train_signature, "none");
+    CHECK_STR(t->label_input, "label");
+    CHECK_EQ_INT(t->n_inputs, 2);
+    CHECK_STR(t->inputs[0].name, "x");
+    CHECK_EQ_INT(t->inputs[0].n_features, 2);
+    CHECK_STR(t->inputs[0].features[0], "x2");
+    CHECK_STR(t->inputs[1].field, "/country");
+    CHECK_EQ_INT(t->n_extra_outputs, 2);
+    CHECK_EQ_INT(t->batch, 256);
+    CHECK_NEAR(t->max_delay_s, 0.002, 1e-15);
+    CHECK_EQ_INT(t->intra_op_threads, 2);
+    CHECK_EQ_INT(t->inter_op_threads, 3);
+    CHECK_EQ_INT(t->watch, 0);
+    CHECK_NEAR(t->reload_every_s, 0.25, 1e-15);
+    CHECK_STR(t->export_dir, "/tmp/out");
+    CHECK_EQ_INT(rtml_engine_task(&cfg), RTML_TASK_MULTICLASS);
+    CHECK_ROUND_TRIP(&cfg);
+    rtml_config_free(&cfg);
+
+    /* Defaults; no features when every input reads a field. */
+    if (EXPECT_OK("model: {engine: tensorflow, tensorflow: {saved_model: m, inputs: {s: /s}}}\n", &cfg) != 0)
+        return;
+    CHECK_EQ_INT(cfg.n_features, 0);
+    CHECK_EQ_INT(cfg.model.tf.batch, 64);
+    CHECK_NEAR(cfg.model.tf.max_delay_s, 0.005, 1e-15);
+    CHECK_EQ_INT(cfg.model.tf.intra_op_threads, 1);
+    CHECK_EQ_INT(cfg.model.tf.watch, 1);
+    CHECK(cfg.model.tf.train_signature == NULL);
+    CHECK_EQ_INT(rtml_engine_task(&cfg), RTML_TASK_BINARY);
+    CHECK_ROUND_TRIP(&cfg);
+    rtml_config_free(&cfg);
+}
+
+static void test_tensorflow_errors(void) {
+    EXPECT_ERROR("features: [{name: x}]\nmodel: {engine: tensorflow}\n", "ex.yaml:2: model.tensorflow: ",
+                 "required with engine: tensorflow");
+    EXPECT_ERROR("features: [{name: x}]\nmodel:\n  engine: tensorflow\n  hidden: [3]\n  tensorflow: {saved_model: m}\n",
+                 "ex.yaml:4: model.hidden: ", "only used by the native engine");
+    EXPECT_ERROR("features: [{name: x}]\nmodel:\n  tensorflow: {saved_model: m}\n", "ex.yaml:3: model.tensorflow: ",
+                 "only used with model.engine: tensorflow");
+    EXPECT_ERROR("features: [{name: x}]\nmodel:\n  engine: tensorflow\n  tensorflow: {signature: s}\n",
+                 "ex.yaml:4: model.tensorflow.saved_model: ", "required");
+    EXPECT_ERROR("features: [{name: x}]\nmodel:\n  engine: tensorflow\n  tensorflow: {saved_model: m, inputs: {a: [y]}}\n",
+                 "ex.yaml:4: model.tensorflow.inputs.a: ", "'y' is not a feature");
+    EXPECT_ERROR("features: [{name: x}]\nmodel:\n  engine: tensorflow\n  tensorflow: {saved_model: m, inputs: {a: 3}}\n",
+                 "ex.yaml:4: model.tensorflow.inputs.a: ", "must be a list of feature names");
+    EXPECT_ERROR("features: [{name: x}]\nmodel:\n  engine: tensorflow\n  tensorflow: {saved_model: m, inputs: {}}\n",
+                 "ex.yaml:4: model.tensorflow.inputs: ", "at least one input");
+    EXPECT_ERROR("features: [{name: x}]\nmodel:\n  engine: tensorflow\n  tensorflow: {saved_model: m, batch: 0}\n",
+                 "ex.yaml:4: model.tensorflow.batch: ", "from 1 to 65536");
+    EXPECT_ERROR("features: [{name: x}]\nmodel:\n  engine: tensorflow\n  tensorflow: {saved_model: m, max_delay: 0}\n",
+                 "ex.yaml:4: model.tensorflow.max_delay: ", "duration > 0");
+    EXPECT_ERROR("features: [{name: x}]\nmodel:\n  engine: tensorflow\n  tensorflow: {saved_model: m, modle: 1}\n",
+                 "ex.yaml:4: model.tensorflow.modle: ", "unknown key");
+    EXPECT_ERROR("model:\n  engine: tensorflow\n  tensorflow: {saved_model: m}\n", "ex.yaml:1: model.tensorflow.inputs: ",
+                 "required when there are no features");
+    EXPECT_ERROR("label: {field: /y}\nmodel:\n  engine: tensorflow\n  tensorflow: {saved_model: m, inputs: {a: /y}}\n",
+                 "ex.yaml:4: model.tensorflow.inputs: ", "reads the label field /y");
+    EXPECT_ERROR("features: [{name: x}]\nmodel:\n  engine: tensorflow\n  task: multiclass\n  tensorflow: {saved_model: m}\n",
+                 "ex.yaml:4: model.classes: ", "required by a multiclass model");
 }
 
 /* ---- files and run checks ------------------------------------------------------------------------- */
@@ -1060,6 +1141,8 @@ int main(void) {
     test_bad_files();
     test_all_files();
     test_load_errors();
+    test_tensorflow_section();
+    test_tensorflow_errors();
     test_quickstart();
     test_fraud_example();
     test_check_run();

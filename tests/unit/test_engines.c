@@ -102,7 +102,7 @@ static int param_role(const rtml_engine *e, const rtml_config *c, const rtml_row
 static void grad_check(const char *what, rtml_config c, size_t n_classes, double y) {
     static const double dense[3] = {0.7, -1.3, 2.0}, val[2] = {0.8, -1.1};
     static const uint32_t idx[2] = {4, 6};
-    rtml_row row = {dense, idx, val, 2};
+    rtml_row row = {dense, idx, val, 2, NULL, 0};
     rtml_shape shape = {3, 7, n_classes};
     double lr = 1e-3, l2 = c.model.l2;
     c.model.optimizer = "sgd";
@@ -239,7 +239,7 @@ static void test_ftrl_algorithm1(void) {
             }
         x[6] = 1;
         double y = unif(&g) < 0.5, p;
-        rtml_row row = {dense, idx, val, nnz};
+        rtml_row row = {dense, idx, val, nnz, NULL, 0};
         rtml_engine_predict(e, &row, 1, &p);
         double pref = ref_round(&f, x, y);
         bad += fabs(p - pref) > 1e-12;
@@ -305,7 +305,7 @@ static void test_optimizer_formulas(void) {
                 double x = sym(&g), y = 3 * x - 1, r = p[0] * x + p[1] - y;
                 double grad[2] = {r * x + 0.01 * p[0], r};
                 ref_step(&set, t, p, s1, s2, grad);
-                rtml_row row = {&x, NULL, NULL, 0};
+                rtml_row row = {&x, NULL, NULL, 0, NULL, 0};
                 rtml_engine_learn(e, &row, &y, 1);
             }
             CHECK_NEAR(w[0], p[0], 1e-13);
@@ -338,7 +338,7 @@ static void test_optimizers_converge(void) {
             int correct = 0;
             for (int i = 0; i < 20000; i++) {
                 double x[2] = {sym(&g), sym(&g)}, y = 2 * x[0] - x[1] + 0.3 > 0, p;
-                rtml_row row = {x, NULL, NULL, 0};
+                rtml_row row = {x, NULL, NULL, 0, NULL, 0};
                 rtml_engine_predict(e, &row, 1, &p);
                 if (i >= 18000) correct += (p >= 0.5) == (y == 1);
                 rtml_engine_learn(e, &row, &y, 1);
@@ -377,7 +377,7 @@ static void sparse_vs_dense(const char *type, const char *task, size_t n_classes
         for (uint32_t j = 2; j < 6; j++)
             if (x[j] != 0) idx[nnz] = j, val[nnz++] = x[j];
         double y = label_for(x, type, task);
-        rtml_row rd = {x, NULL, NULL, 0}, rs = {x, idx, val, nnz};
+        rtml_row rd = {x, NULL, NULL, 0, NULL, 0}, rs = {x, idx, val, nnz, NULL, 0};
         rtml_engine_predict(ed, &rd, 1, pd);
         rtml_engine_predict(es, &rs, 1, ps);
         for (size_t k = 0; k < ed->n_outputs; k++) max_diff = fmax(max_diff, fabs(pd[k] - ps[k]));
@@ -417,7 +417,7 @@ static double accuracy(rtml_engine *e, const double *X, const double *Y, size_t 
     size_t correct = 0;
     for (size_t i = 0; i < n; i++) {
         double p[4];
-        rtml_row row = {X + i * dim, NULL, NULL, 0};
+        rtml_row row = {X + i * dim, NULL, NULL, 0, NULL, 0};
         rtml_engine_predict(e, &row, 1, p);
         size_t cls = e->n_outputs > 1 ? argmax(p, e->n_outputs) : p[0] >= 0.5;
         correct += cls == (size_t)Y[i];
@@ -436,7 +436,7 @@ static void train(rtml_engine *e, const double *X, const double *Y, size_t n, si
             order[i] = order[j], order[j] = t;
         }
         for (size_t i = 0; i < n; i++) {
-            rtml_row row = {X + order[i] * dim, NULL, NULL, 0};
+            rtml_row row = {X + order[i] * dim, NULL, NULL, 0, NULL, 0};
             rtml_engine_learn(e, &row, &Y[order[i]], 1);
         }
     }
@@ -504,7 +504,7 @@ static void test_softmax_learns(void) {
     for (int i = 0; i < 30000; i++) {
         double x[2] = {sym(&g), sym(&g)}, s[3] = {x[0], -0.5 * x[0] + 0.87 * x[1], -0.5 * x[0] - 0.87 * x[1]}, p[3];
         double y = (double)argmax(s, 3);
-        rtml_row row = {x, NULL, NULL, 0};
+        rtml_row row = {x, NULL, NULL, 0, NULL, 0};
         rtml_engine_predict(e, &row, 1, p);
         CHECK_NEAR(p[0] + p[1] + p[2], 1.0, 1e-12);
         if (i >= 28000) correct += argmax(p, 3) == (size_t)y;
@@ -515,7 +515,7 @@ static void test_softmax_learns(void) {
     /* extreme scores stay finite (the max is subtracted before exp) */
     double *w = rtml_engine_params(e, &(size_t){0}), x[2] = {1000, 0}, p[3];
     w[0] = 5;
-    rtml_row row = {x, NULL, NULL, 0};
+    rtml_row row = {x, NULL, NULL, 0, NULL, 0};
     rtml_engine_predict(e, &row, 1, p);
     CHECK(isfinite(p[0]) && isfinite(p[1]) && isfinite(p[2]));
     rtml_engine_close(e);
@@ -549,7 +549,7 @@ static double ftrl_clicks(double l1, double *zero_frac) {
         }
         for (int k = 5; k < 15; k++) idx[k] = (uint32_t)(unif(&g) * (1u << 20)), val[k] = 1;
         double y = s > 0;
-        rtml_row row = {NULL, idx, val, 15};
+        rtml_row row = {NULL, idx, val, 15, NULL, 0};
         rtml_engine_predict(e, &row, 1, &p);
         if (r >= ROWS - 5000) correct += (p >= 0.5) == (y == 1);
         rtml_engine_learn(e, &row, &y, 1);
@@ -594,7 +594,7 @@ static void test_mlp_hashed(void) {
         int a = (int)(unif(&g) * 50), b = (int)(unif(&g) * 50);
         idx[0] = feats[a], idx[1] = feats[b];
         double y = (a < 25) != (b < 25); /* an interaction of two hashed features */
-        rtml_row row = {&x, idx, val, idx[0] == idx[1] ? 1 : 2};
+        rtml_row row = {&x, idx, val, idx[0] == idx[1] ? 1 : 2, NULL, 0};
         rtml_engine_predict(e, &row, 1, &p);
         if (r >= 5000) correct += (p >= 0.5) == (y == 1);
         rtml_engine_learn(e, &row, &y, 1);
@@ -611,7 +611,7 @@ static void make_sparse_rows(lcg *g, size_t n, double dense[][2], uint32_t idx[]
     for (size_t i = 0; i < n; i++) {
         dense[i][0] = sym(g), dense[i][1] = sym(g);
         for (int k = 0; k < 3; k++) idx[i][k] = 2 + (uint32_t)k * 3 + (uint32_t)(unif(g) * 3), val[i][k] = sym(g);
-        rows[i] = (rtml_row){dense[i], idx[i], val[i], 3};
+        rows[i] = (rtml_row){dense[i], idx[i], val[i], 3, NULL, 0};
         y[i] = dense[i][0] + val[i][0] > 0;
     }
 }
@@ -695,7 +695,7 @@ static double step_norm(const char *type, const char *task, size_t n_classes, do
     double *before = params_copy(e, &np), *after = rtml_engine_params(e, &np), x[3] = {10, -20, 5}, v = 30,
            y = strcmp(type, "linear") == 0 || (task && strcmp(task, "regression") == 0) ? 100 : 1, s = 0;
     uint32_t i4 = 4;
-    rtml_row row = {x, &i4, &v, 1};
+    rtml_row row = {x, &i4, &v, 1, NULL, 0};
     rtml_engine_learn(e, &row, &y, 1);
     for (size_t q = 0; q < np; q++) s += (after[q] - before[q]) * (after[q] - before[q]);
     free(before);
@@ -846,7 +846,7 @@ static void test_errors_and_dispatch(void) {
         c.model.task = "multiclass";
         rtml_engine *e = open_ok(&c, &three);
         double x[2] = {1, 2}, y[2] = {1, 3};
-        rtml_row rows[2] = {{x, NULL, NULL, 0}, {x, NULL, NULL, 0}};
+        rtml_row rows[2] = {{x, NULL, NULL, 0, NULL, 0}, {x, NULL, NULL, 0, NULL, 0}};
         CHECK(rtml_engine_learn(e, rows, y, 2) == -1);
         CHECK_EQ_INT(e->learned, 0);
         y[1] = 2;
