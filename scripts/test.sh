@@ -39,7 +39,7 @@ cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DRTML_SANITIZE=ON >/dev/null
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 run_ctest build-asan "asan"
 
 echo "== build-fuzz: libFuzzer, ${FUZZ_SECONDS}s per target =="
-if CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Debug -DRTML_FUZZ=ON -DRTML_INTEGRATION=OFF >/dev/null &&
+if CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Debug -DRTML_FUZZ=ON -DRTML_INTEGRATION=OFF -DRTML_TENSORFLOW=OFF >/dev/null &&
    cmake --build build-fuzz -j"$JOBS" >build-fuzz/build.log 2>&1; then
   for target in tests/fuzz/fuzz_*.c; do
     name=$(basename "$target" .c)

@@ -220,10 +220,13 @@ static int signature_value(rtml_pb_reader *r, void *value, char *err, size_t err
 
 static int add_signature(rtml_pb_reader *r, rtml_tf_meta *m, char *err, size_t errlen) {
     rtml_tf_signature s = {0};
-    if (parse_entry(r, &s.name, &s, signature_value, err, errlen) != 0 ||
-        (!s.method && !(s.method = strdup("")))) {
+    if (parse_entry(r, &s.name, &s, signature_value, err, errlen) != 0) {
         signature_free(&s);
-        return s.method ? -1 : rtml_fail(err, errlen, "out of memory");
+        return -1;
+    }
+    if (!s.method && !(s.method = strdup(""))) {
+        signature_free(&s);
+        return rtml_fail(err, errlen, "out of memory");
     }
     for (size_t i = 0; i < m->n_signatures; i++) {
         if (strcmp(m->signatures[i].name, s.name) == 0) {

@@ -1,0 +1,32 @@
+# tests/tensorflow/lib/tf.sh — shared by the TensorFlow test scripts (sourced, not run).
+#
+# Gives what tests/integration/lib/common.sh gives, plus $MODELS: the SavedModels and data that
+# make_models.py wrote once for the whole run (the ctest fixture tf.models), copied per test where a test
+# writes versions, and $TFLIB (this directory's Python helpers).
+source "$RTML_ROOT/tests/integration/lib/common.sh"
+: "${RTML_TF_MODELS:?RTML_TF_MODELS must point at the output of make_models.py (the tf.models fixture)}"
+MODELS=$RTML_TF_MODELS
+TFLIB=$RTML_ROOT/tests/tensorflow/lib
+export TF_CPP_MIN_LOG_LEVEL=2 PYTHONPATH=$RTML_ROOT/python
+
+# tf_config FILE SAVED_MODEL FEATURES_YAML MODEL_EXTRA_YAML: a replay config over data.jsonl's fields.
+tf_config() {
+  local file=$1 saved=$2 features=$3 extra=$4
+  cat >"$file" <<YAML
+$features
+label: {field: /label}
+model:
+  engine: tensorflow
+  tensorflow:
+    saved_model: $saved
+$extra
+state: {dir: $T/state}
+YAML
+}
+
+# The four float features x1..x4 of data.jsonl, untransformed.
+X4='features:
+  - {name: x1}
+  - {name: x2}
+  - {name: x3}
+  - {name: x4}'
