@@ -88,8 +88,11 @@ static const rtml_tf_signature *find_signature(const rtml_tf_model *m, const cha
     if (s) return s;
     char names[512] = "";
     size_t used = 0;
-    for (size_t i = 0; i < m->meta->n_signatures && used < sizeof names; i++)
-        used += (size_t)snprintf(names + used, sizeof names - used, "%s%s", i ? ", " : "", m->meta->signatures[i].name);
+    for (size_t i = 0; i < m->meta->n_signatures && used < sizeof names; i++) {
+        const char *n = m->meta->signatures[i].name;
+        if (strncmp(n, "__", 2) == 0) continue; /* TensorFlow's own, e.g. __saved_model_init_op */
+        used += (size_t)snprintf(names + used, sizeof names - used, "%s%s", used ? ", " : "", n);
+    }
     rtml_fail(err, errlen, "SavedModel %s has no signature '%s' (it has: %s)", m->dir, name, *names ? names : "none");
     return NULL;
 }
