@@ -8,8 +8,11 @@
  * (malformed, wrong types) are counted, logged at a limited rate, and count as done.
  *
  * One thread: librdkafka's own threads do the I/O; this loop polls the consumer for records and the producer
- * for delivery reports. When too many predictions are unacknowledged, it stops taking new records until the
- * producer catches up (bounded memory). */
+ * for delivery reports. Records wait in the pipeline's micro-batch (one record for the native engines; up to
+ * model.tensorflow.batch, or max_delay, for TensorFlow) with their messages held, so each prediction keeps its
+ * input's key. When too many predictions are unacknowledged, it stops taking new records until the producer
+ * catches up (bounded memory). A TensorFlow model that learns is written as a new version every
+ * state.checkpoint_every and at shutdown. */
 #include <getopt.h>
 #include <signal.h>
 #include <stdbool.h>

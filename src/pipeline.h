@@ -7,9 +7,12 @@
  * name (string) or integer, mapped to a class index through model.classes or, when the config lists none,
  * a vocabulary learned in order of first appearance (up to model.n_classes, default 2... set by config).
  *
- * Records are processed strictly in order, one by one, so `replay` over a file and `run` over the same
- * records in one partition produce the same predictions and metrics. A record that cannot be decoded or
- * featurised is rejected with a reason (counted, and the stream goes on); it never stops the pipeline. */
+ * Records are processed in order, in micro-batches: the native engines take batches of one (score, then
+ * learn, record by record); the TensorFlow engine scores a batch in one session run, then learns its labelled
+ * records. `replay` over a file and `run` over the same records in one partition produce the same predictions
+ * and metrics (replay makes full batches; run also closes a batch after the engine's max_delay). A record
+ * that cannot be decoded or featurised is rejected with a reason (counted, and the stream goes on); it never
+ * stops the pipeline. */
 #ifndef RTML_PIPELINE_H
 #define RTML_PIPELINE_H
 #include <stdbool.h>

@@ -1051,6 +1051,25 @@ static void test_quickstart(void) {
     rtml_config_free(&cfg);
 }
 
+static void test_tensorflow_example(void) {
+    char path[1024], err[RTML_ERRLEN] = "";
+    rtml_config cfg;
+    snprintf(path, sizeof path, "%s/../../examples/tensorflow.yaml", testdata());
+    int rc = rtml_config_load(path, &cfg, err, sizeof err);
+    CHECK_EQ_INT(rc, 0);
+    if (rc != 0) {
+        fprintf(stderr, "  %s\n", err);
+        return;
+    }
+    CHECK_EQ_INT(rtml_config_check_run(&cfg, err, sizeof err), 0);
+    CHECK_STR(cfg.model.engine, "tensorflow");
+    CHECK_STR(cfg.model.tf.saved_model, "models/sea");
+    CHECK_EQ_INT(cfg.model.tf.batch, 64);
+    CHECK_NEAR(cfg.model.tf.max_delay_s, 0.005, 1e-15);
+    CHECK_ROUND_TRIP(&cfg);
+    rtml_config_free(&cfg);
+}
+
 static void test_fraud_example(void) {
     char path[1024], err[RTML_ERRLEN] = "";
     rtml_config cfg;
@@ -1142,6 +1161,7 @@ int main(void) {
     test_all_files();
     test_load_errors();
     test_tensorflow_section();
+    test_tensorflow_example();
     test_tensorflow_errors();
     test_quickstart();
     test_fraud_example();
