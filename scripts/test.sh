@@ -3,7 +3,8 @@
 #
 #   1. build/        RelWithDebInfo, -Werror: unit, CLI and integration tests (real broker on port 19092)
 #   2. build-asan/   the same tests under AddressSanitizer + UndefinedBehaviorSanitizer
-#   3. build-fuzz/   clang + libFuzzer: each fuzz target runs for RTML_FUZZ_SECONDS (default 30) on its corpus
+#   3. build-fuzz/   clang + libFuzzer, without TensorFlow: each fuzz target runs for RTML_FUZZ_SECONDS (default
+#                    30) on its corpus; and `engine: tensorflow` is refused cleanly in a build without it
 # The last line is "N passed, N failed" over all of them; the exit status is non-zero if anything failed.
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -55,6 +56,16 @@ if CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Debug -DRTML_FUZZ=ON -DR
       failed=$((failed + 1)); failures+=("fuzz $name")
     fi
   done
+  # This build has no TensorFlow: engine tensorflow must be refused with a reason, not crash or link-fail.
+  printf 'features: [{name: x}]\nmodel:\n  engine: tensorflow\n  tensorflow: {saved_model: m}\n' >build-fuzz/tf.yaml
+  build-fuzz/rtml check -c build-fuzz/tf.yaml >/dev/null 2>build-fuzz/tf.err
+  if [ $? -eq 2 ] && grep -q 'built without TensorFlow' build-fuzz/tf.err; then
+    echo "without TensorFlow: engine tensorflow refused with exit 2 and a reason"
+    passed=$((passed + 1))
+  else
+    cat build-fuzz/tf.err; echo "without TensorFlow: FAILED"
+    failed=$((failed + 1)); failures+=("build without TensorFlow")
+  fi
 else
   cat build-fuzz/build.log 2>/dev/null; echo "fuzz build failed"
   failed=$((failed + 1)); failures+=("fuzz build")
