@@ -54,6 +54,7 @@ typedef struct {
     size_t *extra_width, *extra_cap;
     size_t last_n;
     size_t out_width;         /* values per record of the prediction output */
+    size_t n_dense;           /* the dense part of a row (rtml_shape) */
 } tf_engine;
 
 int rtml_tf_available(void) { return 1; }
@@ -182,6 +183,63 @@ static int bind_train(tf_engine *e, bound_model *b, char *err, size_t errlen) {
     return 0;
 }
 
+static int run_serving(const tf_engine *e, const bound_model *b, const rtml_row *rows, size_t n, TF_Tensor **outs,
+                       size_t n_outs, char *err, size_t errlen) {
+    TF_Tensor **in = calloc(e->n_feeds, sizeof *in);
+    TF_Output *ports = calloc(e->n_feeds, sizeof *ports), *fetch = calloc(n_outs, sizeof *fetch);
+    int rc = in && ports && fetch ? 0 : rtml_fail(err, errlen, "out of memory");
+    for (size_t i = 0; rc == 0 && i < e->n_feeds; i++) {
+        ports[i] = b->serve[i].port;
+        if (!(in[i] = rtml_tf_feed_tensor(&e->feeds[i], &b->serve[i], rows, n))) rc = rtml_fail(err, errlen, "out of memory");
+    }
+    for (size_t i = 0; rc == 0 && i < n_outs; i++) fetch[i] = i ? b->extra[i - 1].port : b->out.port;
+    if (rc == 0) {
+        TF_Status *status = TF_NewStatus();
+        TF_SessionRun(b->model->session, NULL, ports, in, (int)e->n_feeds, fetch, outs, (int)n_outs, NULL, 0, NULL, status);
+        if (TF_GetCode(status) != TF_OK)
+            rc = rtml_fail(err, errlen, "TensorFlow serving run (%zu records): %s", n, TF_Message(status));
+        TF_DeleteStatus(status);
+    }
+    for (size_t i = 0; in && i < e->n_feeds; i++) rtml_tf_tensor_free(in[i]);
+    free(in);
+    free(ports);
+    free(fetch);
+    return rc;
+}
+
+/* Run the serving signature once on one neutral record (zeros, empty strings) before a model serves.
+ * TensorFlow instantiates and optimises a signature's function on its first call (about 20 ms for a small
+ * MLP): without this, the first batch of real records would wait for it, at start and after every hot
+ * reload. And a model that cannot run at all is refused when it loads, not at its first batch. The train
+ * signature is not warmed: a training step would change the weights. */
+static int warm_up(const tf_engine *e, const bound_model *b, char *err, size_t errlen) {
+    size_t widest = 1, n_outs = 1 + e->tc->n_extra_outputs;
+    for (size_t i = 0; i < e->n_feeds; i++) widest = e->feeds[i].width > widest ? e->feeds[i].width : widest;
+    double *zeros = calloc(widest > e->n_dense ? widest : e->n_dense ? e->n_dense : 1, sizeof *zeros);
+    rtml_value *raw = calloc(e->n_feeds, sizeof *raw);
+    TF_Tensor **outs = calloc(n_outs, sizeof *outs);
+    int rc = zeros && raw && outs ? 0 : rtml_fail(err, errlen, "out of memory");
+    size_t n_raw = 0;
+    for (size_t i = 0; rc == 0 && i < e->n_feeds; i++) {
+        const rtml_tf_feed *f = &e->feeds[i];
+        if (!f->is_field) continue;
+        raw[f->raw] = b->serve[i].dtype == RTML_TF_DT_STRING ? (rtml_value){.type = RTML_V_STRING, .str = ""}
+                      : f->width == 1 ? (rtml_value){.type = RTML_V_NUMBER}
+                                      : (rtml_value){.type = RTML_V_ARRAY, .arr = zeros, .arr_len = f->width};
+        n_raw = f->raw + 1 > n_raw ? f->raw + 1 : n_raw;
+    }
+    rtml_row row = {.dense = zeros, .raw = raw, .n_raw = n_raw};
+    char why[RTML_ERRLEN];
+    if (rc == 0 && run_serving(e, b, &row, 1, outs, n_outs, why, sizeof why) != 0)
+        rc = rtml_fail(err, errlen, "SavedModel %s does not run on a record of zeros: %s", b->model->dir, why);
+    for (size_t i = 0; outs && i < n_outs; i++)
+        if (outs[i]) TF_DeleteTensor(outs[i]);
+    free(outs);
+    free(raw);
+    free(zeros);
+    return rc;
+}
+
 /* Load dir and resolve everything against the config. NULL with a reason. */
 static bound_model *bind(tf_engine *e, const char *dir, int64_t version, char *err, size_t errlen) {
     bound_model *b = calloc(1, sizeof *b);
@@ -195,7 +253,7 @@ static bound_model *bind(tf_engine *e, const char *dir, int64_t version, char *e
         goto fail;
     const rtml_tf_signature *s = find_signature(b->model, e->tc->signature, err, errlen);
     if (!s || bind_inputs(e, b->model, s, NULL, b->serve, err, errlen) != 0 || bind_outputs(e, b, s, err, errlen) != 0 ||
-        bind_train(e, b, err, errlen) != 0)
+        bind_train(e, b, err, errlen) != 0 || warm_up(e, b, err, errlen) != 0)
         goto fail;
     return b;
 oom:
@@ -270,32 +328,6 @@ static void maybe_reload(rtml_engine *eng) {
     rtml_log(RTML_LOG_INFO, "model version %lld loaded from %s", (long long)newest, dir);
 }
 
-static int run_serving(tf_engine *e, const rtml_row *rows, size_t n, TF_Tensor **outs, size_t n_outs) {
-    bound_model *b = e->cur;
-    TF_Tensor **in = calloc(e->n_feeds, sizeof *in);
-    TF_Output *ports = calloc(e->n_feeds, sizeof *ports), *fetch = calloc(n_outs, sizeof *fetch);
-    int rc = in && ports && fetch ? 0 : -1;
-    for (size_t i = 0; rc == 0 && i < e->n_feeds; i++) {
-        ports[i] = b->serve[i].port;
-        if (!(in[i] = rtml_tf_feed_tensor(&e->feeds[i], &b->serve[i], rows, n))) rc = -1;
-    }
-    for (size_t i = 0; rc == 0 && i < n_outs; i++) fetch[i] = i ? b->extra[i - 1].port : b->out.port;
-    if (rc == 0) {
-        TF_Status *status = TF_NewStatus();
-        TF_SessionRun(b->model->session, NULL, ports, in, (int)e->n_feeds, fetch, outs, (int)n_outs, NULL, 0, NULL, status);
-        if (TF_GetCode(status) != TF_OK) {
-            rtml_log(RTML_LOG_ERROR, "TensorFlow serving run (%zu records): %s", n, TF_Message(status));
-            rc = -1;
-        }
-        TF_DeleteStatus(status);
-    }
-    for (size_t i = 0; in && i < e->n_feeds; i++) rtml_tf_tensor_free(in[i]);
-    free(in);
-    free(ports);
-    free(fetch);
-    return rc;
-}
-
 /* The extra outputs of the last predict, per output n * width values, for tf_extras. */
 static int keep_extras(tf_engine *e, TF_Tensor **outs, size_t n) {
     char err[RTML_ERRLEN];
@@ -323,8 +355,9 @@ static int tf_predict(rtml_engine *eng, const rtml_row *rows, size_t n, double *
     size_t n_outs = 1 + e->tc->n_extra_outputs;
     TF_Tensor **outs = calloc(n_outs, sizeof *outs);
     if (!outs) return -1;
-    int rc = run_serving(e, rows, n, outs, n_outs);
     char err[RTML_ERRLEN];
+    int rc = run_serving(e, e->cur, rows, n, outs, n_outs, err, sizeof err);
+    if (rc != 0) rtml_log(RTML_LOG_ERROR, "%s", err);
     size_t w;
     if (rc == 0 && rtml_tf_output_values(outs[0], n, out, e->out_width, &w, err, sizeof err) != 0) {
         rtml_log(RTML_LOG_ERROR, "prediction output: %s", err);
@@ -527,6 +560,7 @@ rtml_engine *rtml_tf_open(const rtml_config *cfg, const rtml_featurizer *feature
     *eng = (rtml_engine){.ops = &TF_OPS, .task = rtml_engine_task(cfg), .shape = *shape, .impl = e};
     e->cfg = cfg;
     e->tc = &cfg->model.tf;
+    e->n_dense = shape->n_dense;
     if (rtml_tf_load_library(err, errlen) != 0) goto fail;
     char start[4096];
     int64_t version = 1;
