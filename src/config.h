@@ -81,7 +81,9 @@ typedef struct {
     size_t n_inputs;
     size_t batch;          /* records per session run, default 64 */
     double max_delay_s;    /* a partial batch runs after this long, default 0.005 */
-    size_t intra_op_threads, inter_op_threads; /* default 1 and 1 (2 cores: the rest is Kafka's and ours) */
+    size_t intra_op_threads; /* TensorFlow's pool for one op's parallel parts, default 1 */
+    long inter_op_threads;   /* its pool for running ops; -1 (default): every op runs in rtml's own thread,
+                                which waits on each session run anyway (no hand-off to a pool thread) */
     int watch;             /* load newer numbered versions as they appear (default true for a base dir) */
     double reload_every_s; /* how often to look for them, default 1 */
     char *export_dir;      /* where trained versions go; NULL: saved_model when it is a base dir, else

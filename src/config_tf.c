@@ -17,8 +17,9 @@
  *       extra_outputs: [logits]        # copied into each prediction record under "outputs"
  *       batch: 64                      # records per session run (default 64)
  *       max_delay: 5ms                 # a partial batch runs after this long (default 5ms)
- *       intra_op_threads: 1            # TensorFlow's thread pools (defaults 1 and 1: on a small machine the
- *       inter_op_threads: 1            # other cores belong to Kafka's threads and the pipeline)
+ *       intra_op_threads: 1            # TensorFlow's pool for one op's parallel parts (default 1)
+ *       inter_op_threads: -1           # -1 (default): ops run in rtml's thread, which waits on each run
+ *                                      # anyway; N >= 1: a pool of N threads (a hand-off per run)
  *       watch: true                    # load newer numbered versions as they appear (default true)
  *       reload_every: 1s               # how often to look (default 1s)
  *       export_dir: models/clf         # where trained versions go (default: saved_model when it is a base
@@ -49,7 +50,7 @@ void rtml_tf_config_defaults(rtml_tf_config *t) {
     t->batch = 64;
     t->max_delay_s = 0.005;
     t->intra_op_threads = 1;
-    t->inter_op_threads = 1;
+    t->inter_op_threads = -1;
     t->watch = 1;
     t->reload_every_s = 1;
 }
@@ -112,9 +113,15 @@ static int parse_counts(const cfg_ctx *c, yaml_node_t *const *v, rtml_tf_config 
     if (v[T_INTRA] &&
         cfg_get_count(c, v[T_INTRA], "model.tensorflow.intra_op_threads", 1, TF_MAX_THREADS, &t->intra_op_threads) != 0)
         return -1;
-    if (v[T_INTER] &&
-        cfg_get_count(c, v[T_INTER], "model.tensorflow.inter_op_threads", 1, TF_MAX_THREADS, &t->inter_op_threads) != 0)
-        return -1;
+    if (v[T_INTER]) {
+        size_t n;
+        const char *s = cfg_text(v[T_INTER]);
+        if (s && strcmp(s, "-1") == 0) t->inter_op_threads = -1;
+        else if (cfg_get_count(c, v[T_INTER], "model.tensorflow.inter_op_threads", 1, TF_MAX_THREADS, &n) != 0)
+            return cfg_fail(c, cfg_line(v[T_INTER]), "model.tensorflow.inter_op_threads",
+                            "must be -1 (run ops in rtml's thread) or a number of threads from 1 to %d", TF_MAX_THREADS);
+        else t->inter_op_threads = (long)n;
+    }
     if (v[T_WATCH] && cfg_get_bool(c, v[T_WATCH], "model.tensorflow.watch", &t->watch) != 0) return -1;
     return v[T_RELOAD_EVERY] ? cfg_get_duration(c, v[T_RELOAD_EVERY], "model.tensorflow.reload_every", &t->reload_every_s)
                              : 0;
@@ -215,7 +222,7 @@ void rtml_config_print_tf(const rtml_tf_config *t, FILE *out) {
     }
     fprintf(out, "    batch: %zu\n    max_delay: ", t->batch);
     cfg_put_num(out, t->max_delay_s);
-    fprintf(out, "\n    intra_op_threads: %zu\n    inter_op_threads: %zu\n    watch: %s\n    reload_every: ",
+    fprintf(out, "\n    intra_op_threads: %zu\n    inter_op_threads: %ld\n    watch: %s\n    reload_every: ",
             t->intra_op_threads, t->inter_op_threads, t->watch ? "true" : "false");
     cfg_put_num(out, t->reload_every_s);
     fputc('\n', out);

@@ -33,13 +33,14 @@ int rtml_tf_is_saved_model(const char *dir) {
     return stat(path, &st) == 0 && S_ISREG(st.st_mode);
 }
 
-/* ConfigProto with the two thread pool sizes: intra_op_parallelism_threads = 2, inter_op = 5 (varints). */
-static size_t thread_config(uint8_t *buf, size_t intra, size_t inter) {
+/* ConfigProto with the two thread pool sizes: intra_op_parallelism_threads = 2, inter_op = 5, int32 varints
+ * (a negative value is sign-extended to ten bytes, as protobuf writes it). */
+static size_t thread_config(uint8_t *buf, long intra, long inter) {
     size_t n = 0;
-    size_t fields[2][2] = {{0x10, intra}, {0x28, inter}};
+    long fields[2][2] = {{0x10, intra}, {0x28, inter}};
     for (int f = 0; f < 2; f++) {
         buf[n++] = (uint8_t)fields[f][0];
-        for (size_t v = fields[f][1];; v >>= 7) {
+        for (uint64_t v = (uint64_t)(int64_t)fields[f][1];; v >>= 7) {
             buf[n++] = (uint8_t)((v & 0x7F) | (v >= 0x80 ? 0x80 : 0));
             if (v < 0x80) break;
         }
@@ -47,7 +48,7 @@ static size_t thread_config(uint8_t *buf, size_t intra, size_t inter) {
     return n;
 }
 
-rtml_tf_model *rtml_tf_model_load(const char *dir, int64_t version, size_t intra_threads, size_t inter_threads,
+rtml_tf_model *rtml_tf_model_load(const char *dir, int64_t version, size_t intra_threads, long inter_threads,
                                   char *err, size_t errlen) {
     struct stat st;
     if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
@@ -64,7 +65,7 @@ rtml_tf_model *rtml_tf_model_load(const char *dir, int64_t version, size_t intra
     TF_SessionOptions *opts = TF_NewSessionOptions();
     TF_Buffer *meta = TF_NewBuffer();
     uint8_t proto[32];
-    size_t plen = thread_config(proto, intra_threads, inter_threads);
+    size_t plen = thread_config(proto, (long)intra_threads, inter_threads);
     if (!m || !(m->dir = strdup(dir))) goto oom;
     m->version = version;
     TF_SetConfig(opts, proto, plen, status);

@@ -26,9 +26,10 @@ typedef struct {
     int64_t version; /* its number in a base directory, or 0 */
 } rtml_tf_model;
 
-/* Load the SavedModel at dir (tag "serve") with the given thread pool sizes. NULL with a reason that names
+/* Load the SavedModel at dir (tag "serve") with the given thread pool sizes (inter_threads -1: every op in the
+ * calling thread). NULL with a reason that names
  * the directory and what is wrong (missing, no saved_model.pb, unreadable graph). */
-rtml_tf_model *rtml_tf_model_load(const char *dir, int64_t version, size_t intra_threads, size_t inter_threads,
+rtml_tf_model *rtml_tf_model_load(const char *dir, int64_t version, size_t intra_threads, long inter_threads,
                                   char *err, size_t errlen);
 void rtml_tf_model_free(rtml_tf_model *m);
 

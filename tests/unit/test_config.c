@@ -895,6 +895,7 @@ static void test_tensorflow_section(void) {
     CHECK_EQ_INT(cfg.model.tf.batch, 64);
     CHECK_NEAR(cfg.model.tf.max_delay_s, 0.005, 1e-15);
     CHECK_EQ_INT(cfg.model.tf.intra_op_threads, 1);
+    CHECK_EQ_INT(cfg.model.tf.inter_op_threads, -1);
     CHECK_EQ_INT(cfg.model.tf.watch, 1);
     CHECK(cfg.model.tf.train_signature == NULL);
     CHECK_EQ_INT(rtml_engine_task(&cfg), RTML_TASK_BINARY);
@@ -921,6 +922,8 @@ static void test_tensorflow_errors(void) {
                  "ex.yaml:4: model.tensorflow.batch: ", "from 1 to 65536");
     EXPECT_ERROR("features: [{name: x}]\nmodel:\n  engine: tensorflow\n  tensorflow: {saved_model: m, max_delay: 0}\n",
                  "ex.yaml:4: model.tensorflow.max_delay: ", "duration > 0");
+    EXPECT_ERROR("features: [{name: x}]\nmodel:\n  engine: tensorflow\n  tensorflow: {saved_model: m, inter_op_threads: 0}\n",
+                 "ex.yaml:4: model.tensorflow.inter_op_threads: ", "must be -1 (run ops in rtml's thread) or a number");
     EXPECT_ERROR("features: [{name: x}]\nmodel:\n  engine: tensorflow\n  tensorflow: {saved_model: m, modle: 1}\n",
                  "ex.yaml:4: model.tensorflow.modle: ", "unknown key");
     EXPECT_ERROR("model:\n  engine: tensorflow\n  tensorflow: {saved_model: m}\n", "ex.yaml:1: model.tensorflow.inputs: ",
