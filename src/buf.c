@@ -67,6 +67,16 @@ void rtml_buf_put_double(rtml_buf *b, double v) {
     }
 }
 
+void rtml_buf_put_float(rtml_buf *b, double v) {
+    if (!isfinite(v)) {
+        rtml_buf_append(b, "null", 4);
+        return;
+    }
+    char tmp[32];
+    int n = snprintf(tmp, sizeof tmp, "%.9g", (double)(float)v); /* 9 digits: every float32 reads back exactly */
+    rtml_buf_append(b, tmp, (size_t)n);
+}
+
 void rtml_buf_free(rtml_buf *b) {
     free(b->data);
     b->data = NULL;

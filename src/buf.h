@@ -24,6 +24,9 @@ void rtml_buf_printf(rtml_buf *b, const char *fmt, ...) __attribute__((format(pr
 void rtml_buf_put_i64(rtml_buf *b, int64_t v);
 /* Shortest text that reads back to the same double ("%.17g" trimmed); non-finite values print as null. */
 void rtml_buf_put_double(rtml_buf *b, double v);
+/* A float32 value (a TensorFlow output): "%.9g", which reads back to the same float, in one snprintf where the
+ * double's shortest form would take up to three and two strtods (and 17 digits of noise). */
+void rtml_buf_put_float(rtml_buf *b, double v);
 static inline void rtml_buf_reset(rtml_buf *b) { b->len = 0; if (b->data) b->data[0] = '\0'; }
 void rtml_buf_free(rtml_buf *b);
 

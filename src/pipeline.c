@@ -179,24 +179,29 @@ static int64_t model_version(const rtml_pipeline *p) {
 }
 
 /* The predicted class (multiclass: the most probable, as its name when known) and the score. */
+static void put_score(const rtml_pipeline *p, rtml_buf *out, double v) {
+    if (p->engine->float32) rtml_buf_put_float(out, v);
+    else rtml_buf_put_double(out, v);
+}
+
 static void put_prediction(const rtml_pipeline *p, const double *s, rtml_buf *out) {
     if (p->engine->task == RTML_TASK_BINARY) {
         rtml_buf_putc(out, s[0] >= 0.5 ? '1' : '0');
         rtml_buf_puts(out, ",\"score\":");
-        rtml_buf_put_double(out, s[0]);
+        put_score(p, out, s[0]);
         return;
     }
     if (p->engine->task == RTML_TASK_REGRESSION) {
-        rtml_buf_put_double(out, s[0]);
+        put_score(p, out, s[0]);
         rtml_buf_puts(out, ",\"score\":");
-        rtml_buf_put_double(out, s[0]);
+        put_score(p, out, s[0]);
         return;
     }
     size_t best = best_class(p, s);
     if (best < p->n_classes) rtml_json_put_string(out, p->classes[best], strlen(p->classes[best]));
     else rtml_buf_put_i64(out, (int64_t)best);
     rtml_buf_puts(out, ",\"score\":");
-    rtml_buf_put_double(out, s[best]);
+    put_score(p, out, s[best]);
 }
 
 /* output.format: avro — the same fields as the JSON record, through the Avro encoder (codec.h). */

@@ -67,6 +67,7 @@ struct rtml_engine {
     size_t batch;     /* rows per predict call the pipeline should gather (native: 1) */
     double max_delay; /* seconds a partial batch may wait (native: 0) */
     int64_t version;  /* the model's version when the engine has its own (TensorFlow), else 0 */
+    int float32;      /* its outputs are float32 values (TensorFlow): predictions print them as such */
     int serve_only;   /* it cannot learn (a SavedModel without a train signature): labels are only evaluated */
     void *impl;       /* the engine's own state, owned by it */
 };

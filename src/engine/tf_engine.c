@@ -324,6 +324,7 @@ static void maybe_reload(rtml_engine *eng) {
     e->cur = b;
     eng->version = newest;
     eng->serve_only = !b->train;
+    eng->float32 = b->out.dtype == RTML_TF_DT_FLOAT;
     unbind(old);
     rtml_log(RTML_LOG_INFO, "model version %lld loaded from %s", (long long)newest, dir);
 }
@@ -433,7 +434,8 @@ static void tf_extras(const rtml_engine *eng, size_t row, rtml_buf *out) {
         const double *v = e->extra_vals[i] + row * w;
         for (size_t k = 0; k < w; k++) {
             if (k) rtml_buf_putc(out, ',');
-            rtml_buf_put_double(out, v[k]);
+            if (e->cur->extra[i].dtype == RTML_TF_DT_FLOAT) rtml_buf_put_float(out, v[k]);
+            else rtml_buf_put_double(out, v[k]);
         }
         rtml_buf_putc(out, ']');
     }
@@ -472,6 +474,7 @@ static int tf_load(rtml_engine *eng, rtml_reader *r, char *err, size_t errlen) {
     e->cur = b;
     eng->version = v;
     eng->serve_only = !b->train;
+    eng->float32 = b->out.dtype == RTML_TF_DT_FLOAT;
     return 0;
 }
 
@@ -586,6 +589,7 @@ rtml_engine *rtml_tf_open(const rtml_config *cfg, const rtml_featurizer *feature
     eng->max_delay = e->tc->max_delay_s;
     eng->version = version;
     eng->serve_only = !e->cur->train;
+    eng->float32 = e->cur->out.dtype == RTML_TF_DT_FLOAT;
     e->next_check = rtml_now() + e->tc->reload_every_s;
     return eng;
 fail:
