@@ -16,6 +16,7 @@
  * Binding: tensor names come from the MetaGraphDef (tf_meta.h), never guessed; every check of signatures,
  * inputs, dtypes and shapes against the config happens at load, so a mismatch is one clear error at start
  * (rtml check / run exit 2), not a failure per batch. */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -207,11 +208,62 @@ static int run_serving(const tf_engine *e, const bound_model *b, const rtml_row 
     return rc;
 }
 
+/* One run of the train signature on n labelled rows: the optimizer step happens inside it. */
+static int run_train(const tf_engine *e, const bound_model *b, const rtml_row *rows, const double *y, size_t n,
+                     char *err, size_t errlen) {
+    size_t nin = e->n_feeds + 1;
+    TF_Tensor **in = calloc(nin, sizeof *in), *loss = NULL;
+    TF_Output *ports = calloc(nin, sizeof *ports);
+    int rc = in && ports ? 0 : rtml_fail(err, errlen, "out of memory");
+    for (size_t i = 0; rc == 0 && i < e->n_feeds; i++) {
+        ports[i] = b->train_in[i].port;
+        if (!(in[i] = rtml_tf_feed_tensor(&e->feeds[i], &b->train_in[i], rows, n))) rc = rtml_fail(err, errlen, "out of memory");
+    }
+    if (rc == 0) {
+        ports[e->n_feeds] = b->label.port;
+        if (!(in[e->n_feeds] = rtml_tf_label_tensor(&b->label, y, n))) rc = rtml_fail(err, errlen, "out of memory");
+    }
+    if (rc == 0) {
+        TF_Status *status = TF_NewStatus();
+        TF_SessionRun(b->model->session, NULL, ports, in, (int)nin, &b->loss.port, &loss, 1, NULL, 0, NULL, status);
+        if (TF_GetCode(status) != TF_OK)
+            rc = rtml_fail(err, errlen, "TensorFlow train run (%zu records): %s", n, TF_Message(status));
+        TF_DeleteStatus(status);
+    }
+    if (loss) TF_DeleteTensor(loss);
+    for (size_t i = 0; in && i < nin; i++) rtml_tf_tensor_free(in[i]);
+    free(in);
+    free(ports);
+    return rc;
+}
+
+/* The train signature's first call is colder still (about 100 ms: the gradient function is instantiated).
+ * A warm-up step must not change the model, so: save the variables (saver_def), run one step on the neutral
+ * record, restore them. If the restore fails the model is refused, as its weights are no longer the
+ * SavedModel's. */
+static int warm_train(const tf_engine *e, const bound_model *b, const rtml_row *row, char *err, size_t errlen) {
+    char dir[] = "/tmp/rtml-warm-XXXXXX", prefix[64], why[RTML_ERRLEN];
+    if (!b->train) return 0;
+    if (!mkdtemp(dir)) return rtml_fail(err, errlen, "creating a temporary directory for the warm-up: %s", strerror(errno));
+    snprintf(prefix, sizeof prefix, "%s/variables", dir);
+    double y = 0;
+    int rc = 0;
+    if (rtml_tf_snapshot(b->model, prefix, why, sizeof why) != 0) {
+        rc = 0; /* no warm-up, but no harm: the first real batch pays the cold call instead */
+        rtml_log(RTML_LOG_WARN, "train signature not warmed up: %s", why);
+    } else if (run_train(e, b, row, &y, 1, why, sizeof why) != 0 ||
+               rtml_tf_restore(b->model, prefix, why, sizeof why) != 0) {
+        rc = rtml_fail(err, errlen, "SavedModel %s: training warm-up: %s", b->model->dir, why);
+    }
+    rtml_tf_remove_tree(dir);
+    return rc;
+}
+
 /* Run the serving signature once on one neutral record (zeros, empty strings) before a model serves.
  * TensorFlow instantiates and optimises a signature's function on its first call (about 20 ms for a small
  * MLP): without this, the first batch of real records would wait for it, at start and after every hot
- * reload. And a model that cannot run at all is refused when it loads, not at its first batch. The train
- * signature is not warmed: a training step would change the weights. */
+ * reload. And a model that cannot run at all is refused when it loads, not at its first batch. Then the
+ * train signature, if bound (warm_train). */
 static int warm_up(const tf_engine *e, const bound_model *b, char *err, size_t errlen) {
     size_t widest = 1, n_outs = 1 + e->tc->n_extra_outputs;
     for (size_t i = 0; i < e->n_feeds; i++) widest = e->feeds[i].width > widest ? e->feeds[i].width : widest;
@@ -232,6 +284,7 @@ static int warm_up(const tf_engine *e, const bound_model *b, char *err, size_t e
     char why[RTML_ERRLEN];
     if (rc == 0 && run_serving(e, b, &row, 1, outs, n_outs, why, sizeof why) != 0)
         rc = rtml_fail(err, errlen, "SavedModel %s does not run on a record of zeros: %s", b->model->dir, why);
+    if (rc == 0) rc = warm_train(e, b, &row, err, errlen);
     for (size_t i = 0; outs && i < n_outs; i++)
         if (outs[i]) TF_DeleteTensor(outs[i]);
     free(outs);
@@ -377,34 +430,11 @@ static int tf_predict(rtml_engine *eng, const rtml_row *rows, size_t n, double *
 
 static int tf_learn(rtml_engine *eng, const rtml_row *rows, const double *y, size_t n) {
     tf_engine *e = impl(eng);
-    bound_model *b = e->cur;
-    if (!b->train || n == 0) return 0;
-    size_t nin = e->n_feeds + 1;
-    TF_Tensor **in = calloc(nin, sizeof *in), *loss = NULL;
-    TF_Output *ports = calloc(nin, sizeof *ports);
-    int rc = in && ports ? 0 : -1;
-    for (size_t i = 0; rc == 0 && i < e->n_feeds; i++) {
-        ports[i] = b->train_in[i].port;
-        if (!(in[i] = rtml_tf_feed_tensor(&e->feeds[i], &b->train_in[i], rows, n))) rc = -1;
-    }
-    if (rc == 0) {
-        ports[e->n_feeds] = b->label.port;
-        if (!(in[e->n_feeds] = rtml_tf_label_tensor(&b->label, y, n))) rc = -1;
-    }
-    if (rc == 0) {
-        TF_Status *status = TF_NewStatus();
-        TF_SessionRun(b->model->session, NULL, ports, in, (int)nin, &b->loss.port, &loss, 1, NULL, 0, NULL, status);
-        if (TF_GetCode(status) != TF_OK) {
-            rtml_log(RTML_LOG_ERROR, "TensorFlow train run (%zu records): %s", n, TF_Message(status));
-            rc = -1;
-        }
-        TF_DeleteStatus(status);
-    }
-    if (loss) TF_DeleteTensor(loss);
-    for (size_t i = 0; in && i < nin; i++) rtml_tf_tensor_free(in[i]);
-    free(in);
-    free(ports);
-    return rc;
+    if (!e->cur->train || n == 0) return 0;
+    char err[RTML_ERRLEN];
+    if (run_train(e, e->cur, rows, y, n, err, sizeof err) == 0) return 0;
+    rtml_log(RTML_LOG_ERROR, "%s", err);
+    return -1;
 }
 
 static int tf_accept(rtml_engine *eng, const rtml_row *row, char *detail, size_t dlen) {

@@ -237,6 +237,34 @@ static int make_dirs(const char *dir, char *err, size_t errlen) {
     return 0;
 }
 
+int rtml_tf_snapshot(const rtml_tf_model *m, const char *prefix, char *err, size_t errlen) {
+    return run_saver(m, prefix, err, errlen);
+}
+
+int rtml_tf_restore(const rtml_tf_model *m, const char *prefix, char *err, size_t errlen) {
+    const rtml_tf_meta *meta = m->meta;
+    if (!meta->has_saver || !meta->saver_filename || !meta->saver_restore)
+        return rtml_fail(err, errlen, "SavedModel %s has no saver_def restore op", m->dir);
+    TF_Output feed;
+    if (rtml_tf_model_endpoint(m, meta->saver_filename, &feed, err, errlen) != 0) return -1;
+    TF_Operation *restore = TF_GraphOperationByName(m->graph, meta->saver_restore);
+    if (!restore) return rtml_fail(err, errlen, "the graph has no restore operation '%s'", meta->saver_restore);
+    TF_Tensor *name = TF_AllocateTensor(TF_STRING, NULL, 0, sizeof(TF_TString));
+    TF_TString *s = TF_TensorData(name);
+    TF_StringInit(s);
+    TF_StringCopy(s, prefix, strlen(prefix));
+    TF_Status *status = TF_NewStatus();
+    const TF_Operation *targets[1] = {restore};
+    TF_SessionRun(m->session, NULL, &feed, &name, 1, NULL, NULL, 0, targets, 1, NULL, status);
+    int rc = TF_GetCode(status) == TF_OK ? 0 : rtml_fail(err, errlen, "restoring variables: %s", TF_Message(status));
+    TF_StringDealloc(s);
+    TF_DeleteTensor(name);
+    TF_DeleteStatus(status);
+    return rc;
+}
+
+void rtml_tf_remove_tree(const char *dir) { remove_tree(dir); }
+
 int rtml_tf_export(const rtml_tf_model *m, const char *base, int64_t version, char *err, size_t errlen) {
     char tmp[4096], path[4096], from[4096], final[4096];
     if (make_dirs(base, err, errlen) != 0) return -1;

@@ -40,6 +40,13 @@ int rtml_tf_model_endpoint(const rtml_tf_model *m, const char *tensor, TF_Output
  * left behind on failure. */
 int rtml_tf_export(const rtml_tf_model *m, const char *base, int64_t version, char *err, size_t errlen);
 
+/* Save the session's variables to a checkpoint prefix (a directory's "DIR/variables"), and restore them from
+ * one, through saver_def. -1 with a reason. */
+int rtml_tf_snapshot(const rtml_tf_model *m, const char *prefix, char *err, size_t errlen);
+int rtml_tf_restore(const rtml_tf_model *m, const char *prefix, char *err, size_t errlen);
+/* Remove a directory tree rtml made (two levels deep at most). */
+void rtml_tf_remove_tree(const char *dir);
+
 /* The highest numbered version directory under base that holds a saved_model.pb, or 0 when there is none
  * (or base is not a directory). */
 int64_t rtml_tf_newest_version(const char *base);
