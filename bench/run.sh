@@ -3,7 +3,11 @@
 #
 # Builds rtml (RelWithDebInfo, the default build, so callgrind can name functions) in build-bench/ unless
 # RTML_BIN points at a binary, then runs each scenario; results go to bench/results/<date>-<scenario>.md
-# (+ .png). Scenarios: engine (bench/engine.py: replay throughput beside River and Vowpal Wabbit).
+# (+ .png). Scenarios: engine (bench/engine.py: replay throughput beside River and Vowpal Wabbit);
+# tensorflow (bench/tensorflow.py: a Keras MLP through Kafka, rtml's TensorFlow engine against a Python
+# confluent-kafka + Keras consumer, on a private broker on port $BENCH_TF_PORT (39092) that this script starts
+# and stops; plus the fixed cost of one TF_SessionRun, bench/tf_sessionrun.c, built here against the
+# tensorflow wheel's C library).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 PY=$ROOT/.venv/bin/python
@@ -13,11 +17,32 @@ if [ -z "${RTML_BIN:-}" ]; then
   cmake --build "$ROOT/build-bench" -j2 --target rtml >/dev/null
   RTML_BIN=$ROOT/build-bench/rtml
 fi
+
+# The tensorflow scenario: rtml must have the TensorFlow engine; the TF C library comes from .venv's wheel.
+tensorflow() {
+  "$RTML_BIN" --version | grep -q "tensorflow: built in" ||
+    { echo "bench: $RTML_BIN has no TensorFlow engine (scripts/setup.sh installs the wheel it builds against)" >&2; return 2; }
+  local tf; tf=$(echo "$ROOT"/.venv/lib/python3*/site-packages/tensorflow)
+  [ -f "$tf/include/tensorflow/c/c_api.h" ] || { echo "bench: no TensorFlow C API in $tf" >&2; return 2; }
+  local tfrun="$ROOT/build-bench/tf_sessionrun"
+  mkdir -p "$ROOT/build-bench"
+  gcc -O2 -Wall -Wextra -std=c11 -I"$tf/include" "$ROOT/bench/tf_sessionrun.c" -o "$tfrun" \
+    -L"$tf" -Wl,-rpath,"$tf" -l:libtensorflow_cc.so.2 -l:libtensorflow_framework.so.2
+  local port=${BENCH_TF_PORT:-39092}
+  trap 'bash "$ROOT/scripts/kafka.sh" stop --port '"$port"' >/dev/null 2>&1 || true' EXIT
+  bash "$ROOT/scripts/kafka.sh" start --port "$port"
+  TF_CPP_MIN_LOG_LEVEL=2 PYTHONPATH="$ROOT/python${PYTHONPATH:+:$PYTHONPATH}" BENCH_TF_PORT=$port \
+    "$PY" "$ROOT/bench/tensorflow.py" "$RTML_BIN" "$tfrun" "$ROOT/bench/results"
+  bash "$ROOT/scripts/kafka.sh" stop --port "$port"
+  trap - EXIT
+}
+
 scenarios=("$@")
-[ ${#scenarios[@]} -gt 0 ] || scenarios=(engine)
+[ ${#scenarios[@]} -gt 0 ] || scenarios=(engine tensorflow)
 for s in "${scenarios[@]}"; do
   case $s in
     engine) "$PY" "$ROOT/bench/engine.py" "$RTML_BIN" "$ROOT/bench/results" ;;
-    *) echo "bench: unknown scenario '$s' (expected: engine)" >&2; exit 2 ;;
+    tensorflow) tensorflow ;;
+    *) echo "bench: unknown scenario '$s' (expected: engine, tensorflow)" >&2; exit 2 ;;
   esac
 done
