@@ -1016,17 +1016,24 @@ static void test_load_errors(void) {
     CHECK(strstr(err, ": cannot read: Is a directory") != NULL);
 }
 
-static void test_quickstart(void) {
+/* Load examples/NAME, which must parse and be runnable; 0, or -1 (a failed check, reported). */
+static int load_example(const char *name, rtml_config *cfg) {
     char path[1024], err[RTML_ERRLEN] = "";
-    rtml_config cfg;
-    snprintf(path, sizeof path, "%s/../../examples/quickstart.yaml", testdata());
-    int rc = rtml_config_load(path, &cfg, err, sizeof err);
+    snprintf(path, sizeof path, "%s/../../examples/%s", testdata(), name);
+    int rc = rtml_config_load(path, cfg, err, sizeof err);
     CHECK_EQ_INT(rc, 0);
     if (rc != 0) {
         fprintf(stderr, "  %s\n", err);
-        return;
+        return -1;
     }
-    CHECK_EQ_INT(rtml_config_check_run(&cfg, err, sizeof err), 0);
+    CHECK_EQ_INT(rtml_config_check_run(cfg, err, sizeof err), 0);
+    return 0;
+}
+
+static void test_quickstart(void) {
+    rtml_config cfg;
+    if (load_example("quickstart.yaml", &cfg) != 0)
+        return;
     CHECK_STR(rtml_config_kafka(&cfg, "bootstrap.servers"), "127.0.0.1:9092");
     CHECK_STR(rtml_config_kafka(&cfg, "group.id"), "rtml-quickstart");
     CHECK_STR(rtml_config_kafka(&cfg, "auto.offset.reset"), "earliest");
@@ -1055,16 +1062,9 @@ static void test_quickstart(void) {
 }
 
 static void test_tensorflow_example(void) {
-    char path[1024], err[RTML_ERRLEN] = "";
     rtml_config cfg;
-    snprintf(path, sizeof path, "%s/../../examples/tensorflow.yaml", testdata());
-    int rc = rtml_config_load(path, &cfg, err, sizeof err);
-    CHECK_EQ_INT(rc, 0);
-    if (rc != 0) {
-        fprintf(stderr, "  %s\n", err);
+    if (load_example("tensorflow.yaml", &cfg) != 0)
         return;
-    }
-    CHECK_EQ_INT(rtml_config_check_run(&cfg, err, sizeof err), 0);
     CHECK_STR(cfg.model.engine, "tensorflow");
     CHECK_STR(cfg.model.tf.saved_model, "models/sea");
     CHECK_EQ_INT(cfg.model.tf.batch, 64);
@@ -1074,16 +1074,9 @@ static void test_tensorflow_example(void) {
 }
 
 static void test_fraud_example(void) {
-    char path[1024], err[RTML_ERRLEN] = "";
     rtml_config cfg;
-    snprintf(path, sizeof path, "%s/../../examples/fraud.yaml", testdata());
-    int rc = rtml_config_load(path, &cfg, err, sizeof err);
-    CHECK_EQ_INT(rc, 0);
-    if (rc != 0) {
-        fprintf(stderr, "  %s\n", err);
+    if (load_example("fraud.yaml", &cfg) != 0)
         return;
-    }
-    CHECK_EQ_INT(rtml_config_check_run(&cfg, err, sizeof err), 0);
     CHECK_EQ_INT(cfg.n_features, 8);
     static const rtml_transform_kind last[] = {RTML_TX_STANDARDIZE, RTML_TX_ONE_HOT, RTML_TX_ONE_HOT,
                                                RTML_TX_ONE_HOT,     RTML_TX_ONE_HOT, RTML_TX_HASH,
