@@ -185,7 +185,10 @@ static rd_kafka_conf_t *client_conf(const rtml_config *cfg, bool consumer, const
         }
     rtml_config view = *cfg;
     rtml_kv *kept = calloc(cfg->n_kafka ? cfg->n_kafka : 1, sizeof *kept);
-    const char **mine = calloc(8 + 2 * 16 + 1, sizeof *mine); /* required + the defaults the user did not set */
+    size_t n_pairs = 0;
+    for (size_t i = 0; required && required[i]; i += 2) n_pairs++;
+    for (size_t i = 0; defaults && defaults[i]; i += 2) n_pairs++;
+    const char **mine = calloc(2 * n_pairs + 1, sizeof *mine); /* required + the defaults the user did not set */
     if (!kept || !mine) {
         free(kept);
         free(mine);
@@ -200,8 +203,8 @@ static rd_kafka_conf_t *client_conf(const rtml_config *cfg, bool consumer, const
     }
     view.kafka = kept;
     size_t n = 0;
-    for (size_t i = 0; required && required[i] && n < 8; i += 2) mine[n++] = required[i], mine[n++] = required[i + 1];
-    for (size_t i = 0; defaults && defaults[i] && n < 8 + 2 * 16; i += 2)
+    for (size_t i = 0; required && required[i]; i += 2) mine[n++] = required[i], mine[n++] = required[i + 1];
+    for (size_t i = 0; defaults && defaults[i]; i += 2)
         if (!rtml_config_kafka(cfg, defaults[i])) mine[n++] = defaults[i], mine[n++] = defaults[i + 1];
     rd_kafka_conf_t *c = rtml_kafka_conf_from_config(&view, mine, err, errlen);
     free(kept);

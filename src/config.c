@@ -648,7 +648,7 @@ static int parse_model_tuning(const cfg_ctx *c, yaml_node_t *const *v, rtml_conf
     return v[M_BATCH] ? cfg_get_count(c, v[M_BATCH], "model.batch", 1, 65536, &cfg->model.batch) : 0;
 }
 
-static int is_tensorflow(const rtml_config *cfg) {
+int rtml_config_is_tensorflow(const rtml_config *cfg) {
     return cfg->model.engine && strcmp(cfg->model.engine, "tensorflow") == 0;
 }
 
@@ -656,7 +656,7 @@ static int is_tensorflow(const rtml_config *cfg) {
  * tensorflow. A key the engine would ignore is an error, not a silent no-op. */
 static int engine_keys_ok(const cfg_ctx *c, yaml_node_t *const *v, const rtml_config *cfg) {
     char key[CFG_PATH];
-    if (!is_tensorflow(cfg)) {
+    if (!rtml_config_is_tensorflow(cfg)) {
         if (v[M_TF])
             return cfg_fail(c, cfg_line(v[M_TF]), "model.tensorflow", "only used with model.engine: tensorflow");
         return 0;
@@ -705,7 +705,7 @@ static int parse_model(const cfg_ctx *c, const yaml_node_t *map, rtml_config *cf
         return -1;
     if (engine_keys_ok(c, v, cfg) != 0)
         return -1;
-    if (is_tensorflow(cfg))
+    if (rtml_config_is_tensorflow(cfg))
         return parse_tf_model(c, v, map, cfg);
     if (v[M_TYPE] && cfg_dup_enum(c, v[M_TYPE], "model.type", "model type", TYPE_NAMES, COUNT(TYPE_NAMES),
                               &cfg->model.type) != 0)
@@ -807,9 +807,9 @@ static int parse_root(const cfg_ctx *c, const yaml_node_t *root, rtml_config *cf
     for (size_t i = 0; i < COUNT(fns); i++)
         if (v[i] && fns[i](c, v[i], cfg) != 0)
             return -1;
-    if (!v[K_FEATURES] && !is_tensorflow(cfg))
+    if (!v[K_FEATURES] && !rtml_config_is_tensorflow(cfg))
         return cfg_fail(c, 1, "features", "required");
-    if (is_tensorflow(cfg) && rtml_config_check_tf(c, cfg) != 0)
+    if (rtml_config_is_tensorflow(cfg) && rtml_config_check_tf(c, cfg) != 0)
         return -1;
     return fill_defaults(c, cfg);
 }
@@ -1117,7 +1117,7 @@ static void print_transform(const rtml_transform *t, FILE *out) {
 }
 
 static void print_features(const rtml_config *cfg, FILE *out) {
-    if (!cfg->n_features && is_tensorflow(cfg))
+    if (!cfg->n_features && rtml_config_is_tensorflow(cfg))
         return; /* its inputs read fields: no features key at all */
     fputs(cfg->n_features ? "features:\n" : "features: []\n", out);
     for (size_t i = 0; i < cfg->n_features; i++) {
@@ -1187,7 +1187,7 @@ static void print_tf_model(const rtml_config *cfg, FILE *out) {
 static void print_model(const rtml_config *cfg, FILE *out) {
     fputs("model:\n", out);
     print_key_str(out, "  engine: ", or_default(cfg->model.engine, "native"));
-    if (is_tensorflow(cfg)) {
+    if (rtml_config_is_tensorflow(cfg)) {
         print_tf_model(cfg, out);
         return;
     }

@@ -179,6 +179,9 @@ int rtml_config_parse(const char *name, const char *buf, size_t len, rtml_config
  * Returns 0, or -1 with "FILE: KEY: reason" in err. */
 int rtml_config_check_run(const rtml_config *cfg, char *err, size_t errlen);
 
+/* Whether the config's model runs on the TensorFlow engine (model.engine: tensorflow). */
+int rtml_config_is_tensorflow(const rtml_config *cfg);
+
 /* The value of a kafka property, or NULL. */
 const char *rtml_config_kafka(const rtml_config *cfg, const char *key);
 

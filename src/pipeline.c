@@ -16,14 +16,10 @@
 
 static bool has_label(const rtml_pipeline *p) { return p->cfg->label.field != NULL; }
 
-static bool is_tensorflow(const rtml_config *cfg) {
-    return cfg->model.engine && strcmp(cfg->model.engine, "tensorflow") == 0;
-}
-
 /* The fields an engine reads raw (TensorFlow inputs fed from a field), in config order. */
 static size_t raw_fields(const rtml_config *cfg, const char **out) {
     size_t n = 0;
-    if (!is_tensorflow(cfg)) return 0;
+    if (!rtml_config_is_tensorflow(cfg)) return 0;
     for (size_t i = 0; i < cfg->model.tf.n_inputs; i++)
         if (cfg->model.tf.inputs[i].field) {
             if (out) out[n] = cfg->model.tf.inputs[i].field;
@@ -75,7 +71,7 @@ int rtml_pipeline_init(rtml_pipeline *p, const rtml_config *cfg, char *err, size
     if (init_classes(p, err, errlen) != 0) goto fail;
     rtml_shape shape = rtml_featurizer_shape(p->features);
     if (rtml_engine_task(cfg) == RTML_TASK_MULTICLASS) shape.n_classes = cfg->model.n_classes;
-    p->engine = is_tensorflow(cfg) ? rtml_tf_open(cfg, p->features, &shape, err, errlen)
+    p->engine = rtml_config_is_tensorflow(cfg) ? rtml_tf_open(cfg, p->features, &shape, err, errlen)
                                    : rtml_engine_open(cfg, &shape, err, errlen);
     if (!p->engine) goto fail;
     if (cfg->output.format == RTML_FMT_AVRO && !(p->avro = rtml_avro_encoder_open(cfg, err, errlen))) goto fail;
@@ -84,7 +80,8 @@ int rtml_pipeline_init(rtml_pipeline *p, const rtml_config *cfg, char *err, size
     p->scores = calloc(p->batch_size * p->engine->n_outputs, sizeof *p->scores);
     p->learn_rows = calloc(p->batch_size, sizeof *p->learn_rows);
     p->learn_y = calloc(p->batch_size, sizeof *p->learn_y);
-    if (!p->scores || !p->learn_rows || !p->learn_y ||
+    p->ends = calloc(p->batch_size, sizeof *p->ends);
+    if (!p->scores || !p->learn_rows || !p->learn_y || !p->ends ||
         rtml_eval_init(&p->eval, p->engine->task, p->engine->n_outputs, EVAL_WINDOW) != 0) {
         rtml_fail(err, errlen, "out of memory");
         goto fail;
@@ -321,8 +318,7 @@ void rtml_pipeline_flush(rtml_pipeline *p, rtml_emit_fn emit, void *ctx) {
     }
     /* Encode before learning, so extra outputs and the version are those of the scoring model. */
     rtml_buf_reset(&p->encoded);
-    size_t *ends = p->ends_cap >= n ? p->ends : (p->ends = realloc(p->ends, (p->ends_cap = n) * sizeof *p->ends));
-    if (!ends) abort();
+    size_t *ends = p->ends;
     char detail[RTML_ERRLEN];
     for (size_t i = 0; i < n; i++) {
         const rtml_batch_item *it = &p->batch.items[i];

@@ -49,11 +49,11 @@ typedef struct {
     rtml_eval eval;
     rtml_batch batch;       /* records waiting for the engine */
     size_t batch_size;      /* the engine's batch (native: 1) */
-    double *scores;         /* batch_size * n_outputs */
+    double *scores;         /* batch_size * n_outputs (a batch never holds more than batch_size records) */
     rtml_row *learn_rows;   /* the labelled rows of a batch */
     double *learn_y;
     rtml_buf encoded;       /* a batch's predictions, back to back */
-    size_t *ends, ends_cap; /* where each one ends in encoded */
+    size_t *ends;           /* batch_size: where each one ends in encoded */
     uint64_t engine_failures, learn_failures;
     char **classes;         /* multiclass: class names by index (owned), learned or from the config */
     size_t n_classes;

@@ -8,7 +8,7 @@
 #define RTML_NATIVE_TYPES "logistic, linear, softmax, ftrl, mlp"
 
 rtml_task rtml_engine_task(const rtml_config *cfg) {
-    if (cfg->model.engine && strcmp(cfg->model.engine, "tensorflow") == 0 && cfg->model.task) {
+    if (rtml_config_is_tensorflow(cfg) && cfg->model.task) {
         if (strcmp(cfg->model.task, "regression") == 0) return RTML_TASK_REGRESSION;
         if (strcmp(cfg->model.task, "multiclass") == 0) return RTML_TASK_MULTICLASS;
         return RTML_TASK_BINARY;

@@ -293,27 +293,41 @@ static int warm_up(const tf_engine *e, const bound_model *b, char *err, size_t e
     return rc;
 }
 
-/* Load dir and resolve everything against the config. NULL with a reason. */
-static bound_model *bind(tf_engine *e, const char *dir, int64_t version, char *err, size_t errlen) {
+/* Resolve everything in a loaded model against the config, then warm it up. Takes ownership of m (freed on
+ * failure). NULL with a reason. */
+static bound_model *bind(tf_engine *e, rtml_tf_model *m, char *err, size_t errlen) {
     bound_model *b = calloc(1, sizeof *b);
-    if (!b) return rtml_fail(err, errlen, "out of memory"), NULL;
+    if (!b) {
+        rtml_tf_model_free(m);
+        return rtml_fail(err, errlen, "out of memory"), NULL;
+    }
+    b->model = m;
     size_t nf = e->n_feeds ? e->n_feeds : 1, nx = e->tc->n_extra_outputs ? e->tc->n_extra_outputs : 1;
     b->serve = calloc(nf, sizeof *b->serve);
     b->train_in = calloc(nf, sizeof *b->train_in);
     b->extra = calloc(nx, sizeof *b->extra);
-    if (!b->serve || !b->train_in || !b->extra) goto oom;
-    if (!(b->model = rtml_tf_model_load(dir, version, e->tc->intra_op_threads, e->tc->inter_op_threads, err, errlen)))
+    if (!b->serve || !b->train_in || !b->extra) {
+        rtml_fail(err, errlen, "out of memory");
         goto fail;
+    }
     const rtml_tf_signature *s = find_signature(b->model, e->tc->signature, err, errlen);
     if (!s || bind_inputs(e, b->model, s, NULL, b->serve, err, errlen) != 0 || bind_outputs(e, b, s, err, errlen) != 0 ||
         bind_train(e, b, err, errlen) != 0 || warm_up(e, b, err, errlen) != 0)
         goto fail;
     return b;
-oom:
-    rtml_fail(err, errlen, "out of memory");
 fail:
     unbind(b);
     return NULL;
+}
+
+static rtml_tf_model *load(const tf_engine *e, const char *dir, int64_t version, char *err, size_t errlen) {
+    return rtml_tf_model_load(dir, version, e->tc->intra_op_threads, e->tc->inter_op_threads, err, errlen);
+}
+
+/* Load dir and bind it. NULL with a reason. */
+static bound_model *load_and_bind(tf_engine *e, const char *dir, int64_t version, char *err, size_t errlen) {
+    rtml_tf_model *m = load(e, dir, version, err, errlen);
+    return m ? bind(e, m, err, errlen) : NULL;
 }
 
 /* ---- feeds from the config ------------------------------------------------------------------------ */
@@ -366,7 +380,7 @@ static void maybe_reload(rtml_engine *eng) {
     if (newest <= e->cur->model->version || newest == e->skipped_version) return;
     char dir[4096], err[RTML_ERRLEN];
     snprintf(dir, sizeof dir, "%s/%lld", e->model_dir, (long long)newest);
-    bound_model *b = bind(e, dir, newest, err, sizeof err);
+    bound_model *b = load_and_bind(e, dir, newest, err, sizeof err);
     if (!b) {
         rtml_log(RTML_LOG_ERROR, "model version %lld not loaded, staying on %lld: %s", (long long)newest,
                  (long long)e->cur->model->version, err);
@@ -498,7 +512,7 @@ static int tf_load(rtml_engine *eng, rtml_reader *r, char *err, size_t errlen) {
     if (v == eng->version) return 0;
     char dir[4096];
     snprintf(dir, sizeof dir, "%s/%lld", e->model_dir, (long long)v);
-    bound_model *b = bind(e, dir, v, err, errlen);
+    bound_model *b = load_and_bind(e, dir, v, err, errlen);
     if (!b) return -1;
     unbind(e->cur);
     e->cur = b;
@@ -563,22 +577,25 @@ static int locate(tf_engine *e, char *start, size_t len, int64_t *version, char 
 /* Feeds from the config (or from the signature's only input) and the first bound model. */
 static int open_model(tf_engine *e, const rtml_featurizer *features, const char *start, int64_t version, char *err,
                       size_t errlen) {
-    if (!e->tc->n_inputs) { /* the feeds depend on the signature: peek at it with a first load */
-        rtml_tf_model *m = rtml_tf_model_load(start, version, e->tc->intra_op_threads, e->tc->inter_op_threads, err, errlen);
-        if (!m) return -1;
+    rtml_tf_model *m = load(e, start, version, err, errlen);
+    if (!m) return -1;
+    int rc;
+    if (!e->tc->n_inputs) { /* the feeds depend on the signature: its only input gets every feature */
         const rtml_tf_signature *s = find_signature(m, e->tc->signature, err, errlen);
         char list[1024];
         int ok = s && s->n_inputs == 1;
         if (s && !ok)
             rtml_fail(err, errlen, "signature '%s' has %zu inputs (%s): say which features or fields feed each in "
                       "model.tensorflow.inputs", s->name, s->n_inputs, list_tensors(s->inputs, s->n_inputs, list, sizeof list));
-        int rc = ok ? make_feeds(e, features, s->inputs[0].key, err, errlen) : -1;
+        rc = ok ? make_feeds(e, features, s->inputs[0].key, err, errlen) : -1;
+    } else {
+        rc = make_feeds(e, features, NULL, err, errlen);
+    }
+    if (rc != 0) {
         rtml_tf_model_free(m);
-        if (rc != 0) return -1;
-    } else if (make_feeds(e, features, NULL, err, errlen) != 0) {
         return -1;
     }
-    return (e->cur = bind(e, start, version, err, errlen)) ? 0 : -1;
+    return (e->cur = bind(e, m, err, errlen)) ? 0 : -1;
 }
 
 rtml_engine *rtml_tf_open(const rtml_config *cfg, const rtml_featurizer *features, const rtml_shape *shape,
