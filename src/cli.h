@@ -13,6 +13,7 @@ int rtml_cmd_produce(int argc, char **argv);
 int rtml_cmd_topics(int argc, char **argv);
 int rtml_cmd_gen(int argc, char **argv);
 int rtml_cmd_check(int argc, char **argv);
+int rtml_cmd_state(int argc, char **argv);
 
 /* Progress on stderr for long commands, shown only when stderr is a terminal. */
 typedef struct {
@@ -26,5 +27,7 @@ void rtml_progress_end(rtml_progress *p, unsigned long long done);
 
 /* Monotonic clock in seconds. */
 double rtml_now(void);
+/* Wall-clock time in seconds since the epoch (what a checkpoint records as its time). */
+double rtml_wall_time(void);
 
 #endif

@@ -87,7 +87,7 @@ static int replay_stream(rtml_pipeline *p, FILE *in, FILE *out, const char *name
         size_t len = (size_t)n;
         while (len && (line[len - 1] == '\n' || line[len - 1] == '\r')) len--;
         if (len == 0) continue;
-        rtml_origin origin = {name, 0, lineno};
+        rtml_origin origin = {name, 0, lineno, 0};
         rtml_reject rej = rtml_pipeline_submit(p, line, len, &origin, (uint64_t)lineno, &queued, why, sizeof why);
         if (rej != RTML_REJECT_NONE)
             rtml_log_every(RTML_LOG_WARN, p->rejected_by[rej], 10, 10, "%s:%lld: rejected (%s): %s", name,

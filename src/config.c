@@ -755,12 +755,16 @@ static int parse_delivery(const cfg_ctx *c, const yaml_node_t *n, rtml_config *c
 }
 
 static int parse_state(const cfg_ctx *c, const yaml_node_t *map, rtml_config *cfg) {
-    static const char *const keys[] = {"dir", "checkpoint_every", NULL};
+    static const char *const keys[] = {"dir", "checkpoint_every", "keep", NULL};
     yaml_node_t *v[CFG_MAX_KEYS];
     if (cfg_fields(c, map, "state", keys, v) != 0)
         return -1;
     if (v[0] && cfg_dup_string(c, v[0], "state.dir", &cfg->state.dir) != 0)
         return -1;
+    size_t keep = cfg->state.keep;
+    if (v[2] && cfg_get_count(c, v[2], "state.keep", 1, 100, &keep) != 0)
+        return -1;
+    cfg->state.keep = (unsigned)keep;
     return v[1] ? cfg_get_duration(c, v[1], "state.checkpoint_every", &cfg->state.checkpoint_every_s) : 0;
 }
 
@@ -898,6 +902,7 @@ int rtml_config_parse(const char *name, const char *buf, size_t len, rtml_config
     out->model.batch = 1;
     out->model.seed = 1;
     out->state.checkpoint_every_s = 10;
+    out->state.keep = 3;
     rtml_tf_config_defaults(&out->model.tf);
     int rc = (out->path = strdup(c.name)) ? parse_root(&c, yaml_document_get_root_node(&doc), out)
                                           : rtml_fail(err, errlen, "%s: out of memory", c.name);
@@ -955,10 +960,6 @@ int rtml_config_check_run(const rtml_config *cfg, char *err, size_t errlen) {
     if (cfg->input.format == RTML_FMT_CSV && cfg->input.n_csv_columns == 0)
         return rtml_fail(err, errlen, "%s: input.csv.columns: required by `rtml run` for CSV input (a topic has no "
                          "header row)", name);
-    /* Not silently downgraded: a user who asks for exactly-once must not get at-least-once unawares. */
-    if (cfg->delivery == RTML_DELIVERY_EXACTLY_ONCE)
-        return rtml_fail(err, errlen, "%s: delivery: exactly_once is not available in this rtml version yet "
-                         "(use at_least_once)", name);
     return 0;
 }
 
@@ -1031,7 +1032,8 @@ static void print_kafka(const rtml_config *cfg, FILE *out) {
         fputs("  ", out);
         cfg_put_str(out, cfg->kafka[i].key);
         fputs(": ", out);
-        cfg_put_str(out, cfg->kafka[i].value);
+        /* `rtml check` output ends up in terminals, CI logs and bug reports: never print a secret. */
+        cfg_put_str(out, rtml_config_is_secret(cfg->kafka[i].key) ? "[redacted]" : cfg->kafka[i].value);
         fputc('\n', out);
     }
 }
@@ -1235,7 +1237,7 @@ void rtml_config_print(const rtml_config *cfg, FILE *out) {
     cfg_put_str(out, or_default(cfg->state.dir, "./state"));
     fputs("\n  checkpoint_every: ", out);
     cfg_put_num(out, cfg->state.checkpoint_every_s);
-    fputs("s\n", out);
+    fprintf(out, "s\n  keep: %u\n", cfg->state.keep);
     print_section(out, "dead_letter", "topic", cfg->dead_letter.topic);
     print_section(out, "monitor", "listen", cfg->monitor.listen);
 }

@@ -11,6 +11,7 @@
  * it all. Strings are NUL-terminated copies. */
 #ifndef RTML_CONFIG_H
 #define RTML_CONFIG_H
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 
@@ -156,6 +157,7 @@ typedef struct {
     struct {
         char *dir;                  /* default "./state" */
         double checkpoint_every_s;  /* default 10; accepts "10s", "500ms", "2m", or a number of seconds */
+        unsigned keep;              /* checkpoints kept, default 3 (checkpoint.h) */
     } state;
 
     struct {
@@ -184,6 +186,10 @@ int rtml_config_is_tensorflow(const rtml_config *cfg);
 
 /* The value of a kafka property, or NULL. */
 const char *rtml_config_kafka(const rtml_config *cfg, const char *key);
+
+/* Whether a configuration key names a secret (a password, a private key, a token), so whatever shows the
+ * configuration prints "[redacted]" instead of its value (redact.c has the rule and why). */
+bool rtml_config_is_secret(const char *key);
 
 /* Print the resolved config (defaults filled in) as YAML, for `rtml check`. */
 void rtml_config_print(const rtml_config *cfg, FILE *out);

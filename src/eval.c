@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "rtml.h"
+
 #define AUC_LOGIT_MAX 16.0
 
 int rtml_eval_init(rtml_eval *ev, rtml_task task, size_t n_outputs, size_t window) {
@@ -321,4 +323,76 @@ void rtml_eval_json(const rtml_eval *ev, rtml_buf *out) {
         rtml_buf_printf(out, ",\"window_%s\":", m[i].name);
         rtml_buf_put_double(out, m[i].windowed(ev));
     }
+}
+
+/* ---- state: the evaluation resumes with the model after a restart ------------------------------------ *
+ * Layout 1: u32 version | u32 task | u64 n_outputs, window | u64 n | f64 sum_loss, sum_abs | u64 correct |
+ * welford (u64 n, f64 mean, f64 m2) | u64 filled, head, win_correct | ring points (f64 score, label, loss,
+ * u32 pred, truth) | cm and win_cm cells (u64) | AUC bins (u64, binary). */
+#define EVAL_LAYOUT 1
+
+void rtml_eval_save(const rtml_eval *ev, rtml_writer *w) {
+    rtml_w_u32(w, EVAL_LAYOUT);
+    rtml_w_u32(w, (uint32_t)ev->task);
+    rtml_w_u64(w, ev->n_outputs);
+    rtml_w_u64(w, ev->window);
+    rtml_w_u64(w, ev->n);
+    rtml_w_f64(w, ev->sum_loss);
+    rtml_w_f64(w, ev->sum_abs);
+    rtml_w_u64(w, ev->correct);
+    rtml_w_u64(w, ev->y.n);
+    rtml_w_f64(w, ev->y.mean);
+    rtml_w_f64(w, ev->y.m2);
+    rtml_w_u64(w, ev->filled);
+    rtml_w_u64(w, ev->head);
+    rtml_w_u64(w, ev->win_correct);
+    for (size_t i = 0; i < ev->window; i++) {
+        const rtml_eval_point *q = &ev->ring[i];
+        rtml_w_f64(w, q->score);
+        rtml_w_f64(w, q->label);
+        rtml_w_f64(w, q->loss);
+        rtml_w_u32(w, q->pred);
+        rtml_w_u32(w, q->truth);
+    }
+    size_t cells = ev->n_classes * ev->n_classes;
+    for (size_t i = 0; i < cells; i++) rtml_w_u64(w, ev->cm[i]);
+    for (size_t i = 0; i < cells; i++) rtml_w_u64(w, ev->win_cm[i]);
+    for (size_t i = 0; ev->auc_pos && i < 2 * (size_t)RTML_EVAL_AUC_BINS; i++) rtml_w_u64(w, ev->auc_pos[i]);
+}
+
+int rtml_eval_load(rtml_eval *ev, rtml_reader *r, char *err, size_t errlen) {
+    if (rtml_r_u32(r) != EVAL_LAYOUT) return rtml_fail(err, errlen, "evaluation state: unknown layout");
+    uint32_t task = rtml_r_u32(r);
+    uint64_t n_outputs = rtml_r_u64(r), window = rtml_r_u64(r);
+    if (r->failed || task != (uint32_t)ev->task || n_outputs != ev->n_outputs || window != ev->window)
+        return rtml_fail(err, errlen, "evaluation state: made for another task, class count or window");
+    rtml_eval t = *ev; /* read into a copy of the scalars; arrays are written only once all of it was read */
+    t.n = rtml_r_u64(r);
+    t.sum_loss = rtml_r_f64(r);
+    t.sum_abs = rtml_r_f64(r);
+    t.correct = rtml_r_u64(r);
+    t.y.n = rtml_r_u64(r);
+    t.y.mean = rtml_r_f64(r);
+    t.y.m2 = rtml_r_f64(r);
+    t.filled = rtml_r_u64(r);
+    t.head = rtml_r_u64(r);
+    t.win_correct = rtml_r_u64(r);
+    size_t cells = ev->n_classes * ev->n_classes, bins = ev->auc_pos ? 2 * (size_t)RTML_EVAL_AUC_BINS : 0;
+    size_t need = window * 32 + (2 * cells + bins) * 8;
+    if (r->failed || r->len - r->pos < need || t.filled > window || t.head >= window)
+        return rtml_fail(err, errlen, "evaluation state: truncated or inconsistent");
+    for (size_t i = 0; i < window; i++) {
+        rtml_eval_point *q = &ev->ring[i];
+        q->score = rtml_r_f64(r);
+        q->label = rtml_r_f64(r);
+        q->loss = rtml_r_f64(r);
+        q->pred = rtml_r_u32(r);
+        q->truth = rtml_r_u32(r);
+    }
+    for (size_t i = 0; i < cells; i++) ev->cm[i] = rtml_r_u64(r);
+    for (size_t i = 0; i < cells; i++) ev->win_cm[i] = (uint32_t)rtml_r_u64(r);
+    for (size_t i = 0; i < bins; i++) ev->auc_pos[i] = rtml_r_u64(r);
+    t.ring = ev->ring, t.cm = ev->cm, t.win_cm = ev->win_cm, t.auc_pos = ev->auc_pos, t.auc_neg = ev->auc_neg;
+    *ev = t;
+    return 0;
 }

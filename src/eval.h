@@ -30,6 +30,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "binfmt.h"
 #include "buf.h"
 #include "engine/engine.h"
 #include "stats.h"
@@ -101,5 +102,11 @@ double rtml_eval_window_r2(const rtml_eval *ev);
  *   regression: "mae","rmse","r2", then the window_ ones
  * An undefined value (e.g. AUC before both classes were seen) is null. Nothing before the first record. */
 void rtml_eval_json(const rtml_eval *ev, rtml_buf *out);
+
+/* Save every counter and the window into a state section; load them into an evaluator initialised for the
+ * same task, class count and window (0, or -1 with a reason; on failure the evaluator may hold part of the
+ * window, so the caller discards it). The metrics resume where the checkpoint left them. */
+void rtml_eval_save(const rtml_eval *ev, rtml_writer *w);
+int rtml_eval_load(rtml_eval *ev, rtml_reader *r, char *err, size_t errlen);
 
 #endif

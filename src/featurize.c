@@ -77,7 +77,10 @@ struct rtml_featurizer {
     double *val;
     size_t max_nnz;
     char *scratch; /* text to hash */
+    int frozen;    /* apply() transforms with what it would learn, but keeps no statistics (a re-delivered record) */
 };
+
+void rtml_featurizer_freeze(rtml_featurizer *fz, int frozen) { fz->frozen = frozen; }
 
 /* ---- setup ---------------------------------------------------------------------------------------- */
 
@@ -525,8 +528,10 @@ rtml_reject rtml_featurizer_apply(rtml_featurizer *fz, const rtml_value *values,
             return r;
         }
     }
-    for (size_t i = 0; i < fz->n; i++)
-        commit(&fz->f[i]);
+    for (size_t i = 0; i < fz->n; i++) {
+        if (fz->frozen) fz->f[i].cat_new = 0;
+        else commit(&fz->f[i]);
+    }
     for (size_t i = 0; i < nnz; i++) {
         fz->idx[i] = fz->entries[i].idx;
         fz->val[i] = fz->entries[i].val;

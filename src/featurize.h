@@ -45,6 +45,11 @@ int rtml_featurizer_span(const rtml_featurizer *f, const char *name, size_t *off
 rtml_reject rtml_featurizer_apply(rtml_featurizer *f, const rtml_value *values, rtml_row *row, char *detail,
                                   size_t detail_len);
 
+/* While frozen, apply() still transforms a record as it would have, but its statistics and vocabularies keep
+ * nothing of it: a record re-delivered after a crash, already learned by the restored model, is scored again
+ * without being counted twice. */
+void rtml_featurizer_freeze(rtml_featurizer *f, int frozen);
+
 void rtml_featurizer_save(const rtml_featurizer *f, rtml_writer *w);
 int rtml_featurizer_load(rtml_featurizer *f, rtml_reader *r, char *err, size_t errlen);
 

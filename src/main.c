@@ -22,6 +22,7 @@ static const command commands[] = {
     {"topics", rtml_cmd_topics, "create, list, describe or delete topics"},
     {"gen", rtml_cmd_gen, "generate a synthetic labelled stream (SEA, hyperplane) as JSON lines"},
     {"check", rtml_cmd_check, "validate a config and print it resolved"},
+    {"state", rtml_cmd_state, "show the checkpoints of a state directory (where a run resumes)"},
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 

@@ -21,7 +21,7 @@ void rtml_offsets_free(rtml_offsets *o) {
     *o = (rtml_offsets){0};
 }
 
-static int find(const rtml_offsets *o, const char *topic, int32_t partition) {
+int rtml_offsets_find(const rtml_offsets *o, const char *topic, int32_t partition) {
     for (size_t i = 0; i < o->n; i++)
         if (o->parts[i].partition == partition && strcmp(o->parts[i].topic, topic) == 0) return (int)i;
     return -1;
@@ -36,7 +36,8 @@ static int add(rtml_offsets *o, const char *topic, int32_t partition) {
         o->cap_parts = cap;
     }
     rtml_partition_track *t = &o->parts[o->n];
-    *t = (rtml_partition_track){.partition = partition, .next_commit = -1};
+    *t = (rtml_partition_track){.partition = partition, .next_commit = -1, .learn_next = -1, .emit_from = -1,
+                                 .done_next = -1};
     t->topic = strdup(topic);
     t->offsets = malloc(o->ring_cap * sizeof *t->offsets);
     t->acked = calloc(o->ring_cap, 1);
@@ -47,9 +48,13 @@ static int add(rtml_offsets *o, const char *topic, int32_t partition) {
     return (int)o->n++;
 }
 
+int rtml_offsets_known(rtml_offsets *o, const char *topic, int32_t partition) {
+    int s = rtml_offsets_find(o, topic, partition);
+    return s >= 0 ? s : add(o, topic, partition);
+}
+
 int rtml_offsets_slot(rtml_offsets *o, const char *topic, int32_t partition) {
-    int s = find(o, topic, partition);
-    if (s < 0) s = add(o, topic, partition);
+    int s = rtml_offsets_known(o, topic, partition);
     if (s >= 0) o->parts[s].assigned = true;
     return s;
 }
@@ -96,11 +101,12 @@ size_t rtml_offsets_inflight(const rtml_offsets *o) {
 }
 
 void rtml_offsets_release(rtml_offsets *o, const char *topic, int32_t partition) {
-    int s = find(o, topic, partition);
+    int s = rtml_offsets_find(o, topic, partition);
     if (s < 0) return;
     rtml_partition_track *t = &o->parts[s];
     t->head = t->tail; /* acknowledgements still on their way become stale */
     t->assigned = false;
     t->dirty = false;
     t->next_commit = -1;
+    t->done_next = -1; /* learn_next stays: the model still holds what it learned from this partition */
 }

@@ -9,7 +9,13 @@
  * room — that is the bound on memory when the output side is slow.
  *
  * A record in flight is named by a 64-bit ticket (slot << 40 | sequence) that travels as the produce
- * opaque and comes back in the delivery report. */
+ * opaque and comes back in the delivery report.
+ *
+ * Each partition's slot also carries its positions for exactly-once learning (checkpoint.h): learn_next, the
+ * offset from which records are not yet in the model (records below it are scored again if re-delivered,
+ * but never learned twice), and emit_from, below which a record's output is already committed (it is not
+ * produced again). A slot outlives its partition's assignment, so a checkpoint holds the positions of every
+ * partition the model learned from. */
 #ifndef RTML_OFFSETS_H
 #define RTML_OFFSETS_H
 #include <stdbool.h>
@@ -25,6 +31,9 @@ typedef struct {
     uint64_t head, tail; /* in-flight sequence numbers are [head, tail) */
     int64_t next_commit; /* offset to commit (last acknowledged prefix + 1); -1 before any */
     bool dirty;          /* next_commit moved since it was last stored */
+    int64_t learn_next;  /* records at or past it are learned; -1: all are (nothing known) */
+    int64_t emit_from;   /* records at or past it get an output; -1: all do */
+    int64_t done_next;   /* exactly_once: the offset after the last record whose output is produced */
 } rtml_partition_track;
 
 typedef struct {
@@ -38,6 +47,10 @@ void rtml_offsets_free(rtml_offsets *o);
 
 /* The slot of topic/partition, created (and marked assigned) if new; -1 when out of memory. */
 int rtml_offsets_slot(rtml_offsets *o, const char *topic, int32_t partition);
+/* The same without marking it assigned (positions read from a checkpoint); -1 when out of memory. */
+int rtml_offsets_known(rtml_offsets *o, const char *topic, int32_t partition);
+/* The slot of topic/partition, or -1 when it was never seen. */
+int rtml_offsets_find(const rtml_offsets *o, const char *topic, int32_t partition);
 bool rtml_offsets_full(const rtml_offsets *o, int slot);
 /* Record that offset entered the pipeline; returns its ticket. The slot must not be full. */
 uint64_t rtml_offsets_begin(rtml_offsets *o, int slot, int64_t offset);

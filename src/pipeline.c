@@ -253,7 +253,10 @@ rtml_reject rtml_pipeline_submit(rtml_pipeline *p, const char *doc, size_t len, 
     double y = 0;
     int labelled = read_label(p, &y, detail, dlen);
     if (labelled < 0) return reject(p, (rtml_reject)-labelled);
+    int learned = origin && origin->learned;
+    if (learned) p->redelivered++, labelled = 0; /* scored again, never learned or evaluated twice */
     rtml_row row;
+    rtml_featurizer_freeze(p->features, learned);
     rtml_reject why = rtml_featurizer_apply(p->features, p->values, &row, detail, dlen);
     if (why != RTML_REJECT_NONE) return reject(p, why);
     row.raw = p->n_raw ? &p->values[p->n_feature_values] : NULL;
@@ -367,20 +370,50 @@ rtml_reject rtml_pipeline_process(rtml_pipeline *p, const char *doc, size_t len,
     return c.why;
 }
 
-void rtml_pipeline_save(const rtml_pipeline *p, rtml_buf *image) {
-    rtml_section s[2] = {{"features", {RTML_BUF_INIT}}, {"model", {RTML_BUF_INIT}}};
+/* Sections: "features", "model" (engine name, learned count, the engine's state), "eval", "classes". */
+void rtml_pipeline_save(const rtml_pipeline *p, const rtml_section *extra, size_t n_extra, rtml_buf *image) {
+    size_t n = 4 + n_extra;
+    rtml_section *s = calloc(n, sizeof *s);
+    if (!s) abort(); /* as buf.h's appends: a few dozen bytes */
+    s[0].name = "features", s[1].name = "model", s[2].name = "eval", s[3].name = "classes";
     rtml_featurizer_save(p->features, &s[0].payload);
     rtml_w_str(&s[1].payload, p->engine->ops->name, strlen(p->engine->ops->name));
     rtml_w_u64(&s[1].payload, p->engine->learned);
     p->engine->ops->save(p->engine, &s[1].payload);
-    rtml_state_encode(s, 2, image);
-    rtml_buf_free(&s[0].payload.buf);
-    rtml_buf_free(&s[1].payload.buf);
+    rtml_eval_save(&p->eval, &s[2].payload);
+    rtml_w_u32(&s[3].payload, (uint32_t)p->n_classes);
+    for (size_t i = 0; i < p->n_classes; i++) rtml_w_str(&s[3].payload, p->classes[i], strlen(p->classes[i]));
+    for (size_t i = 0; i < n_extra; i++) s[4 + i] = extra[i];
+    rtml_state_encode(s, n, image);
+    for (size_t i = 0; i < 4; i++) rtml_buf_free(&s[i].payload.buf);
+    free(s);
+}
+
+/* Class names learned in order of appearance must come back in the same order (they are output indices). */
+static int load_classes(rtml_pipeline *p, rtml_reader *r, char *err, size_t errlen) {
+    uint32_t n = rtml_r_u32(r);
+    if (r->failed || (n && n > p->cfg->model.n_classes))
+        return rtml_fail(err, errlen, "state file holds %u class names, the config allows %zu", n,
+                         p->cfg->model.n_classes);
+    for (uint32_t i = 0; i < n; i++) {
+        size_t len;
+        const char *name = rtml_r_str(r, &len);
+        if (!name) return rtml_fail(err, errlen, "state file: class names truncated");
+        if (i < p->n_classes) {
+            if (strlen(p->classes[i]) != len || memcmp(p->classes[i], name, len) != 0)
+                return rtml_fail(err, errlen, "state file: class %u is '%.*s', the config says '%s'", i, (int)len,
+                                 name, p->classes[i]);
+            continue;
+        }
+        if (!(p->classes[i] = strndup(name, len))) return rtml_fail(err, errlen, "out of memory");
+        p->n_classes = i + 1;
+    }
+    return 0;
 }
 
 int rtml_pipeline_load(rtml_pipeline *p, const void *image, size_t len, char *err, size_t errlen) {
     if (rtml_state_check(image, len, err, errlen) != 0) return -1;
-    rtml_reader fr, mr;
+    rtml_reader fr, mr, er, cr;
     if (!rtml_state_section(image, len, "features", &fr) || !rtml_state_section(image, len, "model", &mr))
         return rtml_fail(err, errlen, "state file lacks the features or model section");
     size_t nlen;
@@ -392,6 +425,8 @@ int rtml_pipeline_load(rtml_pipeline *p, const void *image, size_t len, char *er
     uint64_t learned = rtml_r_u64(&mr);
     if (rtml_featurizer_load(p->features, &fr, err, errlen) != 0) return -1;
     if (p->engine->ops->load(p->engine, &mr, err, errlen) != 0) return -1;
+    if (rtml_state_section(image, len, "eval", &er) && rtml_eval_load(&p->eval, &er, err, errlen) != 0) return -1;
+    if (rtml_state_section(image, len, "classes", &cr) && load_classes(p, &cr, err, errlen) != 0) return -1;
     p->engine->learned = learned;
     return 0;
 }
@@ -411,7 +446,8 @@ void rtml_pipeline_report(const rtml_pipeline *p, double seconds, rtml_buf *out)
                         (unsigned long long)p->rejected_by[r]);
         first = 0;
     }
-    rtml_buf_puts(out, "},\"metrics\":{");
+    rtml_buf_printf(out, "},\"redelivered\":%llu,\"model_learned\":%llu,\"metrics\":{",
+                    (unsigned long long)p->redelivered, (unsigned long long)p->engine->learned);
     rtml_eval_json(&p->eval, out);
     rtml_buf_puts(out, "}}");
 }

@@ -28,11 +28,14 @@
 #include "featurize.h"
 #include "record.h"
 
-/* Where a record came from (Kafka coordinates; replay uses the file name and line number). */
+/* Where a record came from (Kafka coordinates; replay uses the file name and line number). learned: the
+ * model already learned this record (re-delivered after a restart, checkpoint.h): it is scored again, but
+ * not learned, evaluated or counted in feature statistics a second time. */
 typedef struct {
     const char *topic;
     int32_t partition;
     int64_t offset;
+    int learned;
 } rtml_origin;
 
 typedef struct {
@@ -60,6 +63,7 @@ typedef struct {
     int64_t model_version;
     size_t max_record_bytes;
     uint64_t records, predicted, learned, rejected;
+    uint64_t redelivered; /* records the model had already learned, scored again only */
     uint64_t rejected_by[RTML_REJECT__COUNT];
 } rtml_pipeline;
 
@@ -92,8 +96,10 @@ rtml_reject rtml_pipeline_process(rtml_pipeline *p, const char *doc, size_t len,
  * to do (native engines' state goes through rtml_pipeline_save). */
 int rtml_pipeline_checkpoint(rtml_pipeline *p, char *err, size_t errlen);
 
-/* Save the model and feature statistics as a state file image (binfmt.h); load them back. */
-void rtml_pipeline_save(const rtml_pipeline *p, rtml_buf *image);
+/* Save the model, feature statistics, class names and evaluation as a state file image (binfmt.h), with the
+ * caller's extra sections (checkpoint.h adds the offsets); load them back: everything or, on any error,
+ * nothing the caller should keep using (it discards the pipeline). */
+void rtml_pipeline_save(const rtml_pipeline *p, const rtml_section *extra, size_t n_extra, rtml_buf *image);
 int rtml_pipeline_load(rtml_pipeline *p, const void *image, size_t len, char *err, size_t errlen);
 
 /* The final report (DESIGN.md's shape), one JSON object without newline. */

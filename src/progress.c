@@ -17,6 +17,12 @@ double rtml_now(void) {
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
+double rtml_wall_time(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
 void rtml_progress_start(rtml_progress *p, const char *what) {
     p->on = isatty(STDERR_FILENO) == 1;
     p->started = rtml_now();

@@ -101,7 +101,7 @@ static void test_pipeline_state(const char *type) {
         record(i, rec, sizeof rec);
         rtml_pipeline_process(&a, rec, strlen(rec), NULL, NULL, err, sizeof err);
     }
-    rtml_pipeline_save(&a, &img);
+    rtml_pipeline_save(&a, NULL, 0, &img);
     CHECK(rtml_pipeline_load(&b, img.data, img.len, err, sizeof err) == 0);
     CHECK(b.engine->learned == 500);
     int same = 1;
@@ -133,7 +133,7 @@ static void test_foreign_model(void) {
     rtml_pipeline a, b;
     CHECK(rtml_pipeline_init(&a, &c1, err, sizeof err) == 0 && rtml_pipeline_init(&b, &c2, err, sizeof err) == 0);
     rtml_buf img = RTML_BUF_INIT;
-    rtml_pipeline_save(&a, &img);
+    rtml_pipeline_save(&a, NULL, 0, &img);
     CHECK(rtml_pipeline_load(&b, img.data, img.len, err, sizeof err) == -1);
     CHECK(strstr(err, "holds a native/logistic model") != NULL);
     rtml_buf_free(&img);

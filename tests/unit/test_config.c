@@ -814,7 +814,7 @@ static void test_output_state_errors(void) {
     EXPECT_ERROR("features: [{name: x}]\ndelivery: twice\n", "ex.yaml:2: delivery: ",
                  "unknown delivery 'twice' (expected at_least_once|exactly_once)");
     EXPECT_ERROR("features: [{name: x}]\nstate: {path: /x}\n", "ex.yaml:2: state.path: ",
-                 "unknown key (expected one of: dir, checkpoint_every)");
+                 "unknown key (expected one of: dir, checkpoint_every, keep)");
     EXPECT_ERROR("features: [{name: x}]\nstate: {dir: [a]}\n", "ex.yaml:2: state.dir: ", "must be a string");
     static const char *const bad[] = {"soon", "0s", "-1", "'10 s'", "5x", "1e400", "ms", "0", "[1]", "1e-400"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
@@ -1113,9 +1113,6 @@ static void test_check_run(void) {
                      "ex.yaml: input.topics: required by `rtml run`");
     expect_run_error("features: [{name: x}]\nkafka: {bootstrap.servers: h:1}\ninput: {topics: a}\n",
                      "ex.yaml: output.topic: required by `rtml run`");
-    expect_run_error("features: [{name: x}]\nkafka: {bootstrap.servers: h:1}\ninput: {topics: a}\n"
-                     "output: {topic: b}\ndelivery: exactly_once\n",
-                     "ex.yaml: delivery: exactly_once is not available in this rtml version yet (use at_least_once)");
     expect_run_error("features: [{name: x}]\nkafka: {bootstrap.servers: h:1}\ninput: {topics: a, format: csv}\n"
                      "output: {topic: b}\n",
                      "ex.yaml: input.csv.columns: required by `rtml run` for CSV input (a topic has no header row)");

@@ -3,7 +3,7 @@
 Reads every partition of a topic from the beginning up to its end offsets at the time of the call, and
 prints one JSON object per record: {"partition", "offset", "key", "value"} (key and value as text).
 
-    python read_topic.py BOOTSTRAP TOPIC [--isolation read_committed] [--timeout 60]
+    python read_topic.py BOOTSTRAP TOPIC [--isolation read_committed] [--timeout 60] [--headers]
 Exits 1 if the end offsets are not reached within the timeout.
 """
 import argparse
@@ -20,6 +20,7 @@ def main():
     ap.add_argument("topic")
     ap.add_argument("--isolation", default="read_uncommitted")
     ap.add_argument("--timeout", type=float, default=60)
+    ap.add_argument("--headers", action="store_true", help="include each record's headers (as text)")
     a = ap.parse_args()
     c = Consumer({"bootstrap.servers": a.bootstrap, "group.id": "rtml-test-reader", "enable.auto.commit": False,
                   "isolation.level": a.isolation})
@@ -42,8 +43,16 @@ def main():
                 continue
             pos[m.partition()] = m.offset() + 1
             key = m.key().decode() if m.key() is not None else None
-            out.write(json.dumps({"partition": m.partition(), "offset": m.offset(), "key": key,
-                                  "value": m.value().decode(errors="replace")}) + "\n")
+            rec = {"partition": m.partition(), "offset": m.offset(), "key": key,
+                   "value": m.value().decode(errors="replace")}
+            if a.headers and m.headers():
+                rec["headers"] = {k: v.decode(errors="replace") for k, v in m.headers()}
+            out.write(json.dumps(rec) + "\n")
+        # A transactional topic ends with control records (commit/abort markers) that are never delivered, and
+        # read_committed skips aborted data: the consumer's position, not the last offset seen, says where it is.
+        for tp in c.position([TopicPartition(a.topic, p) for p in parts]):
+            if tp.offset >= 0:
+                pos[tp.partition] = max(pos[tp.partition], tp.offset)
     c.close()
     return 0
 

@@ -1,0 +1,78 @@
+/* run.h — the state of `rtml run`, shared by its three files:
+ *
+ *   cmd_run.c     the command: options, set-up, the consume loop, checkpoints, shutdown
+ *   run_kafka.c   the clients: their settings, rebalances (where each partition starts), offset commits
+ *   run_output.c  what goes out: predictions, dead letters, delivery reports, and (exactly_once) the
+ *                 transactions that carry outputs and input offsets together
+ *
+ * One thread drives everything (librdkafka's own threads do the network I/O), so none of this is locked. */
+#ifndef RTML_RUN_H
+#define RTML_RUN_H
+#include <librdkafka/rdkafka.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "offsets.h"
+#include "pipeline.h"
+
+/* A record in the pending batch: its message stays alive until its output is produced (the output keeps
+ * the input's key, a dead letter its payload), with the ticket that marks its offset done (at_least_once). */
+typedef struct {
+    rd_kafka_message_t *m;
+    uint64_t ticket;
+    bool emit; /* false: its output is already committed (re-delivered after a restart): produce nothing */
+} rtml_held;
+
+typedef struct {
+    rtml_config cfg;
+    rtml_pipeline pipe;
+    rtml_offsets offsets; /* in-flight records, and every partition's positions (offsets.h) */
+    rd_kafka_t *consumer, *producer;
+    bool exactly_once;
+    rtml_held *held; /* the pending batch's messages, by tag; pipe.batch_size of them */
+    size_t n_held;
+    bool paused;     /* input partitions paused: too many outputs unacknowledged */
+    /* exactly_once */
+    bool txn_open;
+    double txn_started;
+    uint64_t txn_commits, txn_aborts;
+    char transactional_id[256];
+    /* checkpoints */
+    uint64_t ckpt_seq;
+    double last_checkpoint;
+    uint64_t learned_at_checkpoint, records_at_checkpoint, ckpt_failures;
+    /* counters for the report and logs */
+    unsigned long long delivered, delivery_failed, rebalances, dead_letters, pauses;
+    double first_at, last_at; /* when the first and the latest record arrived (the report's time span) */
+    double assigned_at;       /* when partitions were first assigned (0: not yet) */
+    char first_delivery_error[256];
+    char fatal[512]; /* set when the run must stop with an error (fenced producer, failed produce) */
+} rtml_runner;
+
+/* Set by the SIGINT/SIGTERM handler (cmd_run.c) and by fatal errors; read by the loop. */
+extern volatile sig_atomic_t rtml_run_stop;
+
+/* run_kafka.c */
+int rtml_run_open_clients(rtml_runner *r, char *err, size_t errlen);
+/* at_least_once: store the advanced watermarks of assigned partitions, for the next commit. */
+void rtml_run_store_offsets(rtml_runner *r);
+/* Pause every assigned partition, or resume them (backpressure). */
+void rtml_run_pause(rtml_runner *r, bool pause);
+
+/* run_output.c */
+/* The pipeline hands back each record of a scored batch, in order (rtml_emit_fn). */
+void rtml_run_emit(void *ctx, const rtml_batch_item *item, rtml_reject why, const rtml_buf *prediction);
+/* A record rejected before it reached a batch: to the dead-letter topic (or counted only, without one). */
+void rtml_run_reject(rtml_runner *r, rd_kafka_message_t *m, uint64_t ticket, bool emit, rtml_reject why,
+                     const char *detail);
+/* Score the pending batch and produce its outputs. */
+void rtml_run_flush_batch(rtml_runner *r);
+void rtml_run_on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque);
+/* exactly_once: commit the open transaction (outputs + input offsets) when it is older than max_age
+ * seconds (0: now). On an abortable error it aborts and rewinds the input to the last commit. 0, or -1 when
+ * the producer cannot go on (fenced: another instance took over). */
+int rtml_run_txn_commit(rtml_runner *r, double max_age);
+
+#endif

@@ -1,0 +1,274 @@
+/* run_kafka.c — the Kafka clients of `rtml run`: their settings, rebalances, commits and pauses (run.h).
+ *
+ * Where a partition starts (at assignment): the group's committed offset C says which inputs already have
+ * their outputs; the checkpoint's learn_next L says which records the model holds (checkpoint.h). It starts
+ * at min(C, L): records below L are scored but not learned again, records below C get no output again. With
+ * no committed offset it starts where auto.offset.reset says, still learning nothing below L.
+ *
+ * at_least_once: automatic offset *storing* is off; an offset is stored (then committed by the periodic
+ * auto-commit, and synchronously at revoke and shutdown) only over a prefix of inputs whose outputs were
+ * acknowledged (offsets.h). exactly_once: nothing is committed here; input offsets go into the producer's
+ * transactions (run_output.c), and the consumer reads committed data only. */
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "kafka.h"
+#include "log.h"
+#include "rtml.h"
+#include "run.h"
+
+/* ---- settings ---------------------------------------------------------------------------------------- */
+
+/* librdkafka warns about properties of the other client kind; keep each client's config to its own kind. */
+static bool starts_with_any(const char *k, const char *const *prefixes) {
+    for (int i = 0; prefixes[i]; i++)
+        if (strncmp(k, prefixes[i], strlen(prefixes[i])) == 0) return true;
+    return false;
+}
+
+static bool consumer_only(const char *k) {
+    static const char *const prefixes[] = {"group.", "auto.offset.reset", "enable.auto.", "auto.commit.",
+                                           "session.timeout.ms", "heartbeat.interval.ms", "partition.assignment.",
+                                           "isolation.level", "max.poll.interval.ms", "fetch.", "queued.",
+                                           "check.crcs", "enable.partition.eof", "allow.auto.create.topics", NULL};
+    return starts_with_any(k, prefixes);
+}
+
+static bool producer_only(const char *k) {
+    static const char *const prefixes[] = {"linger.ms", "acks", "compression.", "batch.", "enable.idempotence",
+                                           "queue.buffering.", "message.timeout.ms", "retries", "transaction",
+                                           "delivery.timeout.ms", "request.required.acks", "partitioner", NULL};
+    return starts_with_any(k, prefixes);
+}
+
+/* rtml's settings for a client. defaults[] apply where the user's kafka section does not set the key (the
+ * user's value wins: the section is passed through); required[] always apply, and a user value for one of
+ * them is refused, since rtml's delivery promise depends on it. */
+static rd_kafka_conf_t *client_conf(const rtml_config *cfg, bool consumer, const char *const *defaults,
+                                    const char *const *required, char *err, size_t errlen) {
+    for (size_t i = 0; required && required[i]; i += 2)
+        if (rtml_config_kafka(cfg, required[i])) {
+            rtml_fail(err, errlen, "%s: kafka.%s: rtml sets it to %s under delivery: %s (its delivery promise "
+                      "depends on it); remove it", cfg->path, required[i], required[i + 1],
+                      cfg->delivery == RTML_DELIVERY_EXACTLY_ONCE ? "exactly_once" : "at_least_once");
+            return NULL;
+        }
+    rtml_config view = *cfg;
+    rtml_kv *kept = calloc(cfg->n_kafka ? cfg->n_kafka : 1, sizeof *kept);
+    size_t n_pairs = 0;
+    for (size_t i = 0; required && required[i]; i += 2) n_pairs++;
+    for (size_t i = 0; defaults && defaults[i]; i += 2) n_pairs++;
+    const char **mine = calloc(2 * n_pairs + 1, sizeof *mine); /* required + the defaults the user did not set */
+    if (!kept || !mine) {
+        free(kept);
+        free(mine);
+        rtml_fail(err, errlen, "out of memory");
+        return NULL;
+    }
+    view.n_kafka = 0;
+    for (size_t i = 0; i < cfg->n_kafka; i++) {
+        const char *k = cfg->kafka[i].key;
+        if (consumer ? producer_only(k) : consumer_only(k)) continue;
+        kept[view.n_kafka++] = cfg->kafka[i];
+    }
+    view.kafka = kept;
+    size_t n = 0;
+    for (size_t i = 0; required && required[i]; i += 2) mine[n++] = required[i], mine[n++] = required[i + 1];
+    for (size_t i = 0; defaults && defaults[i]; i += 2)
+        if (!rtml_config_kafka(cfg, defaults[i])) mine[n++] = defaults[i], mine[n++] = defaults[i + 1];
+    rd_kafka_conf_t *c = rtml_kafka_conf_from_config(&view, mine, err, errlen);
+    free(kept);
+    free(mine);
+    return c;
+}
+
+/* exactly_once: one transactional id per instance, stable across its restarts (so a restarted instance
+ * fences its own zombie and aborts what it left open) and distinct between instances of one group (each has
+ * its own state.dir): "rtml-<group.id>-<hash of the state dir's absolute path>". kafka.transactional.id
+ * overrides it. */
+static void transactional_id(rtml_runner *r) {
+    const char *user = rtml_config_kafka(&r->cfg, "transactional.id");
+    if (user) {
+        snprintf(r->transactional_id, sizeof r->transactional_id, "%s", user);
+        return;
+    }
+    const char *group = rtml_config_kafka(&r->cfg, "group.id");
+    char real[PATH_MAX];
+    const char *dir = realpath(r->cfg.state.dir, real) ? real : r->cfg.state.dir;
+    uint32_t h = 2166136261u;
+    for (const char *p = dir; *p; p++) h = (h ^ (unsigned char)*p) * 16777619u;
+    snprintf(r->transactional_id, sizeof r->transactional_id, "rtml-%s-%08x", group ? group : "rtml", h);
+}
+
+static int open_producer(rtml_runner *r, char *err, size_t errlen) {
+    static const char *const at_least_once[] = {"enable.idempotence", "true", "linger.ms", "2", NULL};
+    static const char *const exactly_once[] = {"linger.ms", "2", NULL};
+    const char *eos_required[] = {"transactional.id", r->transactional_id, NULL};
+    rd_kafka_conf_t *pc = client_conf(&r->cfg, false, r->exactly_once ? exactly_once : at_least_once,
+                                      r->exactly_once && !rtml_config_kafka(&r->cfg, "transactional.id") ? eos_required
+                                                                                                        : NULL,
+                                      err, errlen);
+    if (!pc) return -1;
+    rd_kafka_conf_set_dr_msg_cb(pc, rtml_run_on_delivery);
+    rd_kafka_conf_set_opaque(pc, r);
+    if (!(r->producer = rtml_kafka_new(RD_KAFKA_PRODUCER, pc, err, errlen))) return -1;
+    if (!r->exactly_once) return 0;
+    rd_kafka_error_t *e = rd_kafka_init_transactions(r->producer, 60000);
+    if (e) {
+        rtml_fail(err, errlen, "cannot start transactions (transactional.id %s): %s", r->transactional_id,
+                  rd_kafka_error_string(e));
+        rd_kafka_error_destroy(e);
+        return -1;
+    }
+    rtml_log(RTML_LOG_INFO, "exactly once: transactional.id %s", r->transactional_id);
+    return 0;
+}
+
+/* ---- rebalances -------------------------------------------------------------------------------------- */
+
+/* Set each newly assigned partition's start offset, emit_from and slot (see the top of this file). */
+static void choose_starts(rtml_runner *r, rd_kafka_topic_partition_list_t *parts) {
+    rd_kafka_topic_partition_list_t *c = rd_kafka_topic_partition_list_copy(parts);
+    rd_kafka_resp_err_t e = rd_kafka_committed(r->consumer, c, 30000);
+    if (e) rtml_log(RTML_LOG_WARN, "reading committed offsets: %s (starting from the checkpoint's)", rd_kafka_err2str(e));
+    for (int i = 0; i < parts->cnt; i++) {
+        rd_kafka_topic_partition_t *p = &parts->elems[i];
+        int s = rtml_offsets_slot(&r->offsets, p->topic, p->partition);
+        if (s < 0) continue;
+        rtml_partition_track *t = &r->offsets.parts[s];
+        int64_t committed = !e && !c->elems[i].err && c->elems[i].offset >= 0 ? c->elems[i].offset : -1;
+        t->emit_from = committed;
+        t->done_next = -1;
+        if (committed >= 0) p->offset = t->learn_next >= 0 && t->learn_next < committed ? t->learn_next : committed;
+        else if (t->learn_next >= 0 && e) p->offset = t->learn_next; /* the group is unreachable: the checkpoint's */
+        else p->offset = RD_KAFKA_OFFSET_INVALID;                     /* auto.offset.reset */
+        if (t->learn_next >= 0 || committed >= 0)
+            rtml_log(RTML_LOG_INFO, "%s/%d: committed %lld, learned up to %lld: starting at %lld", p->topic,
+                     (int)p->partition, (long long)committed, (long long)t->learn_next, (long long)p->offset);
+    }
+    rd_kafka_topic_partition_list_destroy(c);
+}
+
+/* Before partitions go: answer what was read, then commit it (offsets, or the transaction). */
+static void settle_before_revoke(rtml_runner *r, rd_kafka_topic_partition_list_t *parts) {
+    rtml_run_flush_batch(r);
+    if (r->exactly_once) {
+        rtml_run_txn_commit(r, 0);
+    } else {
+        if (rd_kafka_flush(r->producer, 30000) != RD_KAFKA_RESP_ERR_NO_ERROR)
+            rtml_log(RTML_LOG_WARN, "revoke: outputs still unacknowledged after 30 s; they will be redone");
+        rtml_run_store_offsets(r);
+        rd_kafka_resp_err_t e = rd_kafka_commit(r->consumer, NULL, 0);
+        if (e && e != RD_KAFKA_RESP_ERR__NO_OFFSET) rtml_log(RTML_LOG_WARN, "commit at revoke: %s", rd_kafka_err2str(e));
+    }
+    for (int i = 0; i < parts->cnt; i++) rtml_offsets_release(&r->offsets, parts->elems[i].topic, parts->elems[i].partition);
+}
+
+static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t *parts,
+                         void *opaque) {
+    rtml_runner *r = opaque;
+    bool cooperative = strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE") == 0;
+    r->rebalances++;
+    r->paused = false; /* the loop pauses the new assignment again if it must */
+    if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+        choose_starts(r, parts);
+        rtml_log(RTML_LOG_INFO, "assigned %d partition(s)", parts->cnt);
+        if (r->assigned_at == 0 && parts->cnt > 0) r->assigned_at = rtml_now();
+        if (cooperative) {
+            rd_kafka_error_t *e = rd_kafka_incremental_assign(rk, parts);
+            if (e) rtml_log(RTML_LOG_ERROR, "incremental assign: %s", rd_kafka_error_string(e)), rd_kafka_error_destroy(e);
+        } else {
+            rd_kafka_assign(rk, parts);
+        }
+        return;
+    }
+    bool lost = rd_kafka_assignment_lost(rk);
+    rtml_log(RTML_LOG_INFO, "revoking %d partition(s)%s", parts->cnt, lost ? " (lost)" : "");
+    if (!lost) {
+        settle_before_revoke(r, parts);
+    } else {
+        if (r->exactly_once && r->txn_open) { /* another member owns them now: what is open must not commit */
+            rtml_run_flush_batch(r);
+            rd_kafka_error_t *e = rd_kafka_abort_transaction(r->producer, 30000);
+            if (e) rtml_log(RTML_LOG_ERROR, "abort at lost assignment: %s", rd_kafka_error_string(e)), rd_kafka_error_destroy(e);
+            r->txn_open = false;
+        }
+        for (int i = 0; i < parts->cnt; i++) rtml_offsets_release(&r->offsets, parts->elems[i].topic, parts->elems[i].partition);
+    }
+    if (cooperative) {
+        rd_kafka_error_t *e = rd_kafka_incremental_unassign(rk, parts);
+        if (e) rtml_log(RTML_LOG_ERROR, "incremental unassign: %s", rd_kafka_error_string(e)), rd_kafka_error_destroy(e);
+    } else {
+        rd_kafka_assign(rk, NULL);
+    }
+}
+
+static int open_consumer(rtml_runner *r, char *err, size_t errlen) {
+    /* queued.min.messages: librdkafka 2.0.2 (Debian 12's) stops fetching a partition for a whole
+     * fetch.wait/backoff cycle once its prefetch queue holds this many messages (librdkafka #2879, fixed in
+     * 2.3.0); at the default 100k a fast consumer idles in poll, measured at 123k records/s against 336k
+     * with 1M. Memory stays bounded by queued.max.messages.kbytes (64 MiB by default). */
+    static const char *const alo_defaults[] = {
+        "enable.auto.commit", "true", "auto.commit.interval.ms", "1000", "partition.assignment.strategy",
+        "cooperative-sticky", "group.id", "rtml", "queued.min.messages", "1000000", NULL};
+    static const char *const alo_required[] = {"enable.auto.offset.store", "false", NULL};
+    static const char *const eos_defaults[] = {"partition.assignment.strategy", "cooperative-sticky", "group.id",
+                                               "rtml", "queued.min.messages", "1000000", "isolation.level",
+                                               "read_committed", NULL};
+    static const char *const eos_required[] = {"enable.auto.commit", "false", "enable.auto.offset.store", "false", NULL};
+    rd_kafka_conf_t *cc = client_conf(&r->cfg, true, r->exactly_once ? eos_defaults : alo_defaults,
+                                      r->exactly_once ? eos_required : alo_required, err, errlen);
+    if (!cc) return -1;
+    rd_kafka_conf_set_rebalance_cb(cc, on_rebalance);
+    rd_kafka_conf_set_opaque(cc, r);
+    if (!(r->consumer = rtml_kafka_new(RD_KAFKA_CONSUMER, cc, err, errlen))) return -1;
+    rd_kafka_poll_set_consumer(r->consumer);
+    rd_kafka_topic_partition_list_t *sub = rd_kafka_topic_partition_list_new((int)r->cfg.input.n_topics);
+    for (size_t i = 0; i < r->cfg.input.n_topics; i++)
+        rd_kafka_topic_partition_list_add(sub, r->cfg.input.topics[i], RD_KAFKA_PARTITION_UA);
+    rd_kafka_resp_err_t e = rd_kafka_subscribe(r->consumer, sub);
+    rd_kafka_topic_partition_list_destroy(sub);
+    return e ? rtml_fail(err, errlen, "subscribe: %s", rd_kafka_err2str(e)) : 0;
+}
+
+int rtml_run_open_clients(rtml_runner *r, char *err, size_t errlen) {
+    if (r->exactly_once) transactional_id(r);
+    if (open_producer(r, err, errlen) != 0) return -1;
+    return open_consumer(r, err, errlen);
+}
+
+/* ---- commits and pauses ------------------------------------------------------------------------------ */
+
+void rtml_run_store_offsets(rtml_runner *r) {
+    if (r->exactly_once) return;
+    rtml_offsets_advance(&r->offsets);
+    rd_kafka_topic_partition_list_t *l = NULL;
+    for (size_t i = 0; i < r->offsets.n; i++) {
+        rtml_partition_track *t = &r->offsets.parts[i];
+        if (!t->assigned || !t->dirty) continue;
+        if (!l) l = rd_kafka_topic_partition_list_new(4);
+        rd_kafka_topic_partition_list_add(l, t->topic, t->partition)->offset = t->next_commit;
+        t->dirty = false;
+    }
+    if (!l) return;
+    rd_kafka_resp_err_t e = rd_kafka_offsets_store(r->consumer, l);
+    if (e) rtml_log(RTML_LOG_WARN, "storing offsets: %s", rd_kafka_err2str(e));
+    rd_kafka_topic_partition_list_destroy(l);
+}
+
+/* librdkafka drops a paused partition's prefetched messages and fetches again from the application's position
+ * on resume, so a pause really frees memory. */
+void rtml_run_pause(rtml_runner *r, bool pause) {
+    if (r->paused == pause) return;
+    rd_kafka_topic_partition_list_t *l = NULL;
+    if (rd_kafka_assignment(r->consumer, &l) != RD_KAFKA_RESP_ERR_NO_ERROR || !l) return;
+    rd_kafka_resp_err_t e = pause ? rd_kafka_pause_partitions(r->consumer, l) : rd_kafka_resume_partitions(r->consumer, l);
+    if (e) rtml_log(RTML_LOG_WARN, "%s input partitions: %s", pause ? "pausing" : "resuming", rd_kafka_err2str(e));
+    else if (pause) r->pauses++;
+    rtml_log(RTML_LOG_DEBUG, "%s %d input partition(s)", pause ? "paused" : "resumed", l->cnt);
+    rd_kafka_topic_partition_list_destroy(l);
+    r->paused = pause;
+}
