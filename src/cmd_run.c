@@ -119,21 +119,20 @@ static void handle_record(rtml_runner *r, rd_kafka_message_t *m) {
 
 /* ---- checkpoints ------------------------------------------------------------------------------------- */
 
-/* Write the model (TensorFlow: as a new SavedModel version first) and the positions. A failure (a full
- * disk) is logged and the stream goes on: the previous checkpoint stays valid, only older. */
-static int checkpoint(rtml_runner *r) {
+int rtml_run_checkpoint(rtml_runner *r) {
     char err[RTML_ERRLEN];
     rtml_run_flush_batch(r);
+    if (r->ckpt_seq > 0 && r->pipe.records == r->records_at_checkpoint) return 0; /* nothing new since the last */
     if (r->pipe.learned != r->learned_at_checkpoint && rtml_pipeline_checkpoint(&r->pipe, err, sizeof err) != 0) {
-        r->ckpt_failures++;
-        rtml_log(RTML_LOG_ERROR, "checkpoint: the model could not be written: %s", err);
+        rtml_log_every(RTML_LOG_ERROR, ++r->ckpt_failures, 3, 10, "checkpoint: the model could not be written: %s", err);
         return -1;
     }
     if (rtml_ckpt_write(r->cfg.state.dir, &r->pipe, &r->offsets, r->ckpt_seq + 1, r->cfg.state.keep, err,
                         sizeof err) != 0) {
         r->ckpt_failures++;
-        rtml_log(RTML_LOG_ERROR, "checkpoint %llu not written (the previous one stays valid): %s",
-                 (unsigned long long)r->ckpt_seq + 1, err);
+        rtml_log_every(RTML_LOG_ERROR, r->ckpt_failures, 3, 10,
+                       "checkpoint %llu not written (the previous one stays valid; %llu failures): %s",
+                       (unsigned long long)r->ckpt_seq + 1, (unsigned long long)r->ckpt_failures, err);
         return -1;
     }
     r->ckpt_seq++;
@@ -146,7 +145,7 @@ static int checkpoint(rtml_runner *r) {
 static void maybe_checkpoint(rtml_runner *r, double now) {
     if (now - r->last_checkpoint < r->cfg.state.checkpoint_every_s) return;
     r->last_checkpoint = now;
-    if (r->pipe.records != r->records_at_checkpoint) checkpoint(r);
+    rtml_run_checkpoint(r);
 }
 
 /* ---- the loop ---------------------------------------------------------------------------------------- */
@@ -259,7 +258,7 @@ static int shutdown_clean(rtml_runner *r) {
                  r->delivery_failed, r->first_delivery_error);
         rc = 1;
     }
-    if (checkpoint(r) != 0) rc = 1;
+    if (rtml_run_checkpoint(r) != 0) rc = 1;
     if (r->fatal[0]) {
         rtml_log(RTML_LOG_ERROR, "%s", r->fatal);
         rc = 1;

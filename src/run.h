@@ -54,6 +54,11 @@ typedef struct {
 /* Set by the SIGINT/SIGTERM handler (cmd_run.c) and by fatal errors; read by the loop. */
 extern volatile sig_atomic_t rtml_run_stop;
 
+/* cmd_run.c: write the model (TensorFlow: as a new SavedModel version first) and the positions, unless
+ * nothing was read since the last checkpoint. A failure (a full disk) is logged and counted, and the stream
+ * goes on: the previous checkpoint stays valid, only older. 0, or -1. */
+int rtml_run_checkpoint(rtml_runner *r);
+
 /* run_kafka.c */
 int rtml_run_open_clients(rtml_runner *r, char *err, size_t errlen);
 /* at_least_once: store the advanced watermarks of assigned partitions, for the next commit. */

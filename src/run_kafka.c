@@ -164,6 +164,7 @@ static void settle_before_revoke(rtml_runner *r, rd_kafka_topic_partition_list_t
         rd_kafka_resp_err_t e = rd_kafka_commit(r->consumer, NULL, 0);
         if (e && e != RD_KAFKA_RESP_ERR__NO_OFFSET) rtml_log(RTML_LOG_WARN, "commit at revoke: %s", rd_kafka_err2str(e));
     }
+    rtml_run_checkpoint(r); /* the model as it is when these partitions go */
     for (int i = 0; i < parts->cnt; i++) rtml_offsets_release(&r->offsets, parts->elems[i].topic, parts->elems[i].partition);
 }
 

@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# tests/tensorflow/broker/kill9.sh — learned exactly once with the TensorFlow engine: a Keras classifier
+# trained online by rtml, killed with SIGKILL twice mid-stream (checkpoints every 300 ms: a SavedModel
+# version, then the checkpoint file naming it), restarted each time, then run until idle.
+# Counted afterwards: every input id has a prediction; the newest checkpoint names a SavedModel version that
+# exists, and its learned count equals the number of labelled records (a kill between writing a version and
+# the checkpoint file leaves a version no checkpoint names: it is ignored, never half-used).
+source "$RTML_ROOT/tests/tensorflow/lib/tf.sh"
+source "$RTML_ROOT/tests/faults/lib/kill9.sh" # wait_for_log
+IN=$(uniq_name tfk-in); OUT=$(uniq_name tfk-out); GROUP=$(uniq_name tfk)
+N=24000
+"$RTML" topics create "$IN" --partitions 2 >/dev/null
+"$RTML" topics create "$OUT" --partitions 2 >/dev/null
+"$RTML" gen --stream sea --n $N --seed 8 | "$PY" -c '
+import json, sys
+for line in sys.stdin:
+    r = json.loads(line)
+    if r["id"] % 4 == 0: del r["label"]
+    print(json.dumps(r))' >"$T/sea.jsonl"
+labelled=$(grep -c '"label"' "$T/sea.jsonl")
+"$PY" - "$T/model" <<'PY' >/dev/null || fail "exporting the Keras model"
+import sys, keras, rtml_tf.export as ex
+keras.utils.set_random_seed(3)
+m = keras.Sequential([keras.Input((3,), name="x"), keras.layers.Dense(8, activation="relu"),
+                      keras.layers.Dense(1, activation="sigmoid")])
+ex.export(m, sys.argv[1], loss="binary_crossentropy", optimizer="adam", learning_rate=0.01, version=1)
+PY
+cat >"$T/run.yaml" <<YAML
+kafka:
+  bootstrap.servers: $BROKERS
+  group.id: $GROUP
+  group.instance.id: $GROUP-1
+  session.timeout.ms: 6000
+  auto.offset.reset: earliest
+input: {topics: [$IN]}
+features:
+  - {name: x1, transforms: [standardize]}
+  - {name: x2, transforms: [standardize]}
+  - {name: x3, transforms: [standardize]}
+label: {field: /label}
+model:
+  engine: tensorflow
+  tensorflow: {saved_model: $T/model, batch: 32, max_delay: 5ms}
+output: {topic: $OUT}
+state: {dir: $T/state, checkpoint_every: 300ms}
+YAML
+"$RTML" produce --topic "$IN" --input "$T/sea.jsonl" --key-field /id --rate 2000 >"$T/produce.log" 2>&1 &
+producer=$!
+for k in 1 2; do
+  "$RTML" run -c "$T/run.yaml" >"$T/run-$k.out" 2>"$T/run-$k.err" &
+  pid=$!
+  wait_for_log "$T/run-$k.err" "assigned [1-9]" 120 || { kill -9 $pid; fail "run $k never got its partitions"; }
+  wait_for_log "$T/run-$k.err" "model version [0-9]+ written" 60 || { kill -9 $pid; fail "run $k wrote no version"; }
+  sleep "$("$PY" -c 'import random; print(round(random.uniform(0.1, 1.0), 2))')" # the random moment (the fault)
+  kill -9 $pid || fail "rtml exited before kill $k"
+  wait $pid 2>/dev/null || true
+  echo "injected: kill -9 #$k; versions now: $(ls "$T/model" | sort -n | tr '\n' ' ')"
+done
+wait $producer || fail "producing the stream failed"
+expect_exit 0 "rtml run after 2 kills, until idle" -- "$RTML" run -c "$T/run.yaml" --exit-on-idle 5
+expect_grep "resuming from checkpoint" "$T/err" "the last run resumed from a checkpoint"
+"$RTML" state -c "$T/run.yaml" >"$T/state.json"
+expect_eq "$(json_get "$T/state.json" 'r["learned"]')" "$labelled" "learned exactly once: learned == labelled records"
+"$PY" "$RTML_ROOT/tests/integration/lib/read_topic.py" "$BROKERS" "$OUT" >"$T/out.jsonl"
+ids='import json, sys
+print(len({json.loads(l)["key"] for l in open(sys.argv[1])}))'
+expect_eq "$("$PY" -c "$ids" "$T/out.jsonl")" $N "every input id has a prediction"
+for t in "$IN" "$OUT"; do "$RTML" topics delete "$t" >/dev/null; done
+echo "tensorflow kill9: all checks passed"
