@@ -61,7 +61,7 @@ int rtml_ckpt_list(const char *dir, uint64_t **seqs, size_t *n) {
         (*seqs)[(*n)++] = s;
     }
     closedir(d);
-    qsort(*seqs, *n, sizeof **seqs, desc);
+    if (*n > 1) qsort(*seqs, *n, sizeof **seqs, desc);
     return 0;
 }
 

@@ -122,7 +122,8 @@ static void handle_record(rtml_runner *r, rd_kafka_message_t *m) {
 int rtml_run_checkpoint(rtml_runner *r) {
     char err[RTML_ERRLEN];
     rtml_run_flush_batch(r);
-    if (r->ckpt_seq > 0 && r->pipe.records == r->records_at_checkpoint) return 0; /* nothing new since the last */
+    if (r->ckpt_seq > 0 && r->pipe.records == r->records_at_checkpoint && !r->positions_changed)
+        return 0; /* nothing new since the last */
     if (r->pipe.learned != r->learned_at_checkpoint && rtml_pipeline_checkpoint(&r->pipe, err, sizeof err) != 0) {
         rtml_log_every(RTML_LOG_ERROR, ++r->ckpt_failures, 3, 10, "checkpoint: the model could not be written: %s", err);
         return -1;
@@ -136,6 +137,7 @@ int rtml_run_checkpoint(rtml_runner *r) {
         return -1;
     }
     r->ckpt_seq++;
+    r->positions_changed = false;
     r->learned_at_checkpoint = r->pipe.learned;
     r->records_at_checkpoint = r->pipe.records;
     rtml_log(RTML_LOG_DEBUG, "checkpoint %llu written", (unsigned long long)r->ckpt_seq);

@@ -129,7 +129,22 @@ static int open_producer(rtml_runner *r, char *err, size_t errlen) {
 
 /* ---- rebalances -------------------------------------------------------------------------------------- */
 
-/* Set each newly assigned partition's start offset, emit_from and slot (see the top of this file). */
+/* Where auto.offset.reset sends a partition with no committed offset, as a number; -1 when it says "error"
+ * or the broker cannot tell. */
+static int64_t reset_offset(rtml_runner *r, const char *topic, int32_t partition) {
+    const char *reset = rtml_config_kafka(&r->cfg, "auto.offset.reset");
+    if (!reset) reset = "latest"; /* librdkafka's default */
+    int earliest = !strcmp(reset, "earliest") || !strcmp(reset, "smallest") || !strcmp(reset, "beginning");
+    if (!earliest && strcmp(reset, "latest") && strcmp(reset, "largest") && strcmp(reset, "end")) return -1;
+    int64_t lo, hi;
+    if (rd_kafka_query_watermark_offsets(r->consumer, topic, partition, &lo, &hi, 30000)) return -1;
+    return earliest ? lo : hi;
+}
+
+/* Set each newly assigned partition's start offset, emit_from and slot (see the top of this file). A partition
+ * the model knows nothing of gets its learn_next now, at its start, and a checkpoint records it before any
+ * record is read: otherwise a crash after its outputs were committed but before the next checkpoint would
+ * restart it at the committed offset, and the records before it would never be learned. */
 static void choose_starts(rtml_runner *r, rd_kafka_topic_partition_list_t *parts) {
     rd_kafka_topic_partition_list_t *c = rd_kafka_topic_partition_list_copy(parts);
     rd_kafka_resp_err_t e = rd_kafka_committed(r->consumer, c, 30000);
@@ -145,6 +160,10 @@ static void choose_starts(rtml_runner *r, rd_kafka_topic_partition_list_t *parts
         if (committed >= 0) p->offset = t->learn_next >= 0 && t->learn_next < committed ? t->learn_next : committed;
         else if (t->learn_next >= 0 && e) p->offset = t->learn_next; /* the group is unreachable: the checkpoint's */
         else p->offset = RD_KAFKA_OFFSET_INVALID;                     /* auto.offset.reset */
+        if (t->learn_next < 0) {
+            int64_t start = p->offset >= 0 ? p->offset : reset_offset(r, p->topic, p->partition);
+            if (start >= 0) p->offset = t->learn_next = start, r->positions_changed = true;
+        }
         if (t->learn_next >= 0 || committed >= 0)
             rtml_log(RTML_LOG_INFO, "%s/%d: committed %lld, learned up to %lld: starting at %lld", p->topic,
                      (int)p->partition, (long long)committed, (long long)t->learn_next, (long long)p->offset);
@@ -176,6 +195,7 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic
     r->paused = false; /* the loop pauses the new assignment again if it must */
     if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
         choose_starts(r, parts);
+        if (r->positions_changed) rtml_run_checkpoint(r);
         rtml_log(RTML_LOG_INFO, "assigned %d partition(s)", parts->cnt);
         if (r->assigned_at == 0 && parts->cnt > 0) r->assigned_at = rtml_now();
         if (cooperative) {

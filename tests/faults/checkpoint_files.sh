@@ -36,6 +36,7 @@ for line in sys.stdin:
 
 run_until_idle() { # run_until_idle CONFIG: sets rc; stderr in $T/err, report in $T/out
   set +e; "$RTML" run -c "$1" --exit-on-idle 3 >"$T/out" 2>"$T/err"; rc=$?; set -e
+  [ "$rc" == 0 ] || grep -E "error|warn" "$T/err" | head -20 >&2
 }
 
 expect_learned() { # expect_learned WHAT
