@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -90,6 +92,30 @@ static int make_dir(const char *dir, char *err, size_t errlen) {
     }
     if (mkdir(path, 0755) != 0 && errno != EEXIST) return rtml_fail(err, errlen, "cannot create %s: %s", path, strerror(errno));
     return 0;
+}
+
+/* ---- the lock ---------------------------------------------------------------------------------------- */
+
+int rtml_ckpt_lock(const char *dir, char *err, size_t errlen) {
+    if (make_dir(dir, err, errlen) != 0) return -1;
+    char path[4096];
+    snprintf(path, sizeof path, "%s/lock", dir);
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) return rtml_fail(err, errlen, "cannot open %s: %s", path, strerror(errno));
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        char pid[32] = "";
+        ssize_t n = pread(fd, pid, sizeof pid - 1, 0);
+        pid[n > 0 ? n : 0] = '\0';
+        pid[strcspn(pid, "\n")] = '\0';
+        close(fd);
+        return rtml_fail(err, errlen, "%s is in use by another rtml (pid %s); each instance needs its own state.dir",
+                         dir, pid[0] ? pid : "unknown");
+    }
+    char mine[32];
+    int n = snprintf(mine, sizeof mine, "%d\n", (int)getpid());
+    if (ftruncate(fd, 0) != 0 || pwrite(fd, mine, (size_t)n, 0) != n)
+        rtml_log(RTML_LOG_WARN, "cannot write the pid into %s: %s", path, strerror(errno));
+    return fd;
 }
 
 /* ---- write ------------------------------------------------------------------------------------------- */

@@ -28,6 +28,11 @@
 
 #define RTML_CKPT_KEEP_DEFAULT 3
 
+/* Lock dir (created if missing) for this process: two processes sharing one state directory would each
+ * checkpoint their own model over the other's. Returns the lock's file descriptor (held until the process
+ * ends or closes it), or -1 with the reason, naming the pid that holds it. */
+int rtml_ckpt_lock(const char *dir, char *err, size_t errlen);
+
 /* Write checkpoint number seq of the pipeline and the positions in o to dir (created if missing), then
  * delete all but the keep newest. 0, or -1 with the reason (nothing older is touched on failure). */
 int rtml_ckpt_write(const char *dir, const rtml_pipeline *p, const rtml_offsets *o, uint64_t seq, unsigned keep,

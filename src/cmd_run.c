@@ -121,6 +121,7 @@ static void handle_record(rtml_runner *r, rd_kafka_message_t *m) {
 
 int rtml_run_checkpoint(rtml_runner *r) {
     char err[RTML_ERRLEN];
+    if (r->fatal[0]) return -1; /* e.g. fenced: another instance owns this state now */
     rtml_run_flush_batch(r);
     if (r->ckpt_seq > 0 && r->pipe.records == r->records_at_checkpoint && !r->positions_changed)
         return 0; /* nothing new since the last */
@@ -192,7 +193,14 @@ static bool throttle(rtml_runner *r) {
 
 static void take(rtml_runner *r, rd_kafka_message_t *m) {
     if (m->err) {
-        if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) rtml_log(RTML_LOG_WARN, "consumer: %s", rd_kafka_message_errstr(m));
+        if (m->err == RD_KAFKA_RESP_ERR__FATAL) { /* e.g. fenced: another member took this group.instance.id */
+            char why[256];
+            rd_kafka_fatal_error(r->consumer, why, sizeof why);
+            snprintf(r->fatal, sizeof r->fatal, "the consumer cannot go on: %s", why);
+            rtml_run_stop = SIGTERM;
+        } else if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+            rtml_log(RTML_LOG_WARN, "consumer: %s", rd_kafka_message_errstr(m));
+        }
         rd_kafka_message_destroy(m);
         return;
     }
@@ -260,7 +268,8 @@ static int shutdown_clean(rtml_runner *r) {
                  r->delivery_failed, r->first_delivery_error);
         rc = 1;
     }
-    if (rtml_run_checkpoint(r) != 0) rc = 1;
+    /* A fenced instance (another took over its transactional.id) must not touch the state it no longer owns. */
+    if (!r->fatal[0] && rtml_run_checkpoint(r) != 0) rc = 1;
     if (r->fatal[0]) {
         rtml_log(RTML_LOG_ERROR, "%s", r->fatal);
         rc = 1;
@@ -315,6 +324,7 @@ static void runner_free(rtml_runner *r) {
     rtml_pipeline_free(&r->pipe);
     rtml_offsets_free(&r->offsets);
     rtml_config_free(&r->cfg);
+    if (r->lock_fd >= 0) close(r->lock_fd);
     free(r);
 }
 
@@ -335,6 +345,10 @@ static int start(rtml_runner *r, const run_opts *o) {
     if (!(r->held = calloc(r->pipe.batch_size, sizeof *r->held))) {
         fprintf(stderr, "rtml run: out of memory\n");
         return 1;
+    }
+    if ((r->lock_fd = rtml_ckpt_lock(r->cfg.state.dir, err, sizeof err)) < 0) {
+        fprintf(stderr, "rtml run: %s: state.dir: %s\n", o->config_path, err);
+        return 2;
     }
     int restored = rtml_ckpt_restore(r->cfg.state.dir, &r->pipe, &r->offsets, &r->ckpt_seq, err, sizeof err);
     if (restored < 0) {
@@ -358,6 +372,7 @@ int rtml_cmd_run(int argc, char **argv) {
     if (rc >= 0) return rc;
     rtml_runner *r = calloc(1, sizeof *r);
     if (!r) return 1;
+    r->lock_fd = -1;
     if ((rc = start(r, &o)) != 0) {
         runner_free(r);
         return rc;

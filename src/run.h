@@ -41,6 +41,7 @@ typedef struct {
     char transactional_id[256];
     /* checkpoints */
     uint64_t ckpt_seq;
+    int lock_fd;            /* state.dir's lock, held while running (checkpoint.h) */
     bool positions_changed; /* a partition got its first position: checkpoint even if no record was read */
     double last_checkpoint;
     uint64_t learned_at_checkpoint, records_at_checkpoint, ckpt_failures;
