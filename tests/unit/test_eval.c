@@ -25,6 +25,7 @@
 
 #include "check.h"
 #include "eval.h"
+#include "rtml.h"
 
 enum { N = 2000, W = 500 };
 
@@ -189,7 +190,46 @@ static void test_window_wraps(void) {
     rtml_eval_free(&ev);
 }
 
+/* Save, load into a fresh evaluator, and both go on identically (all three tasks, the window mid-wrap); a
+ * state of another task or window is refused, and a truncated one too. */
+static void test_save_load(void) {
+    static const rtml_task tasks[] = {RTML_TASK_BINARY, RTML_TASK_MULTICLASS, RTML_TASK_REGRESSION};
+    char err[RTML_ERRLEN];
+    for (int t = 0; t < 3; t++) {
+        size_t k = tasks[t] == RTML_TASK_MULTICLASS ? 3 : 1;
+        rtml_eval a, b, c;
+        CHECK(rtml_eval_init(&a, tasks[t], k, 50) == 0 && rtml_eval_init(&b, tasks[t], k, 50) == 0);
+        CHECK(rtml_eval_init(&c, tasks[t], k, 40) == 0);
+        double s[3];
+        for (int i = 0; i < 173; i++) {
+            for (size_t j = 0; j < k; j++) s[j] = ((i * 7 + (int)j * 3) % 10 + 0.5) / (k == 3 ? 16.5 : 10.0);
+            rtml_eval_add(&a, s, tasks[t] == RTML_TASK_REGRESSION ? i % 9 : i % (int)(k == 3 ? 3 : 2));
+        }
+        rtml_writer w = {RTML_BUF_INIT};
+        rtml_eval_save(&a, &w);
+        rtml_reader r = {(const unsigned char *)w.buf.data, w.buf.len, 0, false};
+        CHECK(rtml_eval_load(&b, &r, err, sizeof err) == 0);
+        for (int i = 0; i < 31; i++) {
+            for (size_t j = 0; j < k; j++) s[j] = ((i * 5 + (int)j) % 10 + 0.5) / (k == 3 ? 16.5 : 10.0);
+            double y = tasks[t] == RTML_TASK_REGRESSION ? i % 4 : i % 2;
+            rtml_eval_add(&a, s, y);
+            rtml_eval_add(&b, s, y);
+        }
+        rtml_buf ja = RTML_BUF_INIT, jb = RTML_BUF_INIT;
+        rtml_eval_json(&a, &ja);
+        rtml_eval_json(&b, &jb);
+        CHECK_STR(ja.data, jb.data);
+        r = (rtml_reader){(const unsigned char *)w.buf.data, w.buf.len, 0, false};
+        CHECK(rtml_eval_load(&c, &r, err, sizeof err) == -1 && strstr(err, "another task, class count or window"));
+        r = (rtml_reader){(const unsigned char *)w.buf.data, w.buf.len / 2, 0, false};
+        CHECK(rtml_eval_load(&b, &r, err, sizeof err) == -1 && strstr(err, "truncated"));
+        rtml_buf_free(&ja), rtml_buf_free(&jb), rtml_buf_free(&w.buf);
+        rtml_eval_free(&a), rtml_eval_free(&b), rtml_eval_free(&c);
+    }
+}
+
 int main(void) {
+    test_save_load();
     test_hand_computed();
     test_against_sklearn();
     test_window_wraps();
