@@ -229,7 +229,10 @@ static void consume_loop(rtml_runner *r, const run_opts *o) {
             last_status = now;
         }
         if (idle_for_too_long(r, o, started, now) && !r->paused) {
-            rtml_log(RTML_LOG_INFO, "no record for %.1f s: stopping (--exit-on-idle)", o->exit_on_idle);
+            if (r->assigned_at == 0) /* not idle: it never got to read (no such topic, no group coordinator) */
+                snprintf(r->fatal, sizeof r->fatal, "no partition of the input topics was assigned within %.0f s "
+                         "(do the topics exist? is the broker reachable?)", now - started);
+            else rtml_log(RTML_LOG_INFO, "no record for %.1f s: stopping (--exit-on-idle)", o->exit_on_idle);
             break;
         }
         if (rtml_pipeline_due(&r->pipe, now)) rtml_run_flush_batch(r);

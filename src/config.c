@@ -5,7 +5,8 @@
  * line marks; a first pass over libyaml's event stream rejects what the tree would hide (syntax errors,
  * aliases, a second document, nesting deeper than any config needs). A schema walk, one short function per
  * section, then fills the struct. Any failure frees what was built, so a caller never owns half a config.
- * rtml_config_print writes YAML that parses back to an equal config (tested, and fuzzed).
+ * rtml_config_print writes YAML that parses back to an equal config (tested, and fuzzed), except that secret
+ * kafka values (redact.c) print as [redacted]: `rtml check` output lands in terminals, CI logs and bug reports.
  *
  * Syntax choices (config.h declares the fields):
  *   transforms   plain names (standardize, minmax, log1p, hour_of_day, day_of_week) or one-key mappings

@@ -47,6 +47,7 @@ typedef struct {
     uint64_t learned_at_checkpoint, records_at_checkpoint, ckpt_failures;
     /* counters for the report and logs */
     unsigned long long delivered, delivery_failed, rebalances, dead_letters, pauses;
+    uint64_t client_errors; /* transient client errors, for rate-limited logging */
     double first_at, last_at; /* when the first and the latest record arrived (the report's time span) */
     double assigned_at;       /* when partitions were first assigned (0: not yet) */
     char first_delivery_error[256];

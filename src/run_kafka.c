@@ -10,6 +10,7 @@
  * acknowledged (offsets.h). exactly_once: nothing is committed here; input offsets go into the producer's
  * transactions (run_output.c), and the consumer reads committed data only. */
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -85,6 +86,28 @@ static rd_kafka_conf_t *client_conf(const rtml_config *cfg, bool consumer, const
     return c;
 }
 
+/* Client-level errors (librdkafka logs them itself only when no callback is set). Most are transient and
+ * retried by librdkafka (a broker down, a connection reset); a failed login never heals by retrying, so it
+ * stops the run with an error instead of idling forever. Fatal errors stop it too. */
+static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque) {
+    rtml_runner *r = opaque;
+    rd_kafka_resp_err_t e = (rd_kafka_resp_err_t)err;
+    bool stop = e == RD_KAFKA_RESP_ERR__AUTHENTICATION || e == RD_KAFKA_RESP_ERR__FATAL ||
+                e == RD_KAFKA_RESP_ERR_SASL_AUTHENTICATION_FAILED;
+    if (!stop) {
+        rtml_log_every(RTML_LOG_WARN, ++r->client_errors, 10, 10, "kafka %s: %s", rd_kafka_name(rk), reason);
+        return;
+    }
+    if (e == RD_KAFKA_RESP_ERR__FATAL) {
+        char why[256];
+        rd_kafka_fatal_error(rk, why, sizeof why);
+        snprintf(r->fatal, sizeof r->fatal, "kafka %s cannot go on: %s", rd_kafka_name(rk), why);
+    } else if (!r->fatal[0]) {
+        snprintf(r->fatal, sizeof r->fatal, "kafka %s: %s (check the sasl.* / ssl.* settings)", rd_kafka_name(rk), reason);
+    }
+    rtml_run_stop = SIGTERM;
+}
+
 /* exactly_once: one transactional id per instance, stable across its restarts (so a restarted instance
  * fences its own zombie and aborts what it left open) and distinct between instances of one group (each has
  * its own state.dir): "rtml-<group.id>-<hash of the state dir's absolute path>". kafka.transactional.id
@@ -113,6 +136,7 @@ static int open_producer(rtml_runner *r, char *err, size_t errlen) {
                                       err, errlen);
     if (!pc) return -1;
     rd_kafka_conf_set_dr_msg_cb(pc, rtml_run_on_delivery);
+    rd_kafka_conf_set_error_cb(pc, on_error);
     rd_kafka_conf_set_opaque(pc, r);
     if (!(r->producer = rtml_kafka_new(RD_KAFKA_PRODUCER, pc, err, errlen))) return -1;
     if (!r->exactly_once) return 0;
@@ -244,6 +268,7 @@ static int open_consumer(rtml_runner *r, char *err, size_t errlen) {
                                       r->exactly_once ? eos_required : alo_required, err, errlen);
     if (!cc) return -1;
     rd_kafka_conf_set_rebalance_cb(cc, on_rebalance);
+    rd_kafka_conf_set_error_cb(cc, on_error);
     rd_kafka_conf_set_opaque(cc, r);
     if (!(r->consumer = rtml_kafka_new(RD_KAFKA_CONSUMER, cc, err, errlen))) return -1;
     rd_kafka_poll_set_consumer(r->consumer);

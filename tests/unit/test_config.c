@@ -325,7 +325,7 @@ static void test_round_trip_strings(void) {
         "  'key: with colon': \"null\"\n"
         "  '#hash': '- dash'\n"
         "  '...dots': \"tab\\there\\nnewline \\\"quote\\\" back\\\\slash\"\n"
-        "  sasl.password: \"\\u00e9t\\u00e9 \\u2028 sep \\U0001F600 \\x7f del \\x01\"\n"
+        "  sasl.username: \"\\u00e9t\\u00e9 \\u2028 sep \\U0001F600 \\x7f del \\x01\"\n"
         "  'trail:': ''\n"
         "  'true': '~'\n"
         "  '12': ' lead space'\n"
