@@ -28,7 +28,7 @@
 #include "log.h"
 #include "rtml.h"
 
-#define KEEP_EXPORTS 5   /* rtml-written versions kept in the model directory */
+#define KEEP_EXPORTS 5   /* rtml-written versions kept in the model directory, at least; see tf_checkpoint */
 #define MAX_OUT_WIDTH 65536
 
 /* A loaded model with every name resolved: what one TF_SessionRun needs. */
@@ -493,7 +493,10 @@ static int tf_checkpoint(rtml_engine *eng, char *err, size_t errlen) {
     if (rtml_tf_export(e->cur->model, e->model_dir, v, err, errlen) != 0) return -1;
     e->cur->model->version = v;
     eng->version = v;
-    rtml_tf_prune(e->model_dir, v, KEEP_EXPORTS);
+    /* Every kept checkpoint (state.keep) names a version: keep at least as many, so that a fallback to the
+     * oldest checkpoint still finds its own. */
+    unsigned keep = e->cfg->state.keep + 1 > KEEP_EXPORTS ? e->cfg->state.keep + 1 : KEEP_EXPORTS;
+    rtml_tf_prune(e->model_dir, v, keep);
     rtml_log(RTML_LOG_INFO, "model version %lld written to %s/%lld (%llu records learned)", (long long)v, e->model_dir,
              (long long)v, (unsigned long long)eng->learned);
     return 0;
@@ -509,6 +512,7 @@ static int tf_load(rtml_engine *eng, rtml_reader *r, char *err, size_t errlen) {
     tf_engine *e = impl(eng);
     int64_t v = (int64_t)rtml_r_u64(r);
     if (r->failed) return rtml_fail(err, errlen, "model state is truncated");
+    rtml_tf_drop_newer(e->model_dir, v);
     if (v == eng->version) return 0;
     char dir[4096];
     snprintf(dir, sizeof dir, "%s/%lld", e->model_dir, (long long)v);

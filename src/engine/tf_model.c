@@ -12,6 +12,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "log.h"
+
 #include "rtml.h"
 
 #define EXPORT_MARKER "rtml-export" /* in a version directory rtml wrote (pruning touches only those) */
@@ -366,4 +368,22 @@ void rtml_tf_prune(const char *base, int64_t in_use, size_t keep) {
         remove_tree(path);
     }
     free(mine);
+}
+
+void rtml_tf_drop_newer(const char *base, int64_t version) {
+    DIR *d = opendir(base);
+    if (!d) return;
+    struct dirent *e;
+    char path[4096];
+    struct stat st;
+    while ((e = readdir(d))) {
+        int64_t v = version_of(e->d_name);
+        pathf(path, sizeof path, "%s/%s/" EXPORT_MARKER, base, e->d_name);
+        if (v <= version || stat(path, &st) != 0) continue;
+        pathf(path, sizeof path, "%s/%s", base, e->d_name);
+        rtml_log(RTML_LOG_WARN, "removing model version %lld: written after the checkpoint rtml resumes from "
+                 "(a crash came between them), so it holds learning no checkpoint accounts for", (long long)v);
+        remove_tree(path);
+    }
+    closedir(d);
 }

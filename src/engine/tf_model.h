@@ -57,5 +57,9 @@ int rtml_tf_is_saved_model(const char *dir);
 /* Delete the oldest versions under base that rtml exported (they hold the marker file) beyond the newest
  * keep, never the one in use. Versions rtml did not write are never touched. */
 void rtml_tf_prune(const char *base, int64_t in_use, size_t keep);
+/* Remove the rtml-written versions newer than version (never a user's): after a restore from a checkpoint that
+ * names version, newer ones were written by a run that crashed before its checkpoint file, and loading them
+ * (at a restart, or by watch) would learn their records twice. */
+void rtml_tf_drop_newer(const char *base, int64_t version);
 
 #endif

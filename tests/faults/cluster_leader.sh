@@ -13,6 +13,7 @@
 #     two surviving brokers only, with the input's key and source coordinates;
 #   - the group's committed offsets reached the end of every input partition;
 #   - the killed node restarts and rejoins: every partition of both topics has 3 in-sync replicas again.
+set -euo pipefail # before anything is sourced: a missing library must fail the test, not skip it
 source "$RTML_ROOT/tests/integration/lib/common.sh"
 CPORT0=${RTML_FAULT_CLUSTER_PORT:-29100}
 SIGNAL=${RTML_FAULT_SIGNAL:-KILL}

@@ -14,6 +14,7 @@
 #     password appears nowhere in rtml's stdout or stderr (librdkafka's own configuration dump redacts it);
 #   - a wrong password makes `rtml run` fail by itself: a non-zero exit within 45 s, with the authentication
 #     error in its log and neither password in it.
+set -euo pipefail # before anything is sourced: a missing library must fail the test, not skip it
 source "$RTML_ROOT/tests/integration/lib/common.sh"
 PORT0=${RTML_FAULT_SASL_PORT:-29150}
 ADMIN=127.0.0.1:$PORT0   # PLAINTEXT: topics, the test producer and readers

@@ -2,6 +2,7 @@
 # Bad records in the stream (malformed JSON, wrong types, missing fields, bad labels, not an object) are
 # counted per reason and skipped with a logged reason; they never crash or stop the stream: every good record
 # around them is still scored, and the offsets past them are committed.
+set -euo pipefail # before anything is sourced: a missing library must fail the test, not skip it
 source "$RTML_ROOT/tests/integration/lib/common.sh"
 source "$RTML_ROOT/tests/integration/lib/config.sh"
 IN=$(uniq_name bad); OUT=$(uniq_name bad-scored); GROUP=$(uniq_name bad)

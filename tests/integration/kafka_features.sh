@@ -2,6 +2,7 @@
 # The three Kafka features rtml relies on, proved against the real broker with Debian's librdkafka 2.0.2
 # (kafka_probe.c): consumer groups with cooperative-sticky, the idempotent producer, and transactions
 # (send_offsets_to_transaction + read_committed). Topics are made with `rtml topics`, which this also tests.
+set -euo pipefail # before anything is sourced: a missing library must fail the test, not skip it
 source "$RTML_ROOT/tests/integration/lib/common.sh"
 G=$(uniq_name probe-group); I=$(uniq_name probe-idem); X=$(uniq_name probe-txn)
 

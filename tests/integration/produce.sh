@@ -2,6 +2,7 @@
 # `rtml produce`: keys from a field (strings unescaped, numbers as written), lines sent byte for byte
 # (even invalid JSON), stdin input, --partition, --rate as an upper bound, and a non-zero exit when the
 # broker does not acknowledge (an unknown topic).
+set -euo pipefail # before anything is sourced: a missing library must fail the test, not skip it
 source "$RTML_ROOT/tests/integration/lib/common.sh"
 TOPIC=$(uniq_name produce)
 "$RTML" topics create "$TOPIC" --partitions 2 >/dev/null

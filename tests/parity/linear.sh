@@ -1,5 +1,6 @@
 # tests/parity/linear.sh — rtml's native linear regression (SGD, squared loss) against River's
 # StandardScaler | LinearRegression on scikit-learn's diabetes data and a Friedman #1 stream.
+set -euo pipefail # before anything is sourced: a missing library must fail the test, not skip it
 source "$RTML_ROOT/tests/parity/lib/parity.sh"
 
 dataset diabetes

@@ -1,5 +1,6 @@
 # tests/parity/logistic.sh — rtml's native logistic regression (SGD, L2, standardized features) against
 # River's StandardScaler | LogisticRegression(SGD) on drifting synthetic streams and two real datasets.
+set -euo pipefail # before anything is sourced: a missing library must fail the test, not skip it
 source "$RTML_ROOT/tests/parity/lib/parity.sh"
 
 gen_stream sea --stream sea --n 20000 --seed 7 --drift-at 10000

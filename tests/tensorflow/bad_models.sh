@@ -4,6 +4,7 @@
 # names what is wrong, before anything starts (run never reaches Kafka: its broker here does not exist).
 # And records a model cannot take (a missing or mistyped raw field) are rejected with their reason, counted,
 # and the stream goes on.
+set -euo pipefail # before anything is sourced: a missing library must fail the test, not skip it
 source "$RTML_ROOT/tests/tensorflow/lib/tf.sh"
 head -100 "$MODELS/data.jsonl" >"$T/100.jsonl"
 

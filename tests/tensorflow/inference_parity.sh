@@ -3,6 +3,7 @@
 # model(x) within 1e-5 on 1,000 records, for: a Keras MLP (exported by rtml_tf and by Keras's own
 # model.export()), a model with two named inputs (plain tf.saved_model.save of a tf.Module), and a model that
 # takes strings (StringLookup) beside a number. Batches of 64 with a partial last one, serving only.
+set -euo pipefail # before anything is sourced: a missing library must fail the test, not skip it
 source "$RTML_ROOT/tests/tensorflow/lib/tf.sh"
 
 parity() { # NAME SAVED_MODEL FEATURES INPUTS_YAML

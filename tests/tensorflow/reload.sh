@@ -2,6 +2,7 @@
 # tests/tensorflow/reload.sh — hot reload: 50 new versions published into the watched base directory while
 # records are scored; each is loaded and switched to, no record fails, and resident memory does not grow
 # (tf_reload.c measures it). Also: a broken version is skipped and the running one stays.
+set -euo pipefail # before anything is sourced: a missing library must fail the test, not skip it
 source "$RTML_ROOT/tests/tensorflow/lib/tf.sh"
 : "${RTML_TF_RELOAD:?RTML_TF_RELOAD must point at the tf_reload program (ctest sets it)}"
 mkdir -p "$T/base" && cp -r "$MODELS/mlp/1" "$T/base/1"

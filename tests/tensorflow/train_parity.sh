@@ -4,6 +4,7 @@
 # GradientTape), checkpointed through saver_def into a new version directory; then the same 20 steps in
 # Python on the same batches. Every variable (weights and Adam's slots) within 1e-5, the iteration count
 # exactly, and rtml's pre-update scores equal Python's. The checkpoint loads back in Python and in rtml.
+set -euo pipefail # before anything is sourced: a missing library must fail the test, not skip it
 source "$RTML_ROOT/tests/tensorflow/lib/tf.sh"
 "$PY" "$TFLIB/train_parity.py" prepare "$T/p" --steps 20 --batch 32 >/dev/null || fail "train_parity.py prepare"
 tf_config "$T/train.yaml" "$T/p/model" "$X4" "    batch: 32"

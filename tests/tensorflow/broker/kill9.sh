@@ -2,9 +2,11 @@
 # tests/tensorflow/broker/kill9.sh — learned exactly once with the TensorFlow engine: a Keras classifier
 # trained online by rtml, killed with SIGKILL twice mid-stream (checkpoints every 300 ms: a SavedModel
 # version, then the checkpoint file naming it), restarted each time, then run until idle.
-# Counted afterwards: every input id has a prediction; the newest checkpoint names a SavedModel version that
-# exists, and its learned count equals the number of labelled records (a kill between writing a version and
-# the checkpoint file leaves a version no checkpoint names: it is ignored, never half-used).
+# Counted afterwards: every input id has a prediction; the newest SavedModel version is the one the final
+# checkpoint wrote (a kill between writing a version and the checkpoint file leaves a version no checkpoint
+# names: the next run removes it rather than ever loading it), and the learned count equals the number of
+# labelled records.
+set -euo pipefail # before anything is sourced: a missing library must fail the test, not skip it
 source "$RTML_ROOT/tests/tensorflow/lib/tf.sh"
 source "$RTML_ROOT/tests/faults/lib/kill9.sh" # wait_for_log
 IN=$(uniq_name tfk-in); OUT=$(uniq_name tfk-out); GROUP=$(uniq_name tfk)
@@ -59,6 +61,9 @@ done
 wait $producer || fail "producing the stream failed"
 expect_exit 0 "rtml run after 2 kills, until idle" -- "$RTML" run -c "$T/run.yaml" --exit-on-idle 5
 expect_grep "resuming from checkpoint" "$T/err" "the last run resumed from a checkpoint"
+last=$(grep -oE "model version [0-9]+ written" "$T/err" | tail -1 | grep -oE "[0-9]+")
+expect_eq "$(ls "$T/model" | sort -n | tail -1)" "$last" \
+  "the newest SavedModel version is the final checkpoint's (versions no checkpoint names were removed)"
 "$RTML" state -c "$T/run.yaml" >"$T/state.json"
 expect_eq "$(json_get "$T/state.json" 'r["learned"]')" "$labelled" "learned exactly once: learned == labelled records"
 "$PY" "$RTML_ROOT/tests/integration/lib/read_topic.py" "$BROKERS" "$OUT" >"$T/out.jsonl"

@@ -7,6 +7,7 @@
 #   - the drift hurts, and training recovers: accuracy right after the drift drops, and over the last 5k
 #     records it is back within 6 points of what it was before the drift;
 #   - the trained model was checkpointed as version 2, and the committed offsets reached the end.
+set -euo pipefail # before anything is sourced: a missing library must fail the test, not skip it
 source "$RTML_ROOT/tests/tensorflow/lib/tf.sh"
 IN=$(uniq_name tf-sea); OUT=$(uniq_name tf-sea-scored); GROUP=$(uniq_name tf-e2e)
 N=30000 DRIFT=15000
