@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # scripts/kafka.sh — local Apache Kafka brokers for development, tests and the demo.
 #
-#   scripts/kafka.sh start|stop|status|restart|wipe [--port N] [--sasl]
+#   scripts/kafka.sh start|stop|status|restart|wipe [--port N] [--sasl | --ssl]
+#   scripts/kafka.sh ssl-files --ssl [--port N]
 #   scripts/kafka.sh start|stop|status|restart|wipe --brokers 3 [--port N]
 #   scripts/kafka.sh start-node|stop-node|kill-node K --brokers 3 [--port N]
 #
@@ -26,6 +27,19 @@
 # formatted for the other; every command for it needs --sasl. Another credential needs `wipe --sasl` first
 # (start checks).
 #
+# --ssl (single broker): the same broker plus an SSL listener on PORT+3 that requires a client certificate
+# (ssl.client.auth=required: mutual TLS). PLAINTEXT on PORT stays open for administration. Its directory is
+# .run/kafka-PORT-ssl/; its first start makes, with openssl, under .run/kafka-PORT-ssl/tls/:
+#   ca.pem, ca.key          a throwaway CA (10 years), trusted by the broker for client certificates
+#   broker.keystore.pem     the broker's key (encrypted PKCS#8, its password in broker.pass) and certificate
+#                           (CN=localhost, SAN DNS:localhost, IP:127.0.0.1), a PEM keystore
+#   client.pem, client.key  a client certificate (CN=rtml) and its key, encrypted (PKCS#8, AES-256) with
+#                           $RTML_KAFKA_SSL_KEY_PASSWORD (default "rtml-test-key-secret", a test-only value);
+#                           made again, from the same CA, when that password changes (client.tag holds its digest)
+# start returns once a client presenting client.pem authenticates on the SSL listener. `ssl-files --ssl` prints
+# the librdkafka properties for that listener (bootstrap.servers, security.protocol, ssl.*.location; the key
+# password is not printed). Every command for this broker needs --ssl; --ssl and --sasl go one at a time.
+#
 # --brokers 3 (cluster): three combined broker+controller nodes forming one 3-voter KRaft quorum (static
 # controller.quorum.voters), so the cluster keeps a quorum and serves with any one node down.
 #   node K (1..3)   broker 127.0.0.1:PORT+K-1, controller 127.0.0.1:PORT+10+K-1, dir .run/kafka-cluster-PORT/node-K/
@@ -44,6 +58,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 PORT=${RTML_KAFKA_PORT:-9092}
 NBROKERS=1
 SASL=0
+SSL=0
 NODE=
 cmd=${1:-}; shift || true
 case "$cmd" in start-node | stop-node | kill-node) NODE=${1:-}; shift || true ;; esac
@@ -52,16 +67,19 @@ while (($#)); do
     --port) PORT=$2; shift 2 ;;
     --brokers) NBROKERS=$2; shift 2 ;;
     --sasl) SASL=1; shift ;;
+    --ssl) SSL=1; shift ;;
     *) echo "kafka.sh: unknown argument '$1'" >&2; exit 2 ;;
   esac
 done
 LIBS="$ROOT/.deps/kafka/libs"
 SASL_USER=${RTML_KAFKA_SASL_USER:-rtml}
 SASL_PASSWORD=${RTML_KAFKA_SASL_PASSWORD:-rtml-test-secret}
+SSL_KEY_PASSWORD=${RTML_KAFKA_SSL_KEY_PASSWORD:-rtml-test-key-secret}
 
 die() { echo "kafka.sh: $*" >&2; exit 1; }
 usage() {
-  echo "usage: scripts/kafka.sh start|stop|status|restart|wipe [--port N] [--sasl | --brokers 3]" >&2
+  echo "usage: scripts/kafka.sh start|stop|status|restart|wipe [--port N] [--sasl | --ssl | --brokers 3]" >&2
+  echo "       scripts/kafka.sh ssl-files --ssl [--port N]" >&2
   echo "       scripts/kafka.sh start-node|stop-node|kill-node K --brokers 3 [--port N]" >&2
   exit 2
 }
@@ -69,6 +87,8 @@ usage() {
 case "$NBROKERS" in 1 | 3) ;; *) echo "kafka.sh: --brokers must be 1 or 3, got '$NBROKERS'" >&2; exit 2 ;; esac
 [[ "$PORT" =~ ^[0-9]+$ ]] || { echo "kafka.sh: --port must be a number, got '$PORT'" >&2; exit 2; }
 if ((SASL && NBROKERS != 1)); then echo "kafka.sh: --sasl is for a single broker" >&2; exit 2; fi
+if ((SSL && NBROKERS != 1)); then echo "kafka.sh: --ssl is for a single broker" >&2; exit 2; fi
+if ((SSL && SASL)); then echo "kafka.sh: --ssl and --sasl: one at a time" >&2; exit 2; fi
 if [ -n "$NODE" ] || [[ "$cmd" == *-node ]]; then
   ((NBROKERS == 3)) || { echo "kafka.sh: $cmd needs --brokers 3" >&2; exit 2; }
   [[ "$NODE" =~ ^[123]$ ]] || { echo "kafka.sh: $cmd needs a node number 1, 2 or 3, got '$NODE'" >&2; exit 2; }
@@ -87,11 +107,13 @@ node_pid() {
   fi
 }
 
-# answers_metadata BOOT [WANT [sasl]]: does the broker at BOOT answer a metadata request listing at least WANT
-# brokers? (Python client from .venv: independent of rtml's build.) With "sasl" it authenticates as the SASL
-# user, once with each mechanism (the password goes through the environment, not the command line).
+# answers_metadata BOOT [WANT [sasl|ssl]]: does the broker at BOOT answer a metadata request listing at least
+# WANT brokers? (Python client from .venv: independent of rtml's build.) With "sasl" it authenticates as the
+# SASL user, once with each mechanism (the password goes through the environment, not the command line). With
+# "ssl" it connects over TLS, verifying the broker against the CA and presenting the client certificate.
 answers_metadata() {
   RTML_KS_SASL=${3:-} RTML_KS_USER=$SASL_USER RTML_KS_PASSWORD=$SASL_PASSWORD \
+    RTML_KS_TLS=${TLS:-} RTML_KS_KEYPW=$SSL_KEY_PASSWORD \
     "$ROOT/.venv/bin/python" - "$1" "${2:-1}" <<'EOF' >/dev/null 2>&1
 import os, sys
 from confluent_kafka.admin import AdminClient
@@ -100,6 +122,11 @@ if os.environ["RTML_KS_SASL"] == "sasl":
     confs = [{"bootstrap.servers": sys.argv[1], "security.protocol": "SASL_PLAINTEXT", "sasl.mechanisms": mech,
               "sasl.username": os.environ["RTML_KS_USER"], "sasl.password": os.environ["RTML_KS_PASSWORD"]}
              for mech in ("SCRAM-SHA-256", "PLAIN")]
+elif os.environ["RTML_KS_SASL"] == "ssl":
+    tls = os.environ["RTML_KS_TLS"]
+    confs = [{"bootstrap.servers": sys.argv[1], "security.protocol": "SSL", "ssl.ca.location": tls + "/ca.pem",
+              "ssl.certificate.location": tls + "/client.pem", "ssl.key.location": tls + "/client.key",
+              "ssl.key.password": os.environ["RTML_KS_KEYPW"]}]
 for conf in confs:
     if len(AdminClient(conf).list_topics(timeout=2).brokers) < int(sys.argv[2]):
         sys.exit(1)
@@ -150,12 +177,14 @@ stop_node_dir() {
 
 port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
-# ---- single broker (optionally with a SASL listener) --------------------------------------------------
+# ---- single broker (optionally with a SASL or an SSL listener) -----------------------------------------
 
 CPORT=$((PORT + 1))
 SPORT=$((PORT + 2))
+TPORT=$((PORT + 3))
 BOOT="127.0.0.1:$PORT"
-if ((SASL)); then DIR="$ROOT/.run/kafka-$PORT-sasl"; else DIR="$ROOT/.run/kafka-$PORT"; fi
+if ((SASL)); then DIR="$ROOT/.run/kafka-$PORT-sasl"; elif ((SSL)); then DIR="$ROOT/.run/kafka-$PORT-ssl"; else DIR="$ROOT/.run/kafka-$PORT"; fi
+TLS="$DIR/tls"
 
 write_config() {
   mkdir -p "$DIR/data"
@@ -165,6 +194,11 @@ write_config() {
     listeners+=",SASL_PLAINTEXT://127.0.0.1:$SPORT"
     advertised+=",SASL_PLAINTEXT://127.0.0.1:$SPORT"
     protocols+=",SASL_PLAINTEXT:SASL_PLAINTEXT"
+  fi
+  if ((SSL)); then
+    listeners+=",SSL://127.0.0.1:$TPORT"
+    advertised+=",SSL://127.0.0.1:$TPORT"
+    protocols+=",SSL:SSL"
   fi
   cat >"$DIR/server.properties" <<EOF
 process.roles=broker,controller
@@ -195,7 +229,83 @@ listener.name.sasl_plaintext.scram-sha-256.sasl.jaas.config=org.apache.kafka.com
 listener.name.sasl_plaintext.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required user_$SASL_USER="$SASL_PASSWORD";
 EOF
   fi
+  if ((SSL)); then
+    # Only the SSL listener speaks TLS; it trusts the test CA alone and refuses a client without a certificate.
+    cat >>"$DIR/server.properties" <<EOF
+listener.name.ssl.ssl.keystore.type=PEM
+listener.name.ssl.ssl.keystore.location=$TLS/broker.keystore.pem
+listener.name.ssl.ssl.key.password=$(cat "$TLS/broker.pass")
+listener.name.ssl.ssl.truststore.type=PEM
+listener.name.ssl.ssl.truststore.location=$TLS/ca.pem
+listener.name.ssl.ssl.client.auth=required
+EOF
+  fi
   write_log4j "$DIR"
+}
+
+# tls_openssl WHAT ARGS...: run openssl, its output into $TLS/openssl.log; dies naming WHAT if it fails.
+tls_openssl() {
+  local what=$1; shift
+  openssl "$@" >>"$TLS/openssl.log" 2>&1 || die "openssl could not make $what: see $TLS/openssl.log"
+}
+
+# The digest of the client key's password (never the password itself).
+client_tag() { printf '%s' "$SSL_KEY_PASSWORD" | sha256sum | cut -d' ' -f1; }
+
+# tls_server: the throwaway CA and the broker's PEM keystore, made once (only while the broker is not running:
+# a running broker trusts the CA it started with).
+tls_server() {
+  [ -f "$TLS/ca.pem" ] && [ -f "$TLS/ca.key" ] && [ -f "$TLS/broker.keystore.pem" ] && [ -f "$TLS/broker.pass" ] && return 0
+  command -v openssl >/dev/null || die "--ssl needs openssl"
+  rm -rf "$TLS"
+  mkdir -p "$TLS"
+  chmod 700 "$TLS"
+  (umask 077
+   od -An -N16 -tx1 /dev/urandom | tr -d ' \n' >"$TLS/broker.pass"
+   printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n' >"$TLS/broker.ext")
+  tls_openssl "the CA" req -x509 -newkey rsa:2048 -nodes -keyout "$TLS/ca.key" -out "$TLS/ca.pem" -days 3650 \
+    -subj "/CN=rtml test CA $PORT" -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign"
+  tls_openssl "the broker key" req -newkey rsa:2048 -nodes -keyout "$TLS/broker.key" -out "$TLS/broker.csr" -subj "/CN=localhost"
+  tls_openssl "the broker certificate" x509 -req -in "$TLS/broker.csr" -CA "$TLS/ca.pem" -CAkey "$TLS/ca.key" \
+    -set_serial "0x$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')" -days 3650 -extfile "$TLS/broker.ext" -out "$TLS/broker.pem"
+  # Kafka's PEM keystore: an encrypted PKCS#8 key followed by the certificate chain. The key's cipher is
+  # PKCS#12's PBE-SHA1-3DES: Java 17 cannot read openssl's default (PBES2: "PBES2 SecretKeyFactory not available").
+  tls_openssl "the broker keystore" pkcs8 -topk8 -v1 PBE-SHA1-3DES -in "$TLS/broker.key" -out "$TLS/broker.key.p8" \
+    -passout "file:$TLS/broker.pass"
+  cat "$TLS/broker.key.p8" "$TLS/broker.pem" >"$TLS/broker.keystore.pem"
+  rm -f "$TLS/broker.key" "$TLS/broker.key.p8" "$TLS/broker.csr" "$TLS/broker.ext"
+  chmod 600 "$TLS"/*
+}
+
+# tls_client: the client's certificate and encrypted key, made again when RTML_KAFKA_SSL_KEY_PASSWORD changed.
+tls_client() {
+  [ -f "$TLS/client.pem" ] && [ -f "$TLS/client.key" ] && [ "$(cat "$TLS/client.tag" 2>/dev/null)" == "$(client_tag)" ] && return 0
+  [ -f "$TLS/ca.key" ] || die "$TLS has no CA key: run 'scripts/kafka.sh wipe --ssl --port $PORT'"
+  [ -n "$SSL_KEY_PASSWORD" ] || die "RTML_KAFKA_SSL_KEY_PASSWORD must not be empty"
+  rm -f "$TLS/client.pem" "$TLS/client.key" "$TLS/client.tag"
+  (umask 077; printf 'keyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=clientAuth\n' >"$TLS/client.ext")
+  # The password reaches openssl through the environment, never its command line.
+  RTML_KS_KEYPW=$SSL_KEY_PASSWORD tls_openssl "the client key" req -newkey rsa:2048 -keyout "$TLS/client.key" \
+    -passout env:RTML_KS_KEYPW -out "$TLS/client.csr" -subj "/CN=rtml"
+  tls_openssl "the client certificate" x509 -req -in "$TLS/client.csr" -CA "$TLS/ca.pem" -CAkey "$TLS/ca.key" \
+    -set_serial "0x$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')" -days 3650 -extfile "$TLS/client.ext" -out "$TLS/client.pem"
+  rm -f "$TLS/client.csr" "$TLS/client.ext"
+  chmod 600 "$TLS/client.key"
+  client_tag >"$TLS/client.tag"
+}
+
+# ssl-files: the librdkafka properties of the SSL listener, as lines of a config's kafka: section.
+ssl_files() {
+  ((SSL)) || { echo "kafka.sh: ssl-files needs --ssl" >&2; exit 2; }
+  [ -f "$TLS/client.pem" ] || die "no TLS files in $TLS yet: run 'scripts/kafka.sh start --ssl --port $PORT' first"
+  cat <<EOF
+bootstrap.servers: 127.0.0.1:$TPORT
+security.protocol: SSL
+ssl.ca.location: $TLS/ca.pem
+ssl.certificate.location: $TLS/client.pem
+ssl.key.location: $TLS/client.key
+# ssl.key.password: the RTML_KAFKA_SSL_KEY_PASSWORD of the last 'start --ssl' (default rtml-test-key-secret)
+EOF
 }
 
 # The user and a digest of the password the SASL log dir was formatted with (never the password itself).
@@ -204,7 +314,13 @@ scram_tag() { printf '%s %s\n' "$SASL_USER" "$(printf '%s' "$SASL_PASSWORD" | sh
 start() {
   [ -d "$LIBS" ] || die "no broker jars in $LIBS: run scripts/setup.sh first"
   local pid; pid=$(node_pid "$DIR")
-  if [ -n "$pid" ] && answers_metadata "$BOOT"; then echo "kafka already running (pid $pid) on $BOOT"; return 0; fi
+  if ((SSL)); then
+    if [ -z "$pid" ]; then tls_server; fi
+    tls_client
+  fi
+  if [ -n "$pid" ] && answers_metadata "$BOOT" && { ((!SSL)) || answers_metadata "127.0.0.1:$TPORT" 1 ssl; }; then
+    echo "kafka already running (pid $pid) on $BOOT"; return 0
+  fi
   if [ -z "$pid" ] && port_in_use "$PORT"; then
     die "port $PORT is in use by a process this script did not start"
   fi
@@ -220,6 +336,9 @@ start() {
       if [ -f "$DIR/data/meta.properties" ] && [ "$(cat "$DIR/scram.tag" 2>/dev/null)" != "$(scram_tag)" ]; then
         die "$DIR was formatted with another SASL user or password: run 'scripts/kafka.sh wipe --sasl --port $PORT'"
       fi
+    fi
+    if ((SSL)); then
+      port_in_use "$TPORT" && die "port $TPORT (the SSL listener) is in use by a process this script did not start"
     fi
     if [ ! -f "$DIR/data/meta.properties" ]; then
       local id; id=$("${JAVA[@]}" kafka.tools.StorageTool random-uuid 2>>"$DIR/format.log")
@@ -243,6 +362,17 @@ start() {
       sleep 0.5
     done
     echo "kafka running (pid $pid) on $BOOT, SASL_PLAINTEXT (SCRAM-SHA-256, PLAIN) on $sboot (user $SASL_USER)"
+    return 0
+  fi
+  if ((SSL)); then
+    # Likewise the TLS listener: connect once with the client certificate.
+    local tboot="127.0.0.1:$TPORT"
+    until answers_metadata "$tboot" 1 ssl; do
+      kill -0 "$pid" 2>/dev/null || die "broker exited during start: see $DIR/server.log and $DIR/stdout.log"
+      ((SECONDS < deadline)) || die "the SSL listener on $tboot did not accept the client certificate within 90 s: see $DIR/server.log"
+      sleep 0.5
+    done
+    echo "kafka running (pid $pid) on $BOOT, SSL (client certificate required) on $tboot; TLS files in $TLS ('scripts/kafka.sh ssl-files --ssl --port $PORT')"
     return 0
   fi
   echo "kafka running (pid $pid) on $BOOT"
@@ -416,5 +546,6 @@ case "$cmd" in
   status) status ;;
   restart) stop; start ;;
   wipe) stop; rm -rf "$DIR"; echo "removed $DIR" ;;
+  ssl-files) ssl_files ;;
   *) usage ;;
 esac

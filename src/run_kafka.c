@@ -92,8 +92,11 @@ static rd_kafka_conf_t *client_conf(const rtml_config *cfg, bool consumer, const
 static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque) {
     rtml_runner *r = opaque;
     rd_kafka_resp_err_t e = (rd_kafka_resp_err_t)err;
+    /* _SSL: a TLS handshake that failed verification (a wrong CA, an expired certificate) never heals either.
+     * A broker's "bad certificate" alert arrives as _TRANSPORT, like a broker that is down: that one is left
+     * to --exit-on-idle's "nothing was assigned". */
     bool stop = e == RD_KAFKA_RESP_ERR__AUTHENTICATION || e == RD_KAFKA_RESP_ERR__FATAL ||
-                e == RD_KAFKA_RESP_ERR_SASL_AUTHENTICATION_FAILED;
+                e == RD_KAFKA_RESP_ERR_SASL_AUTHENTICATION_FAILED || e == RD_KAFKA_RESP_ERR__SSL;
     if (!stop) {
         rtml_log_every(RTML_LOG_WARN, ++r->client_errors, 10, 10, "kafka %s: %s", rd_kafka_name(rk), reason);
         return;
