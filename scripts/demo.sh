@@ -43,8 +43,11 @@ head -3 "$DIR/sea.jsonl"
 $RTML produce --topic sea --input "$DIR/sea.jsonl" --key-field /id
 
 say "rtml run -c examples/quickstart.yaml --exit-on-idle 3"
-# A fresh consumer group per demo run, so a rerun starts from the beginning of the new topic.
-sed "s/group.id: rtml-quickstart/group.id: rtml-demo-$(date +%s)/" examples/quickstart.yaml >"$DIR/demo.yaml"
+# A fresh consumer group and a fresh model per demo run, so a rerun starts from the beginning of the new topic
+# (a checkpoint left by the last demo would resume the old model, which already learned those offsets).
+rm -rf "$DIR/state"
+sed -e "s/group.id: rtml-quickstart/group.id: rtml-demo-$(date +%s)/" -e "s|dir: ./state/quickstart|dir: $DIR/state|" \
+  examples/quickstart.yaml >"$DIR/demo.yaml"
 $RTML run -c "$DIR/demo.yaml" --exit-on-idle 3 | tee "$DIR/report.json"
 
 say "summary (predictions read back from sea-scored)"

@@ -182,6 +182,17 @@ static void choose_starts(rtml_runner *r, rd_kafka_topic_partition_list_t *parts
         if (s < 0) continue;
         rtml_partition_track *t = &r->offsets.parts[s];
         int64_t committed = !e && !c->elems[i].err && c->elems[i].offset >= 0 ? c->elems[i].offset : -1;
+        int64_t lo, hi;
+        if (t->learn_next >= 0 &&
+            !rd_kafka_query_watermark_offsets(r->consumer, p->topic, p->partition, &lo, &hi, 30000) && t->learn_next > hi) {
+            /* The model learned past this partition's end: it is not the partition the checkpoint knew (the
+             * topic was deleted and created again). Its records are new to the model. */
+            rtml_log(RTML_LOG_WARN, "%s/%d: the checkpoint learned up to offset %lld, but the partition ends at %lld "
+                     "(was the topic recreated?): learning it from its start", p->topic, (int)p->partition,
+                     (long long)t->learn_next, (long long)hi);
+            t->learn_next = -1;
+            if (committed > hi) committed = -1;
+        }
         t->emit_from = committed;
         t->done_next = -1;
         if (committed >= 0) p->offset = t->learn_next >= 0 && t->learn_next < committed ? t->learn_next : committed;
