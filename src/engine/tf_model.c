@@ -341,11 +341,13 @@ static int cmp_i64(const void *a, const void *b) {
     return (x > y) - (x < y);
 }
 
-void rtml_tf_prune(const char *base, int64_t in_use, size_t keep) {
+/* The versions rtml wrote under base (marked), ascending; *n of them (caller frees). NULL when none. */
+static int64_t *rtml_written(const char *base, size_t *n) {
+    *n = 0;
     DIR *d = opendir(base);
-    if (!d) return;
+    if (!d) return NULL;
     int64_t *mine = NULL;
-    size_t n = 0, cap = 0;
+    size_t cap = 0;
     struct dirent *e;
     char path[4096];
     struct stat st;
@@ -353,15 +355,22 @@ void rtml_tf_prune(const char *base, int64_t in_use, size_t keep) {
         int64_t v = version_of(e->d_name);
         pathf(path, sizeof path, "%s/%s/" EXPORT_MARKER, base, e->d_name);
         if (!v || stat(path, &st) != 0) continue;
-        if (n == cap) {
+        if (*n == cap) {
             int64_t *grown = realloc(mine, (cap = cap ? 2 * cap : 16) * sizeof *mine);
             if (!grown) break;
             mine = grown;
         }
-        mine[n++] = v;
+        mine[(*n)++] = v;
     }
     closedir(d);
-    if (n) qsort(mine, n, sizeof *mine, cmp_i64);
+    if (*n > 1) qsort(mine, *n, sizeof *mine, cmp_i64);
+    return mine;
+}
+
+void rtml_tf_prune(const char *base, int64_t in_use, size_t keep) {
+    size_t n;
+    int64_t *mine = rtml_written(base, &n);
+    char path[4096];
     for (size_t i = 0; i + keep < n; i++) {
         if (mine[i] == in_use) continue;
         pathf(path, sizeof path, "%s/%lld", base, (long long)mine[i]);
@@ -371,19 +380,15 @@ void rtml_tf_prune(const char *base, int64_t in_use, size_t keep) {
 }
 
 void rtml_tf_drop_newer(const char *base, int64_t version) {
-    DIR *d = opendir(base);
-    if (!d) return;
-    struct dirent *e;
+    size_t n;
+    int64_t *mine = rtml_written(base, &n);
     char path[4096];
-    struct stat st;
-    while ((e = readdir(d))) {
-        int64_t v = version_of(e->d_name);
-        pathf(path, sizeof path, "%s/%s/" EXPORT_MARKER, base, e->d_name);
-        if (v <= version || stat(path, &st) != 0) continue;
-        pathf(path, sizeof path, "%s/%s", base, e->d_name);
+    for (size_t i = 0; i < n; i++) {
+        if (mine[i] <= version) continue;
         rtml_log(RTML_LOG_WARN, "removing model version %lld: written after the checkpoint rtml resumes from "
-                 "(a crash came between them), so it holds learning no checkpoint accounts for", (long long)v);
+                 "(a crash came between them), so it holds learning no checkpoint accounts for", (long long)mine[i]);
+        pathf(path, sizeof path, "%s/%lld", base, (long long)mine[i]);
         remove_tree(path);
     }
-    closedir(d);
+    free(mine);
 }

@@ -23,6 +23,7 @@
 # topic, and the full fast run committed the end of every partition. The figures are printed as ok: lines.
 set -euo pipefail # before anything is sourced: a missing library must fail the test, not skip it
 source "$RTML_ROOT/tests/integration/lib/common.sh"
+source "$RTML_ROOT/tests/integration/lib/config.sh" # sea_pipeline
 PORT=29250
 KAFKA=$RTML_ROOT/scripts/kafka.sh
 BROKERS=127.0.0.1:$PORT
@@ -48,14 +49,7 @@ write_config() {
     echo "  auto.offset.reset: earliest"
     for line in "$@"; do echo "  $line"; done
     cat <<YAML
-input: {topics: [$IN], format: json}
-features:
-  - {name: x1, field: /x1, transforms: [standardize]}
-  - {name: x2, field: /x2, transforms: [standardize]}
-  - {name: x3, field: /x3, transforms: [standardize]}
-label: {field: /label}
-model: {engine: native, type: logistic, optimizer: {name: sgd, learning_rate: 0.05}}
-output: {topic: $out, format: json}
+$(sea_pipeline "$IN" "$out")
 delivery: at_least_once
 state: {dir: $T/$name.state}
 YAML

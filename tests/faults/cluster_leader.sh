@@ -15,6 +15,7 @@
 #   - the killed node restarts and rejoins: every partition of both topics has 3 in-sync replicas again.
 set -euo pipefail # before anything is sourced: a missing library must fail the test, not skip it
 source "$RTML_ROOT/tests/integration/lib/common.sh"
+source "$RTML_ROOT/tests/integration/lib/config.sh" # sea_pipeline
 CPORT0=${RTML_FAULT_CLUSTER_PORT:-29100}
 SIGNAL=${RTML_FAULT_SIGNAL:-KILL}
 N=100000
@@ -86,14 +87,7 @@ kafka:
   group.id: $GROUP
   auto.offset.reset: earliest
   acks: all
-input: {topics: [$IN], format: json}
-features:
-  - {name: x1, field: /x1, transforms: [standardize]}
-  - {name: x2, field: /x2, transforms: [standardize]}
-  - {name: x3, field: /x3, transforms: [standardize]}
-label: {field: /label}
-model: {engine: native, type: logistic, optimizer: {name: sgd, learning_rate: 0.05}}
-output: {topic: $OUT, format: json}
+$(sea_pipeline "$IN" "$OUT")
 delivery: at_least_once
 state: {dir: $T/state}
 YAML

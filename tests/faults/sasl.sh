@@ -16,6 +16,8 @@
 #     error in its log and neither password in it.
 set -euo pipefail # before anything is sourced: a missing library must fail the test, not skip it
 source "$RTML_ROOT/tests/integration/lib/common.sh"
+source "$RTML_ROOT/tests/integration/lib/config.sh" # sea_pipeline
+source "$RTML_ROOT/tests/faults/lib/secrets.sh"   # no_secret, stream_without_secrets
 PORT0=${RTML_FAULT_SASL_PORT:-29150}
 ADMIN=127.0.0.1:$PORT0   # PLAINTEXT: topics, the test producer and readers
 SASL=127.0.0.1:$((PORT0 + 2))
@@ -33,16 +35,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# no_secret FILE... : neither password (nor the base64 of the right one) occurs in any of the files.
-no_secret() {
-  local f b64; b64=$(printf '%s' "$PASS" | base64 -w0)
-  for f in "$@"; do
-    if grep -qF -e "$PASS" -e "$WRONG" -e "$b64" "$f"; then
-      grep -nF -e "$PASS" -e "$WRONG" -e "$b64" "$f" | sed -n 1,3p | cut -c1-300 >&2
-      fail "a password leaked into $(basename "$f")"
-    fi
-  done
-}
 
 started=$SECONDS
 "${KAFKA[@]}" wipe --sasl --port "$PORT0" >/dev/null
@@ -77,14 +69,7 @@ write_config() {
     echo "  sasl.password: $pw"
     for line in "$@"; do echo "  $line"; done
     cat <<YAML
-input: {topics: [$IN], format: json}
-features:
-  - {name: x1, field: /x1, transforms: [standardize]}
-  - {name: x2, field: /x2, transforms: [standardize]}
-  - {name: x3, field: /x3, transforms: [standardize]}
-label: {field: /label}
-model: {engine: native, type: logistic}
-output: {topic: $OUT, format: json}
+$(sea_pipeline "$IN" "$OUT" '{engine: native, type: logistic}')
 state: {dir: $T/state}
 YAML
   } >"$file"
@@ -103,14 +88,7 @@ expect_grep "^  sasl.username: $RTML_KAFKA_SASL_USER\$" "$T/out" "check still pr
 
 # 2. The stream, through the SASL listener only, with every debug log librdkafka and rtml have.
 write_config "$T/run.yaml" "$PASS" "debug: all"
-expect_exit 0 "rtml run through $SASL ($MECH), debug: all, RTML_LOG_LEVEL=debug" -- \
-  env RTML_LOG_LEVEL=debug "$RTML" run -c "$T/run.yaml" --exit-on-idle 5
-cp "$T/out" "$T/report.json"; cp "$T/err" "$T/run.err"
-expect_eq "$(json_get "$T/report.json" 'r["records"]')" $N "records processed"
-no_secret "$T/report.json" "$T/run.err"
-pass "no password in rtml run's stdout or its $(wc -l <"$T/run.err") lines of debug log"
-expect_grep "sasl.password = \[redacted\]" "$T/run.err" "librdkafka's configuration dump was logged, redacted"
-expect_grep "sasl_plaintext://$SASL" "$T/run.err" "rtml's clients connected through the SASL listener"
+stream_without_secrets "$T/run.yaml" "$SASL ($MECH)" sasl.password "sasl_plaintext://$SASL"
 
 "$PY" "$LIB/read_topic.py" "$ADMIN" "$OUT" >"$T/out.jsonl"
 "$PY" - "$T/out.jsonl" $N <<'PY' || fail "predictions do not cover the inputs"

@@ -21,6 +21,8 @@
 #   - a wrong ssl.key.password: `rtml run` fails at once (the client cannot be created), naming neither password.
 set -euo pipefail # before anything is sourced: a missing library must fail the test, not skip it
 source "$RTML_ROOT/tests/integration/lib/common.sh"
+source "$RTML_ROOT/tests/integration/lib/config.sh" # sea_pipeline
+source "$RTML_ROOT/tests/faults/lib/secrets.sh"   # no_secret, stream_without_secrets
 PORT0=${RTML_FAULT_SSL_PORT:-29160}
 ADMIN=127.0.0.1:$PORT0   # PLAINTEXT: topics, the test producer and readers
 TLSBOOT=127.0.0.1:$((PORT0 + 3))
@@ -44,16 +46,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# no_secret FILE... : neither password (nor the base64 of the right one) occurs in any of the files.
-no_secret() {
-  local f b64; b64=$(printf '%s' "$PASS" | base64 -w0)
-  for f in "$@"; do
-    if grep -qF -e "$PASS" -e "$WRONG" -e "$b64" "$f"; then
-      grep -nF -e "$PASS" -e "$WRONG" -e "$b64" "$f" | sed -n 1,3p | cut -c1-300 >&2
-      fail "a password leaked into $(basename "$f")"
-    fi
-  done
-}
 
 started=$SECONDS
 "${KAFKA[@]}" wipe --ssl --port "$PORT0" >/dev/null
@@ -91,14 +83,7 @@ write_config() {
     echo "  auto.offset.reset: earliest"
     for line in "$@"; do echo "  $line"; done
     cat <<YAML
-input: {topics: [$IN], format: json}
-features:
-  - {name: x1, field: /x1, transforms: [standardize]}
-  - {name: x2, field: /x2, transforms: [standardize]}
-  - {name: x3, field: /x3, transforms: [standardize]}
-label: {field: /label}
-model: {engine: native, type: logistic}
-output: {topic: $OUT, format: json}
+$(sea_pipeline "$IN" "$OUT" '{engine: native, type: logistic}')
 state: {dir: $T/state-$(basename "$file" .yaml)}
 YAML
   } >"$file"
@@ -135,14 +120,7 @@ expect_grep '^  ssl.key.password: "\[redacted\]"$' "$T/out" "check prints ssl.ke
 expect_grep "^  ssl.key.location: $KEY\$" "$T/out" "check still prints ssl.key.location"
 
 # 3. The stream, through the SSL listener only, with every debug log librdkafka and rtml have.
-expect_exit 0 "rtml run through $TLSBOOT (mutual TLS), debug: all, RTML_LOG_LEVEL=debug" -- \
-  env RTML_LOG_LEVEL=debug "$RTML" run -c "$T/run.yaml" --exit-on-idle 5
-cp "$T/out" "$T/report.json"; cp "$T/err" "$T/run.err"
-expect_eq "$(json_get "$T/report.json" 'r["records"]')" $N "records processed"
-no_secret "$T/report.json" "$T/run.err"
-pass "no password in rtml run's stdout or its $(wc -l <"$T/run.err") lines of debug log"
-expect_grep "ssl.key.password = \[redacted\]" "$T/run.err" "librdkafka's configuration dump was logged, redacted"
-expect_grep "ssl://$TLSBOOT" "$T/run.err" "rtml's clients connected through the SSL listener"
+stream_without_secrets "$T/run.yaml" "$TLSBOOT (mutual TLS)" ssl.key.password "ssl://$TLSBOOT"
 ! grep -qiE "plaintext://127\.0\.0\.1:$PORT0\b" "$T/run.err" || fail "rtml's clients used the PLAINTEXT listener"
 pass "rtml's clients never used the PLAINTEXT listener"
 

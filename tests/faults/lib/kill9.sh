@@ -14,6 +14,8 @@
 #     - the checkpoint's learned count equals the number of labelled valid records;
 #     - with one partition (a deterministic order): the final model's digest and the cumulative metrics
 #       equal those of a run over the same topic without any crash.
+source "$RTML_ROOT/tests/integration/lib/config.sh" # sea_pipeline
+
 kill9_scenario() {
   local mode=$1 parts=$2 kills=$3
   local tag=$1-$2p IN OUT DLQ GROUP
@@ -85,14 +87,7 @@ kafka:
   group.instance.id: $5-instance   # static membership: a restarted instance takes its partitions back at once
   session.timeout.ms: 6000
   auto.offset.reset: earliest
-input: {topics: [$2], format: json}
-features:
-  - {name: x1, field: /x1, transforms: [standardize]}
-  - {name: x2, field: /x2, transforms: [standardize]}
-  - {name: x3, field: /x3, transforms: [standardize]}
-label: {field: /label}
-model: {engine: native, type: logistic, optimizer: {name: adam, learning_rate: 0.01}}
-output: {topic: $3, format: json}
+$(sea_pipeline "$2" "$3" '{engine: native, type: logistic, optimizer: {name: adam, learning_rate: 0.01}}')
 delivery: $6
 state: {dir: $7, checkpoint_every: 200ms}
 dead_letter: {topic: $4}

@@ -1,20 +1,28 @@
-# tests/integration/lib/config.sh — write_config FILE INPUT_TOPIC OUTPUT_TOPIC GROUP: a SEA pipeline config
-# for the test broker (sourced after common.sh).
-write_config() {
-  cat >"$1" <<YAML
-kafka:
-  bootstrap.servers: $BROKERS
-  group.id: $4
-  auto.offset.reset: earliest
-input: {topics: [$2], format: json}
+# tests/integration/lib/config.sh — the SEA pipeline config the broker tests score with (sourced after
+# common.sh).
+#
+# sea_pipeline IN OUT [MODEL]: the YAML that follows a `kafka:` section: input IN (JSON), three standardised
+#   features, the label, MODEL (default: logistic regression, SGD 0.05) and output OUT.
+# write_config FILE IN OUT GROUP: a whole config for the test broker, at least once, state in $T/state.
+sea_pipeline() {
+  local model=${3:-}
+  [ -n "$model" ] || model='{engine: native, type: logistic, optimizer: {name: sgd, learning_rate: 0.05}}'
+  cat <<YAML
+input: {topics: [$1], format: json}
 features:
   - {name: x1, field: /x1, transforms: [standardize]}
   - {name: x2, field: /x2, transforms: [standardize]}
   - {name: x3, field: /x3, transforms: [standardize]}
 label: {field: /label}
-model: {engine: native, type: logistic, optimizer: {name: sgd, learning_rate: 0.05}}
-output: {topic: $3, format: json}
-delivery: at_least_once
-state: {dir: $T/state}
+model: $model
+output: {topic: $2, format: json}
 YAML
+}
+
+write_config() {
+  {
+    printf 'kafka:\n  bootstrap.servers: %s\n  group.id: %s\n  auto.offset.reset: earliest\n' "$BROKERS" "$4"
+    sea_pipeline "$2" "$3"
+    printf 'delivery: at_least_once\nstate: {dir: %s/state}\n' "$T"
+  } >"$1"
 }

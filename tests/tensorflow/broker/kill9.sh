@@ -20,13 +20,7 @@ for line in sys.stdin:
     if r["id"] % 4 == 0: del r["label"]
     print(json.dumps(r))' >"$T/sea.jsonl"
 labelled=$(grep -c '"label"' "$T/sea.jsonl")
-"$PY" - "$T/model" <<'PY' >/dev/null || fail "exporting the Keras model"
-import sys, keras, rtml_tf.export as ex
-keras.utils.set_random_seed(3)
-m = keras.Sequential([keras.Input((3,), name="x"), keras.layers.Dense(8, activation="relu"),
-                      keras.layers.Dense(1, activation="sigmoid")])
-ex.export(m, sys.argv[1], loss="binary_crossentropy", optimizer="adam", learning_rate=0.01, version=1)
-PY
+export_sea_keras "$T/model" 8
 cat >"$T/run.yaml" <<YAML
 kafka:
   bootstrap.servers: $BROKERS

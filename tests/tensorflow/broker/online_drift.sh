@@ -17,13 +17,7 @@ N=30000 DRIFT=15000
 expect_exit 0 "produce $N records" -- "$RTML" produce --topic "$IN" --input "$T/sea.jsonl" --key-field /id
 
 # A Keras classifier for SEA's three features, exported by rtml_tf (serving_default + train, Adam).
-"$PY" - "$T/model" <<'PY' >/dev/null || fail "exporting the Keras model"
-import sys, keras, rtml_tf.export as ex
-keras.utils.set_random_seed(3)
-m = keras.Sequential([keras.Input((3,), name="x"), keras.layers.Dense(16, activation="relu"),
-                      keras.layers.Dense(1, activation="sigmoid")])
-ex.export(m, sys.argv[1], loss="binary_crossentropy", optimizer="adam", learning_rate=0.01, version=1)
-PY
+export_sea_keras "$T/model" 16
 cat >"$T/run.yaml" <<YAML
 kafka:
   bootstrap.servers: $BROKERS

@@ -30,3 +30,15 @@ X4='features:
   - {name: x2}
   - {name: x3}
   - {name: x4}'
+
+# export_sea_keras DIR HIDDEN: a Keras classifier for SEA's three features (one ReLU layer of HIDDEN units,
+# seed 3), exported by rtml_tf as version 1 of DIR (serving_default + train, Adam 0.01).
+export_sea_keras() {
+  "$PY" - "$1" "$2" <<'PY' >/dev/null || fail "exporting the Keras model"
+import sys, keras, rtml_tf.export as ex
+keras.utils.set_random_seed(3)
+m = keras.Sequential([keras.Input((3,), name="x"), keras.layers.Dense(int(sys.argv[2]), activation="relu"),
+                      keras.layers.Dense(1, activation="sigmoid")])
+ex.export(m, sys.argv[1], loss="binary_crossentropy", optimizer="adam", learning_rate=0.01, version=1)
+PY
+}
