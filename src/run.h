@@ -82,5 +82,8 @@ void rtml_run_on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opa
  * seconds (0: now). On an abortable error it aborts and rewinds the input to the last commit. 0, or -1 when
  * the producer cannot go on (fenced: another instance took over). */
 int rtml_run_txn_commit(rtml_runner *r, double max_age);
+/* exactly_once: abort the open transaction and rewind the assigned partitions to their last committed offsets
+ * (their records are answered again, not learned again). 0, or -1 when the producer cannot go on. */
+int rtml_run_txn_abort(rtml_runner *r);
 
 #endif

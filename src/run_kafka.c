@@ -249,13 +249,10 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic
     if (!lost) {
         settle_before_revoke(r, parts);
     } else {
-        if (r->exactly_once && r->txn_open) { /* another member owns them now: what is open must not commit */
-            rtml_run_flush_batch(r);
-            rd_kafka_error_t *e = rd_kafka_abort_transaction(r->producer, 30000);
-            if (e) rtml_log(RTML_LOG_ERROR, "abort at lost assignment: %s", rd_kafka_error_string(e)), rd_kafka_error_destroy(e);
-            r->txn_open = false;
-        }
         for (int i = 0; i < parts->cnt; i++) rtml_offsets_release(&r->offsets, parts->elems[i].topic, parts->elems[i].partition);
+        /* Another member owns them now: the open transaction must not commit their outputs. Aborting it drops
+         * the outputs of the partitions still held too, so those are rewound and answered again. */
+        rtml_run_txn_abort(r);
     }
     if (cooperative) {
         rd_kafka_error_t *e = rd_kafka_incremental_unassign(rk, parts);

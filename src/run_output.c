@@ -201,7 +201,16 @@ int rtml_run_txn_commit(rtml_runner *r, double max_age) {
     }
     rtml_log(RTML_LOG_WARN, "transaction aborted (%s): its records will be answered again", rd_kafka_error_string(e));
     rd_kafka_error_destroy(e);
-    if ((e = rd_kafka_abort_transaction(r->producer, 30000))) {
+    r->txn_open = true; /* still to be aborted */
+    return rtml_run_txn_abort(r);
+}
+
+int rtml_run_txn_abort(rtml_runner *r) {
+    if (!r->exactly_once || !r->txn_open) return 0;
+    rtml_run_flush_batch(r); /* learned now, so learn_next covers every record the rewind reads again */
+    rd_kafka_error_t *e = rd_kafka_abort_transaction(r->producer, 30000);
+    r->txn_open = false;
+    if (e) {
         txn_fail(r, "abort transaction", e);
         return -1;
     }
