@@ -115,26 +115,7 @@ expect_eq "$("$PY" -c "print($records >= $N)")" True "records processed $records
 
 "$PY" "$LIB/read_topic.py" "$BROKERS" "$IN" >"$T/in.jsonl" || fail "reading $IN"
 "$PY" "$LIB/read_topic.py" "$BROKERS" "$OUT" >"$T/out.jsonl" || fail "reading $OUT"
-"$PY" - "$T/in.jsonl" "$T/out.jsonl" $N <<'PY' || fail "an input id has no prediction"
-import json, sys
-inputs = {}
-for line in open(sys.argv[1]):
-    r = json.loads(line)
-    inputs[(r["partition"], r["offset"])] = (r["key"], json.loads(r["value"])["id"])
-n = int(sys.argv[3])
-assert sorted(rid for _, rid in inputs.values()) == list(range(n)), f"{len(inputs)} inputs, expected ids 0..{n-1} once"
-per_id, preds = {}, 0
-for line in open(sys.argv[2]):
-    r = json.loads(line)
-    p = json.loads(r["value"])
-    key, rid = inputs[(p["source"]["partition"], p["source"]["offset"])]
-    assert r["key"] == key == str(rid), f"prediction key {r['key']} != input key {key} / id {rid}"
-    per_id[rid] = per_id.get(rid, 0) + 1
-    preds += 1
-missing = [i for i in range(n) if i not in per_id]
-assert not missing, f"{len(missing)} ids without a prediction, e.g. {missing[:10]}"
-print(f"ok: every one of {n} input ids has a prediction ({preds} predictions, {preds - n} duplicates)")
-PY
+"$PY" "$LIB/check_predictions.py" "$T/in.jsonl" "$T/out.jsonl" $N || fail "an input id has no prediction"
 
 "$PY" "$LIB/committed.py" "$BROKERS" "$GROUP" "$IN" >"$T/committed.json"
 "$PY" -c 'import json,sys; d=json.load(open(sys.argv[1])); assert all(c==e for c,e in d.values()), d; print("ok: committed offsets at the end of every partition", d)' "$T/committed.json" \

@@ -131,27 +131,7 @@ grep -E "warn|error" "$T/run.err" | sed -n 1,5p | sed 's/^/  rtml said: /' || tr
 
 "$PY" "$LIB/read_topic.py" "$SURVIVORS" "$IN" >"$T/in.jsonl" || fail "cannot read $IN back through $SURVIVORS"
 "$PY" "$LIB/read_topic.py" "$SURVIVORS" "$OUT" >"$T/out.jsonl" || fail "cannot read $OUT back through $SURVIVORS"
-"$PY" - "$T/in.jsonl" "$T/out.jsonl" $N <<'PY' || fail "predictions do not cover the inputs"
-import json, sys
-inputs = {}
-for line in open(sys.argv[1]):
-    r = json.loads(line)
-    inputs[(r["partition"], r["offset"])] = (r["key"], json.loads(r["value"])["id"])
-n = int(sys.argv[3])
-per_id, total = {}, 0
-for line in open(sys.argv[2]):
-    r = json.loads(line)
-    p = json.loads(r["value"])
-    key, rid = inputs[(p["source"]["partition"], p["source"]["offset"])]
-    assert r["key"] == key == str(rid), f"prediction key {r['key']} != input key {key} / id {rid}"
-    per_id[rid] = per_id.get(rid, 0) + 1
-    total += 1
-assert len(inputs) == n, f"{len(inputs)} inputs on the topic, expected {n} (the producer duplicated or lost some)"
-missing = sorted(set(range(n)) - set(per_id))
-assert not missing, f"{len(missing)} ids without a prediction, e.g. {missing[:5]}"
-dups = sum(1 for c in per_id.values() if c > 1)
-print(f"ok: every one of {n} input ids has a prediction ({total} predictions, {dups} ids predicted more than once), keys and sources match")
-PY
+"$PY" "$LIB/check_predictions.py" "$T/in.jsonl" "$T/out.jsonl" $N || fail "predictions do not cover the inputs"
 
 "$PY" "$LIB/committed.py" "$SURVIVORS" "$GROUP" "$IN" >"$T/committed.json"
 "$PY" -c 'import json,sys; d=json.load(open(sys.argv[1])); assert all(c==e for c,e in d.values()), d; print("ok: committed offsets at the end of every partition", d)' "$T/committed.json" \

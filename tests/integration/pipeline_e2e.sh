@@ -28,28 +28,7 @@ expect_eq "$("$PY" -c "print($acc >= 0.85)")" True "prequential accuracy $acc >=
 
 "$PY" "$LIB/read_topic.py" "$BROKERS" "$IN" >"$T/in.jsonl"
 "$PY" "$LIB/read_topic.py" "$BROKERS" "$OUT" >"$T/out.jsonl"
-"$PY" - "$T/in.jsonl" "$T/out.jsonl" $N <<'PY' || fail "predictions do not match inputs one to one"
-import json, sys
-inputs = {}
-for line in open(sys.argv[1]):
-    r = json.loads(line)
-    inputs[(r["partition"], r["offset"])] = (r["key"], json.loads(r["value"])["id"])
-n = int(sys.argv[3])
-per_id = {}
-for line in open(sys.argv[2]):
-    r = json.loads(line)
-    p = json.loads(r["value"])
-    src = (p["source"]["partition"], p["source"]["offset"])
-    key, rid = inputs[src]
-    assert r["key"] == key == str(rid), f"key {r['key']} of prediction for {src} != input key {key} / id {rid}"
-    assert p["prediction"] in (0, 1) and 0 <= p["score"] <= 1, p
-    per_id[rid] = per_id.get(rid, 0) + 1
-assert len(inputs) == n, f"{len(inputs)} inputs"
-assert sorted(per_id) == list(range(n)), f"{n - len(per_id)} ids without a prediction"
-dups = [i for i, c in per_id.items() if c != 1]
-assert not dups, f"{len(dups)} ids with more than one prediction, e.g. {dups[:5]}"
-print(f"ok: {n} predictions, exactly one per input id, keys and sources match")
-PY
+"$PY" "$LIB/check_predictions.py" "$T/in.jsonl" "$T/out.jsonl" $N --exactly-one || fail "predictions do not match inputs one to one"
 
 "$PY" "$LIB/committed.py" "$BROKERS" "$GROUP" "$IN" >"$T/committed.json"
 "$PY" -c 'import json,sys; d=json.load(open(sys.argv[1])); assert all(c==e for c,e in d.values()), d; print("ok: committed offsets at the end of every partition", d)' "$T/committed.json" \
