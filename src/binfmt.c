@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "rtml.h"
@@ -161,6 +162,20 @@ static int fsync_dir_of(const char *path) {
     int rc = fsync(fd);
     close(fd);
     return rc;
+}
+
+int rtml_mkdirs(const char *dir, char *err, size_t errlen) {
+    char path[4096];
+    if (snprintf(path, sizeof path, "%s", dir) >= (int)sizeof path)
+        return rtml_fail(err, errlen, "directory name too long: %.200s", dir);
+    for (char *p = path + 1;; p++) {
+        if (*p != '/' && *p != '\0') continue;
+        char c = *p;
+        *p = '\0';
+        if (mkdir(path, 0755) != 0 && errno != EEXIST) return rtml_fail(err, errlen, "creating %s: %s", path, strerror(errno));
+        if (!(*p = c)) break;
+    }
+    return 0;
 }
 
 int rtml_state_write_file(const char *path, const rtml_buf *image, char *err, size_t errlen) {

@@ -59,6 +59,10 @@ int rtml_state_check(const void *image, size_t len, char *err, size_t errlen);
 /* A reader over section `name` of a checked image; returns false when the section is absent. */
 bool rtml_state_section(const void *image, size_t len, const char *name, rtml_reader *out);
 
+/* mkdir -p: every missing directory on the way to dir (state directories, model directories). 0, or -1 with
+ * the reason. */
+int rtml_mkdirs(const char *dir, char *err, size_t errlen);
+
 /* Write an image to path atomically: a temporary file in the same directory, fsync, rename, fsync of the
  * directory. 0, or -1 with the reason. */
 int rtml_state_write_file(const char *path, const rtml_buf *image, char *err, size_t errlen);

@@ -9,7 +9,6 @@
 #include <string.h>
 #include <fcntl.h>
 #include <sys/file.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "binfmt.h"
@@ -81,23 +80,10 @@ static void remove_strays(const char *dir) {
     closedir(d);
 }
 
-static int make_dir(const char *dir, char *err, size_t errlen) {
-    char path[4096];
-    if (snprintf(path, sizeof path, "%s", dir) >= (int)sizeof path) return rtml_fail(err, errlen, "%s: path too long", dir);
-    for (char *p = path + 1; *p; p++) { /* mkdir -p */
-        if (*p != '/') continue;
-        *p = '\0';
-        if (mkdir(path, 0755) != 0 && errno != EEXIST) return rtml_fail(err, errlen, "cannot create %s: %s", path, strerror(errno));
-        *p = '/';
-    }
-    if (mkdir(path, 0755) != 0 && errno != EEXIST) return rtml_fail(err, errlen, "cannot create %s: %s", path, strerror(errno));
-    return 0;
-}
-
 /* ---- the lock ---------------------------------------------------------------------------------------- */
 
 int rtml_ckpt_lock(const char *dir, char *err, size_t errlen) {
-    if (make_dir(dir, err, errlen) != 0) return -1;
+    if (rtml_mkdirs(dir, err, errlen) != 0) return -1;
     char path[4096];
     snprintf(path, sizeof path, "%s/lock", dir);
     int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
@@ -135,7 +121,7 @@ static void encode_positions(const rtml_offsets *o, rtml_writer *w) {
 
 int rtml_ckpt_write(const char *dir, const rtml_pipeline *p, const rtml_offsets *o, uint64_t seq, unsigned keep,
                     char *err, size_t errlen) {
-    if (make_dir(dir, err, errlen) != 0) return -1;
+    if (rtml_mkdirs(dir, err, errlen) != 0) return -1;
     rtml_section extra[2] = {{"positions", {RTML_BUF_INIT}}, {"meta", {RTML_BUF_INIT}}};
     encode_positions(o, &extra[0].payload);
     rtml_w_u64(&extra[1].payload, seq);

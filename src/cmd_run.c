@@ -79,17 +79,11 @@ static void usage(FILE *f) {
 
 /* ---- records in ---------------------------------------------------------------------------------------- */
 
-/* Takes ownership of m: destroyed at once, or held until its batch is scored. A re-delivered record below its
- * partition's learn_next is scored but not learned; one below emit_from gets no output (checkpoint.h). */
-static void handle_record(rtml_runner *r, rd_kafka_message_t *m) {
+/* Takes ownership of m (its partition is offsets slot `slot`): destroyed at once, or held until its batch is
+ * scored. A re-delivered record below its partition's learn_next is scored but not learned; one below
+ * emit_from gets no output (checkpoint.h). */
+static void handle_record(rtml_runner *r, rd_kafka_message_t *m, int slot) {
     const char *topic = rd_kafka_topic_name(m->rkt);
-    int slot = rtml_offsets_slot(&r->offsets, topic, m->partition);
-    if (slot < 0) {
-        snprintf(r->fatal, sizeof r->fatal, "out of memory tracking %s/%d", topic, (int)m->partition);
-        rtml_run_stop = SIGTERM;
-        rd_kafka_message_destroy(m);
-        return;
-    }
     rtml_partition_track *t = &r->offsets.parts[slot];
     if (t->emit_from < 0) t->emit_from = m->offset; /* nothing committed: answer everything from here on */
     bool learned = t->learn_next >= 0 && m->offset < t->learn_next;
@@ -205,7 +199,14 @@ static void take(rtml_runner *r, rd_kafka_message_t *m) {
         return;
     }
     int slot = rtml_offsets_slot(&r->offsets, rd_kafka_topic_name(m->rkt), m->partition);
-    if (!r->exactly_once && slot >= 0 && rtml_offsets_full(&r->offsets, slot)) {
+    if (slot < 0) {
+        snprintf(r->fatal, sizeof r->fatal, "out of memory tracking %s/%d", rd_kafka_topic_name(m->rkt),
+                 (int)m->partition);
+        rtml_run_stop = SIGTERM;
+        rd_kafka_message_destroy(m);
+        return;
+    }
+    if (!r->exactly_once && rtml_offsets_full(&r->offsets, slot)) {
         rtml_run_flush_batch(r);
         while (rtml_offsets_full(&r->offsets, slot) && !rtml_run_stop) {
             rd_kafka_poll(r->producer, 10);
@@ -214,7 +215,7 @@ static void take(rtml_runner *r, rd_kafka_message_t *m) {
     }
     r->last_at = rtml_now();
     if (r->first_at == 0) r->first_at = r->last_at;
-    handle_record(r, m);
+    handle_record(r, m, slot);
 }
 
 static void consume_loop(rtml_runner *r, const run_opts *o) {

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "binfmt.h"
 #include "log.h"
 
 #include "rtml.h"
@@ -225,20 +226,6 @@ static int run_saver(const rtml_tf_model *m, const char *prefix, char *err, size
     return rc;
 }
 
-/* mkdir -p: every missing directory on the way to dir. */
-static int make_dirs(const char *dir, char *err, size_t errlen) {
-    char path[4096];
-    if (pathf(path, sizeof path, "%s", dir) != 0) return rtml_fail(err, errlen, "directory name too long: %.200s", dir);
-    for (char *p = path + 1;; p++) {
-        if (*p != '/' && *p != '\0') continue;
-        char c = *p;
-        *p = '\0';
-        if (mkdir(path, 0755) != 0 && errno != EEXIST) return rtml_fail(err, errlen, "creating %s: %s", path, strerror(errno));
-        if (!(*p = c)) break;
-    }
-    return 0;
-}
-
 int rtml_tf_snapshot(const rtml_tf_model *m, const char *prefix, char *err, size_t errlen) {
     return run_saver(m, prefix, err, errlen);
 }
@@ -269,7 +256,7 @@ void rtml_tf_remove_tree(const char *dir) { remove_tree(dir); }
 
 int rtml_tf_export(const rtml_tf_model *m, const char *base, int64_t version, char *err, size_t errlen) {
     char tmp[4096], path[4096], from[4096], final[4096];
-    if (make_dirs(base, err, errlen) != 0) return -1;
+    if (rtml_mkdirs(base, err, errlen) != 0) return -1;
     if (pathf(tmp, sizeof tmp, "%s/.tmp-%lld-%ld", base, (long long)version, (long)getpid()) != 0 ||
         pathf(final, sizeof final, "%s/%lld", base, (long long)version) != 0)
         return rtml_fail(err, errlen, "export directory name too long: %.200s", base);
