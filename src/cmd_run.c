@@ -90,7 +90,7 @@ static void handle_record(rtml_runner *r, rd_kafka_message_t *m, int slot) {
     bool emit = m->offset >= t->emit_from;
     /* learn_next moves at submit; every reader of it (checkpoint, transaction abort) flushes the batch first */
     if (m->offset + 1 > t->learn_next) t->learn_next = m->offset + 1;
-    uint64_t ticket = r->exactly_once ? 0 : rtml_offsets_begin(&r->offsets, slot, m->offset);
+    rtml_held h = {m, r->exactly_once ? 0 : rtml_offsets_begin(&r->offsets, slot, m->offset), slot, emit};
     rtml_origin origin = {topic, m->partition, m->offset, learned};
     char why[RTML_ERRLEN];
     int queued;
@@ -99,15 +99,16 @@ static void handle_record(rtml_runner *r, rd_kafka_message_t *m, int slot) {
     if (rej != RTML_REJECT_NONE) {
         rtml_log_every(RTML_LOG_WARN, r->pipe.rejected_by[rej], 10, 10, "rejected %s/%d@%lld (%s): %s", topic,
                        (int)m->partition, (long long)m->offset, rtml_reject_name(rej), why);
-        rtml_run_reject(r, m, ticket, emit, rej, why);
+        rtml_run_reject(r, &h, rej, why);
     } else if (!queued) { /* a header record (CSV): nothing to deliver, done */
-        rtml_run_reject(r, m, ticket, false, RTML_REJECT_NONE, NULL);
+        h.emit = false;
+        rtml_run_reject(r, &h, RTML_REJECT_NONE, NULL);
     }
     if (!queued) {
         rd_kafka_message_destroy(m);
         return;
     }
-    r->held[r->n_held++] = (rtml_held){m, ticket, emit};
+    r->held[r->n_held++] = h;
     if (r->n_held == r->pipe.batch_size) rtml_run_flush_batch(r);
 }
 

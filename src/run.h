@@ -22,6 +22,7 @@
 typedef struct {
     rd_kafka_message_t *m;
     uint64_t ticket;
+    int slot;  /* its partition's slot in the offsets */
     bool emit; /* false: its output is already committed (re-delivered after a restart): produce nothing */
 } rtml_held;
 
@@ -73,8 +74,7 @@ void rtml_run_pause(rtml_runner *r, bool pause);
 /* The pipeline hands back each record of a scored batch, in order (rtml_emit_fn). */
 void rtml_run_emit(void *ctx, const rtml_batch_item *item, rtml_reject why, const rtml_buf *prediction);
 /* A record rejected before it reached a batch: to the dead-letter topic (or counted only, without one). */
-void rtml_run_reject(rtml_runner *r, rd_kafka_message_t *m, uint64_t ticket, bool emit, rtml_reject why,
-                     const char *detail);
+void rtml_run_reject(rtml_runner *r, const rtml_held *h, rtml_reject why, const char *detail);
 /* Score the pending batch and produce its outputs. */
 void rtml_run_flush_batch(rtml_runner *r);
 void rtml_run_on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque);

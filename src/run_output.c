@@ -28,11 +28,11 @@ static void mark_done(rtml_runner *r, uint64_t ticket) {
     if (!r->exactly_once) rtml_offsets_done(&r->offsets, ticket);
 }
 
-/* exactly_once: the record at offset is answered in the open transaction. */
-static void note_done(rtml_runner *r, const char *topic, int32_t partition, int64_t offset) {
+/* exactly_once: the record is answered in the open transaction. */
+static void note_done(rtml_runner *r, const rtml_held *h) {
     if (!r->exactly_once) return;
-    int s = rtml_offsets_find(&r->offsets, topic, partition);
-    if (s >= 0 && offset + 1 > r->offsets.parts[s].done_next) r->offsets.parts[s].done_next = offset + 1;
+    rtml_partition_track *t = &r->offsets.parts[h->slot];
+    if (h->m->offset + 1 > t->done_next) t->done_next = h->m->offset + 1;
 }
 
 static void txn_fail(rtml_runner *r, const char *what, rd_kafka_error_t *e) {
@@ -88,11 +88,10 @@ static void send_dead_letter(rtml_runner *r, const rd_kafka_message_t *m, uint64
     if (produce(r, r->cfg.dead_letter.topic, m, m->payload, m->len, h, ticket) == 0) r->dead_letters++;
 }
 
-void rtml_run_reject(rtml_runner *r, rd_kafka_message_t *m, uint64_t ticket, bool emit, rtml_reject why,
-                     const char *detail) {
-    if (emit && r->cfg.dead_letter.topic) send_dead_letter(r, m, ticket, why, detail);
-    else mark_done(r, ticket); /* no dead-letter topic, or already answered before a restart: nothing to deliver */
-    note_done(r, rd_kafka_topic_name(m->rkt), m->partition, m->offset);
+void rtml_run_reject(rtml_runner *r, const rtml_held *h, rtml_reject why, const char *detail) {
+    if (h->emit && r->cfg.dead_letter.topic) send_dead_letter(r, h->m, h->ticket, why, detail);
+    else mark_done(r, h->ticket); /* no dead-letter topic, or already answered before a restart: nothing to deliver */
+    note_done(r, h);
 }
 
 void rtml_run_emit(void *ctx, const rtml_batch_item *item, rtml_reject why, const rtml_buf *pred) {
@@ -101,12 +100,12 @@ void rtml_run_emit(void *ctx, const rtml_batch_item *item, rtml_reject why, cons
     if (why != RTML_REJECT_NONE) {
         rtml_log_every(RTML_LOG_WARN, r->pipe.rejected_by[why], 10, 10, "rejected %s/%d@%lld (%s)", item->topic,
                        (int)item->partition, (long long)item->offset, rtml_reject_name(why));
-        rtml_run_reject(r, h->m, h->ticket, h->emit, why, "the model failed on the batch of this record");
+        rtml_run_reject(r, h, why, "the model failed on the batch of this record");
     } else if (!h->emit) {
         mark_done(r, h->ticket);
-        note_done(r, item->topic, item->partition, item->offset);
+        note_done(r, h);
     } else if (produce(r, r->cfg.output.topic, h->m, pred->data, pred->len, NULL, h->ticket) == 0) {
-        note_done(r, item->topic, item->partition, item->offset);
+        note_done(r, h);
     }
     rd_kafka_message_destroy(h->m);
     h->m = NULL;
