@@ -23,6 +23,9 @@ APT_PACKAGES=(
   clang libclang-rt-14-dev             # libFuzzer (and its runtime) for the fuzz targets
   python3-venv                         # .venv (harmless when python3 is pyenv's)
   maven default-jre-headless           # broker jars (Java 17 is already the default here)
+  libmicrohttpd-dev                    # the monitor's HTTP server (/metrics, /healthz, /model, dashboard)
+  prometheus                           # promtool: tests validate /metrics with `promtool check metrics`
+  chromium chromium-driver             # the dashboard's browser test (headless)
 )
 missing=()
 for p in "${APT_PACKAGES[@]}"; do

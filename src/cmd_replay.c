@@ -58,7 +58,28 @@ typedef struct {
     FILE *out; /* NULL: nobody reads the predictions */
     const char *name;
     rtml_pipeline *p;
+    uint64_t drift_seen;  /* drift events already listed */
+    rtml_buf drift_json;  /* the first MAX_DRIFT_EVENTS of them, as JSON objects separated by commas */
 } replay_sink;
+
+#define MAX_DRIFT_EVENTS 1000
+
+/* After a batch: list a new drift event, and carry out a rollback as a reset (a file has no checkpoints). */
+static void after_batch(replay_sink *s) {
+    rtml_pipeline *p = s->p;
+    if (p->drift_events == s->drift_seen) return;
+    s->drift_seen = p->drift_events;
+    rtml_log(RTML_LOG_INFO, "drift detected by %s after %llu evaluated records (change from about record %llu)",
+             p->cfg->drift.detector, (unsigned long long)p->last_drift.evaluated,
+             (unsigned long long)p->last_drift.change_at);
+    if (s->drift_seen <= MAX_DRIFT_EVENTS) {
+        if (s->drift_json.len) rtml_buf_putc(&s->drift_json, ',');
+        rtml_drift_event_json(p, &p->last_drift, &s->drift_json);
+    }
+    char err[RTML_ERRLEN];
+    if (p->drift_rollback_due && rtml_pipeline_reset_model(p, err, sizeof err) != 0)
+        rtml_log(RTML_LOG_ERROR, "drift: the model could not be reset (%s)", err);
+}
 
 static void emit_line(void *ctx, const rtml_batch_item *item, rtml_reject why, const rtml_buf *prediction) {
     replay_sink *s = ctx;
@@ -73,12 +94,13 @@ static void emit_line(void *ctx, const rtml_batch_item *item, rtml_reject why, c
 
 /* Stream the input through the pipeline in full batches (a file has no arrival times, so batches never
  * close early: the same file gives the same batches). Returns 0, or 1 on an I/O error. */
-static int replay_stream(rtml_pipeline *p, FILE *in, FILE *out, const char *name) {
+static int replay_stream(rtml_pipeline *p, FILE *in, FILE *out, const char *name, replay_sink *sinkp) {
     char *line = NULL, why[RTML_ERRLEN];
     size_t cap = 0;
     ssize_t n;
     int64_t lineno = 0;
-    replay_sink sink = {out, name, p};
+    replay_sink sink = *sinkp;
+    sink.out = out, sink.name = name, sink.p = p;
     rtml_progress prog;
     rtml_progress_start(&prog, "replay");
     int rc = 0, queued;
@@ -92,10 +114,15 @@ static int replay_stream(rtml_pipeline *p, FILE *in, FILE *out, const char *name
         if (rej != RTML_REJECT_NONE)
             rtml_log_every(RTML_LOG_WARN, p->rejected_by[rej], 10, 10, "%s:%lld: rejected (%s): %s", name,
                            (long long)lineno, rtml_reject_name(rej), why);
-        if (p->batch.n >= p->batch_size) rtml_pipeline_flush(p, emit_line, &sink);
+        if (p->batch.n >= p->batch_size) {
+            rtml_pipeline_flush(p, emit_line, &sink);
+            after_batch(&sink);
+        }
         if ((lineno & 4095) == 0) rtml_progress_update(&prog, (unsigned long long)lineno, 0);
     }
     rtml_pipeline_flush(p, emit_line, &sink);
+    after_batch(&sink);
+    *sinkp = sink;
     if (ferror(in)) {
         fprintf(stderr, "rtml replay: read error on %s: %s\n", name, strerror(errno));
         rc = 1;
@@ -115,6 +142,11 @@ int rtml_cmd_replay(int argc, char **argv) {
         fprintf(stderr, "rtml replay: %s\n", err);
         return 2;
     }
+    if (rtml_log_configure(cfg.log.level, cfg.log.format, err, sizeof err) != 0) {
+        fprintf(stderr, "rtml replay: %s: %s\n", o.config, err);
+        rtml_config_free(&cfg);
+        return 2;
+    }
     rtml_pipeline p;
     if (rtml_pipeline_init(&p, &cfg, err, sizeof err) != 0) {
         fprintf(stderr, "rtml replay: %s: %s\n", o.config, err);
@@ -130,7 +162,8 @@ int rtml_cmd_replay(int argc, char **argv) {
     if (!in || (o.output && !out)) rc = 1;
     else {
         double t0 = rtml_now();
-        rc = replay_stream(&p, in, out, from_stdin ? "stdin" : o.input);
+        replay_sink sink = {0};
+        rc = replay_stream(&p, in, out, from_stdin ? "stdin" : o.input, &sink);
         double secs = rtml_now() - t0;
         if (p.learned && rtml_pipeline_checkpoint(&p, err, sizeof err) != 0) {
             fprintf(stderr, "rtml replay: checkpoint: %s\n", err);
@@ -143,8 +176,13 @@ int rtml_cmd_replay(int argc, char **argv) {
         out = NULL;
         rtml_buf report = RTML_BUF_INIT;
         rtml_pipeline_report(&p, secs, &report);
+        if (p.drift) { /* reopen the object: the events detected, in order */
+            report.len--;
+            rtml_buf_printf(&report, ",\"drift_events\":[%s]}", sink.drift_json.data ? sink.drift_json.data : "");
+        }
         printf("%s\n", report.data);
         rtml_buf_free(&report);
+        rtml_buf_free(&sink.drift_json);
     }
     if (out) fclose(out);
     if (in && !from_stdin) fclose(in);

@@ -90,7 +90,13 @@ static void handle_record(rtml_runner *r, rd_kafka_message_t *m, int slot) {
     bool emit = m->offset >= t->emit_from;
     /* learn_next moves at submit; every reader of it (checkpoint, transaction abort) flushes the batch first */
     if (m->offset + 1 > t->learn_next) t->learn_next = m->offset + 1;
-    rtml_held h = {m, r->exactly_once ? 0 : rtml_offsets_begin(&r->offsets, slot, m->offset), slot, emit};
+    uint64_t ticket = r->exactly_once ? rtml_metrics_ticket(&r->metrics, slot) : rtml_offsets_begin(&r->offsets, slot, m->offset);
+    rtml_held h = {m, ticket, slot, emit, rtml_now()};
+    rtml_part_metrics *pm = rtml_metrics_part(&r->metrics, slot);
+    if (pm) pm->consumed++;
+    rd_kafka_timestamp_type_t tstype;
+    int64_t ts_ms = rd_kafka_message_timestamp(m, &tstype);
+    rtml_metrics_sent(&r->metrics, ticket, ts_ms >= 0 ? (double)ts_ms / 1000.0 : rtml_wall_time());
     rtml_origin origin = {topic, m->partition, m->offset, learned};
     char why[RTML_ERRLEN];
     int queued;
@@ -240,6 +246,7 @@ static void consume_loop(rtml_runner *r, const run_opts *o) {
         if (rtml_pipeline_due(&r->pipe, now)) rtml_run_flush_batch(r);
         if (rtml_run_txn_commit(r, TXN_EVERY_S) != 0) break;
         maybe_checkpoint(r, now);
+        rtml_run_monitor_tick(r, now);
         bool paused = throttle(r);
         if (paused) rd_kafka_poll(r->producer, 10);
         double wait = rtml_pipeline_wait(&r->pipe, rtml_now());
@@ -326,6 +333,7 @@ static void runner_free(rtml_runner *r) {
     free(r->held);
     if (r->consumer) rd_kafka_destroy(r->consumer);
     if (r->producer) rd_kafka_destroy(r->producer);
+    rtml_run_monitor_close(r); /* before the pipeline: the server's threads are joined first */
     rtml_pipeline_free(&r->pipe);
     rtml_offsets_free(&r->offsets);
     rtml_config_free(&r->cfg);
@@ -340,6 +348,10 @@ static int start(rtml_runner *r, const run_opts *o) {
     if (rtml_config_load(o->config_path, &r->cfg, err, sizeof err) != 0 ||
         rtml_config_check_run(&r->cfg, err, sizeof err) != 0) {
         fprintf(stderr, "rtml run: %s\n", err);
+        return 2;
+    }
+    if (rtml_log_configure(r->cfg.log.level, r->cfg.log.format, err, sizeof err) != 0) {
+        fprintf(stderr, "rtml run: %s: %s\n", o->config_path, err);
         return 2;
     }
     r->exactly_once = r->cfg.delivery == RTML_DELIVERY_EXACTLY_ONCE;
@@ -364,6 +376,11 @@ static int start(rtml_runner *r, const run_opts *o) {
         rtml_log(RTML_LOG_INFO, "resuming from checkpoint %llu in %s: %llu records learned",
                  (unsigned long long)r->ckpt_seq, r->cfg.state.dir, (unsigned long long)r->pipe.engine->learned);
     r->last_checkpoint = rtml_now();
+    r->drift_seen = r->pipe.drift_events;
+    if (rtml_run_monitor_open(r, err, sizeof err) != 0) {
+        fprintf(stderr, "rtml run: %s: %s\n", o->config_path, err);
+        return 2;
+    }
     if (rtml_run_open_clients(r, err, sizeof err) != 0) {
         fprintf(stderr, "rtml run: %s\n", err);
         return 2;

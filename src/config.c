@@ -39,8 +39,9 @@
 #include <yaml.h>
 
 static const char *const TOP_KEYS[] = {"kafka", "input", "features", "label", "model", "output",
-                                       "delivery", "state", "dead_letter", "monitor", NULL};
-enum { K_KAFKA, K_INPUT, K_FEATURES, K_LABEL, K_MODEL, K_OUTPUT, K_DELIVERY, K_STATE, K_DLQ, K_MONITOR };
+                                       "delivery", "state", "dead_letter", "monitor", "drift", "log", NULL};
+enum { K_KAFKA, K_INPUT, K_FEATURES, K_LABEL, K_MODEL, K_OUTPUT, K_DELIVERY, K_STATE, K_DLQ, K_MONITOR, K_DRIFT,
+       K_LOG };
 
 static const char *const FORMAT_NAMES[] = {"json", "csv", "avro", "protobuf"};
 static const char *const OUTPUT_FORMAT_NAMES[] = {"json", "avro"};
@@ -476,7 +477,7 @@ static int parse_features(const cfg_ctx *c, const yaml_node_t *n, rtml_config *c
     return check_width(c, n, cfg);
 }
 
-/* A section whose one key is required: label {field}, dead_letter {topic}, monitor {listen}. */
+/* A section whose one key is required: label {field}, dead_letter {topic}. */
 static int parse_one_key(const cfg_ctx *c, const yaml_node_t *map, const char *path, const char *name,
                          yaml_node_t **val) {
     const char *keys[] = {name, NULL};
@@ -776,16 +777,6 @@ static int parse_dead_letter(const cfg_ctx *c, const yaml_node_t *map, rtml_conf
     return cfg_dup_string(c, v, "dead_letter.topic", &cfg->dead_letter.topic);
 }
 
-static int parse_monitor(const cfg_ctx *c, const yaml_node_t *map, rtml_config *cfg) {
-    yaml_node_t *v;
-    const char *s;
-    if (parse_one_key(c, map, "monitor", "listen", &v) != 0 || cfg_get_string(c, v, "monitor.listen", &s) != 0)
-        return -1;
-    if (!cfg_listen_ok(s))
-        return cfg_fail(c, cfg_line(v), "monitor.listen", "must be HOST:PORT with a port 1..65535, got '%.60s'", s);
-    return cfg_dup_string(c, v, "monitor.listen", &cfg->monitor.listen);
-}
-
 /* ---- whole file ----------------------------------------------------------------------------------- */
 
 static int fill_defaults(const cfg_ctx *c, rtml_config *cfg) {
@@ -803,7 +794,8 @@ typedef int (*section_fn)(const cfg_ctx *, const yaml_node_t *, rtml_config *);
 static int parse_root(const cfg_ctx *c, const yaml_node_t *root, rtml_config *cfg) {
     static const section_fn fns[] = {parse_kafka,  parse_input,    parse_features, parse_label,
                                      parse_model,  parse_output,   parse_delivery, parse_state,
-                                     parse_dead_letter, parse_monitor};
+                                     parse_dead_letter, rtml_config_parse_monitor, rtml_config_parse_drift,
+                                     rtml_config_parse_log};
     yaml_node_t *v[CFG_MAX_KEYS];
     if (!root || cfg_is_null(root))
         return rtml_fail(c->err, c->errlen, "%s:1: empty config", c->name);
@@ -816,7 +808,9 @@ static int parse_root(const cfg_ctx *c, const yaml_node_t *root, rtml_config *cf
         return cfg_fail(c, 1, "features", "required");
     if (rtml_config_is_tensorflow(cfg) && rtml_config_check_tf(c, cfg) != 0)
         return -1;
-    return fill_defaults(c, cfg);
+    if (fill_defaults(c, cfg) != 0)
+        return -1;
+    return rtml_config_check_drift(c, cfg);
 }
 
 static int yaml_error(const cfg_ctx *c, const yaml_parser_t *p) {
@@ -1019,7 +1013,7 @@ void rtml_config_free(rtml_config *cfg) {
     free(cfg->output.schema);
     free(cfg->state.dir);
     free(cfg->dead_letter.topic);
-    free(cfg->monitor.listen);
+    rtml_config_free_monitor(cfg);
     memset(cfg, 0, sizeof *cfg);
 }
 
@@ -1240,5 +1234,5 @@ void rtml_config_print(const rtml_config *cfg, FILE *out) {
     cfg_put_num(out, cfg->state.checkpoint_every_s);
     fprintf(out, "s\n  keep: %u\n", cfg->state.keep);
     print_section(out, "dead_letter", "topic", cfg->dead_letter.topic);
-    print_section(out, "monitor", "listen", cfg->monitor.listen);
+    rtml_config_print_monitor(cfg, out);
 }

@@ -165,8 +165,23 @@ typedef struct {
     } dead_letter;
 
     struct {
-        char *listen; /* "HOST:PORT", NULL when not configured */
+        char *listen; /* "HOST:PORT" (port 0: any free port, logged), NULL when not configured */
     } monitor;
+
+    /* drift: a detector on the prequential error stream, and what to do when it fires (config_monitor.c). */
+    struct {
+        bool enabled;        /* the section is present */
+        char *detector;      /* "adwin" (default) | "page_hinkley" | "ddm" */
+        char *action;        /* "alert" (default) | "reset" | "rollback" */
+        char *topic;         /* event records go here (optional) */
+        double delta, threshold, alpha, warning_level, drift_level; /* NaN: the detector's default */
+        unsigned long long min_instances; /* 0: the detector's default */
+    } drift;
+
+    struct {
+        char *level;  /* error | warn | info (default) | debug */
+        char *format; /* text (default) | json */
+    } log;
 } rtml_config;
 
 /* Parse the YAML file at path into *out (zeroed first). Returns 0, or -1 with "FILE:LINE: KEY: reason"

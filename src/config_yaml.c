@@ -299,7 +299,7 @@ int cfg_dup_pointer(const cfg_ctx *c, const yaml_node_t *n, const char *key, cha
     return cfg_dup_string(c, n, key, out);
 }
 
-/* "HOST:PORT", port numeric 1..65535. */
+/* "HOST:PORT", port numeric 0..65535 (0: the system picks a free one). */
 int cfg_listen_ok(const char *s) {
     const char *colon = strrchr(s, ':');
     if (!colon || colon == s)
@@ -309,7 +309,7 @@ int cfg_listen_ok(const char *s) {
     if (digits == 0 || digits > 5 || strspn(port, "0123456789") != digits)
         return 0;
     long v = strtol(port, NULL, 10);
-    return v >= 1 && v <= 65535;
+    return v >= 0 && v <= 65535; /* 0: any free port */
 }
 
 /* ---- mappings ------------------------------------------------------------------------------------- */

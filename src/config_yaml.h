@@ -70,4 +70,12 @@ int rtml_config_check_tf(const cfg_ctx *c, const rtml_config *cfg);
 void rtml_tf_config_free(rtml_tf_config *t);
 void rtml_config_print_tf(const rtml_tf_config *t, FILE *out);
 
+/* The monitor, drift and log sections (config_monitor.c); check_drift runs after the model section. */
+int rtml_config_parse_monitor(const cfg_ctx *c, const yaml_node_t *map, rtml_config *cfg);
+int rtml_config_parse_drift(const cfg_ctx *c, const yaml_node_t *map, rtml_config *cfg);
+int rtml_config_parse_log(const cfg_ctx *c, const yaml_node_t *map, rtml_config *cfg);
+int rtml_config_check_drift(const cfg_ctx *c, const rtml_config *cfg);
+void rtml_config_free_monitor(rtml_config *cfg);
+void rtml_config_print_monitor(const rtml_config *cfg, FILE *out);
+
 #endif

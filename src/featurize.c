@@ -31,6 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "codec/json.h"
 #include "hash.h"
 #include "rtml.h"
 #include "stats.h"
@@ -658,4 +659,52 @@ int rtml_featurizer_load(rtml_featurizer *fz, rtml_reader *r, char *err, size_t 
     }
     free(vocabs);
     return rc;
+}
+
+/* ---- description (the monitor's /model) ----------------------------------------------------------- */
+
+static void stat_json(const rtml_transform *t, const step_stat *s, rtml_buf *out) {
+    rtml_buf_printf(out, "{\"transform\":\"%s\",\"n\":%llu", rtml_transform_name(t->kind), (unsigned long long)s->n);
+    if (t->kind == RTML_TX_STANDARDIZE) {
+        rtml_buf_puts(out, ",\"mean\":");
+        rtml_buf_put_double(out, s->a);
+        rtml_buf_puts(out, ",\"std\":");
+        rtml_welford w = {s->n, s->a, s->b};
+        rtml_buf_put_double(out, rtml_welford_std(&w)); /* the one standardize divides by */
+    } else if (t->kind == RTML_TX_MINMAX && s->n) {
+        rtml_buf_puts(out, ",\"min\":");
+        rtml_buf_put_double(out, s->a);
+        rtml_buf_puts(out, ",\"max\":");
+        rtml_buf_put_double(out, s->b);
+    } else if (t->kind == RTML_TX_IMPUTE_MEAN) {
+        rtml_buf_puts(out, ",\"mean\":");
+        rtml_buf_put_double(out, s->a);
+    }
+    rtml_buf_putc(out, '}');
+}
+
+void rtml_featurizer_json(const rtml_featurizer *f, rtml_buf *out) {
+    rtml_buf_putc(out, '[');
+    for (size_t i = 0; i < f->n; i++) {
+        const feature_state *fs = &f->f[i];
+        if (i) rtml_buf_putc(out, ',');
+        rtml_buf_puts(out, "{\"name\":");
+        rtml_json_put_string(out, fs->spec->name, strlen(fs->spec->name));
+        rtml_buf_puts(out, ",\"field\":");
+        rtml_json_put_string(out, fs->spec->field, strlen(fs->spec->field));
+        rtml_buf_puts(out, ",\"statistics\":[");
+        int first = 1;
+        for (size_t k = 0; k < fs->spec->n_transforms; k++) {
+            rtml_transform_kind kind = fs->spec->transforms[k].kind;
+            if (kind != RTML_TX_STANDARDIZE && kind != RTML_TX_MINMAX && kind != RTML_TX_IMPUTE_MEAN) continue;
+            if (!first) rtml_buf_putc(out, ',');
+            stat_json(&fs->spec->transforms[k], &fs->stats[k], out);
+            first = 0;
+        }
+        rtml_buf_putc(out, ']');
+        if (fs->last && fs->last->kind == RTML_TX_ONE_HOT)
+            rtml_buf_printf(out, ",\"categories\":%zu", fs->vocab.count);
+        rtml_buf_putc(out, '}');
+    }
+    rtml_buf_putc(out, ']');
 }

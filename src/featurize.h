@@ -51,6 +51,9 @@ rtml_reject rtml_featurizer_apply(rtml_featurizer *f, const rtml_value *values, 
 void rtml_featurizer_freeze(rtml_featurizer *f, int frozen);
 
 void rtml_featurizer_save(const rtml_featurizer *f, rtml_writer *w);
+/* The features and their running statistics as a JSON array (the monitor's /model):
+ * [{"name","field","statistics":[{"transform","n","mean","std"|"min","max"}...],"categories"?}...] */
+void rtml_featurizer_json(const rtml_featurizer *f, rtml_buf *out);
 int rtml_featurizer_load(rtml_featurizer *f, rtml_reader *r, char *err, size_t errlen);
 
 #endif

@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define SEQ_BITS 40
-#define SEQ_MASK ((UINT64_C(1) << SEQ_BITS) - 1)
+#define SEQ_BITS RTML_TICKET_SEQ_BITS
+#define SEQ_MASK RTML_TICKET_SEQ_MASK
 
 void rtml_offsets_init(rtml_offsets *o, size_t ring_cap) {
     *o = (rtml_offsets){.ring_cap = ring_cap ? ring_cap : 1};

@@ -22,6 +22,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* A ticket's layout: the slot in the high bits, the sequence in the low RTML_TICKET_SEQ_BITS. */
+#define RTML_TICKET_SEQ_BITS 40
+#define RTML_TICKET_SEQ_MASK ((UINT64_C(1) << RTML_TICKET_SEQ_BITS) - 1)
+
 typedef struct {
     char *topic;       /* owned */
     int32_t partition;

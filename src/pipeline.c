@@ -86,6 +86,7 @@ int rtml_pipeline_init(rtml_pipeline *p, const rtml_config *cfg, char *err, size
         rtml_fail(err, errlen, "out of memory");
         goto fail;
     }
+    if (rtml_pipeline_drift_open(p, err, errlen) != 0) goto fail;
     return 0;
 fail:
     rtml_pipeline_free(p);
@@ -99,6 +100,7 @@ void rtml_pipeline_free(rtml_pipeline *p) {
     rtml_engine_close(p->engine);
     rtml_avro_encoder_close(p->avro);
     rtml_eval_free(&p->eval);
+    rtml_drift_free(p->drift);
     free(p->scores);
     free(p->learn_rows);
     free(p->learn_y);
@@ -174,6 +176,8 @@ static size_t best_class(const rtml_pipeline *p, const double *s) {
 static int64_t model_version(const rtml_pipeline *p) {
     return p->engine->version ? p->engine->version : p->model_version;
 }
+
+int64_t rtml_pipeline_model_version(const rtml_pipeline *p) { return model_version(p); }
 
 /* The predicted class (multiclass: the most probable, as its name when known) and the score. */
 static void put_score(const rtml_pipeline *p, rtml_buf *out, double v) {
@@ -299,6 +303,7 @@ static void learn_batch(rtml_pipeline *p, const rtml_row *rows) {
         p->predicted++;
         if (!it->labelled) continue;
         rtml_eval_add(&p->eval, &p->scores[i * k], it->y);
+        rtml_pipeline_drift_observe(p, &p->scores[i * k], it->y);
         p->learn_rows[m] = rows[i];
         p->learn_y[m++] = it->y;
     }
@@ -332,6 +337,8 @@ void rtml_pipeline_flush(rtml_pipeline *p, rtml_emit_fn emit, void *ctx) {
         ends[i] = p->encoded.len;
     }
     learn_batch(p, rows);
+    if (p->drift_reset_due && rtml_pipeline_reset_model(p, detail, sizeof detail) != 0)
+        rtml_log(RTML_LOG_ERROR, "drift: the model could not be reset (%s); the current one goes on", detail);
     rtml_buf one = RTML_BUF_INIT;
     for (size_t i = 0; i < n; i++) { /* each prediction is a view into encoded (not owned: never freed) */
         size_t start = i ? ends[i - 1] : 0;
@@ -370,12 +377,13 @@ rtml_reject rtml_pipeline_process(rtml_pipeline *p, const char *doc, size_t len,
     return c.why;
 }
 
-/* Sections: "features", "model" (engine name, learned count, the engine's state), "eval", "classes". */
+/* Sections: "features", "model" (engine name, learned count, the engine's state), "eval", "classes", "drift"
+ * (model version and detector, pipeline_drift.c). */
 void rtml_pipeline_save(const rtml_pipeline *p, const rtml_section *extra, size_t n_extra, rtml_buf *image) {
-    size_t n = 4 + n_extra;
+    size_t n = 5 + n_extra;
     rtml_section *s = calloc(n, sizeof *s);
     if (!s) abort(); /* as buf.h's appends: a few dozen bytes */
-    s[0].name = "features", s[1].name = "model", s[2].name = "eval", s[3].name = "classes";
+    s[0].name = "features", s[1].name = "model", s[2].name = "eval", s[3].name = "classes", s[4].name = "drift";
     rtml_featurizer_save(p->features, &s[0].payload);
     rtml_w_str(&s[1].payload, p->engine->ops->name, strlen(p->engine->ops->name));
     rtml_w_u64(&s[1].payload, p->engine->learned);
@@ -383,9 +391,10 @@ void rtml_pipeline_save(const rtml_pipeline *p, const rtml_section *extra, size_
     rtml_eval_save(&p->eval, &s[2].payload);
     rtml_w_u32(&s[3].payload, (uint32_t)p->n_classes);
     for (size_t i = 0; i < p->n_classes; i++) rtml_w_str(&s[3].payload, p->classes[i], strlen(p->classes[i]));
-    for (size_t i = 0; i < n_extra; i++) s[4 + i] = extra[i];
+    rtml_pipeline_drift_save(p, &s[4].payload);
+    for (size_t i = 0; i < n_extra; i++) s[5 + i] = extra[i];
     rtml_state_encode(s, n, image);
-    for (size_t i = 0; i < 4; i++) rtml_buf_free(&s[i].payload.buf);
+    for (size_t i = 0; i < 5; i++) rtml_buf_free(&s[i].payload.buf);
     free(s);
 }
 
@@ -413,7 +422,7 @@ static int load_classes(rtml_pipeline *p, rtml_reader *r, char *err, size_t errl
 
 int rtml_pipeline_load(rtml_pipeline *p, const void *image, size_t len, char *err, size_t errlen) {
     if (rtml_state_check(image, len, err, errlen) != 0) return -1;
-    rtml_reader fr, mr, er, cr;
+    rtml_reader fr, mr, er, cr, dr;
     if (!rtml_state_section(image, len, "features", &fr) || !rtml_state_section(image, len, "model", &mr))
         return rtml_fail(err, errlen, "state file lacks the features or model section");
     size_t nlen;
@@ -427,6 +436,7 @@ int rtml_pipeline_load(rtml_pipeline *p, const void *image, size_t len, char *er
     if (p->engine->ops->load(p->engine, &mr, err, errlen) != 0) return -1;
     if (rtml_state_section(image, len, "eval", &er) && rtml_eval_load(&p->eval, &er, err, errlen) != 0) return -1;
     if (rtml_state_section(image, len, "classes", &cr) && load_classes(p, &cr, err, errlen) != 0) return -1;
+    if (rtml_state_section(image, len, "drift", &dr) && rtml_pipeline_drift_load(p, &dr, err, errlen) != 0) return -1;
     p->engine->learned = learned;
     return 0;
 }
@@ -449,5 +459,7 @@ void rtml_pipeline_report(const rtml_pipeline *p, double seconds, rtml_buf *out)
     rtml_buf_printf(out, "},\"redelivered\":%llu,\"model_learned\":%llu,\"metrics\":{",
                     (unsigned long long)p->redelivered, (unsigned long long)p->engine->learned);
     rtml_eval_json(&p->eval, out);
-    rtml_buf_puts(out, "}}");
+    rtml_buf_putc(out, '}');
+    rtml_pipeline_drift_report(p, out);
+    rtml_buf_putc(out, '}');
 }

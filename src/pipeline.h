@@ -23,10 +23,23 @@
 #include "buf.h"
 #include "codec/codec.h"
 #include "config.h"
+#include "drift.h"
 #include "engine/engine.h"
 #include "eval.h"
 #include "featurize.h"
 #include "record.h"
+
+typedef enum { RTML_DRIFT_ALERT = 0, RTML_DRIFT_RESET, RTML_DRIFT_ROLLBACK } rtml_drift_action;
+
+/* A detected drift (pipeline_drift.c). */
+typedef struct {
+    double at_wall;          /* when (unix seconds) */
+    uint64_t evaluated;      /* the detector had seen this many errors (records evaluated) */
+    uint64_t change_at;      /* where it estimates the change began, in the same count */
+    double estimation;       /* its estimate of the error rate (or mean |error|) when it fired */
+    int64_t model_version;   /* the version that drifted (an action makes the next one) */
+    rtml_drift_action action;
+} rtml_drift_event;
 
 /* Where a record came from (Kafka coordinates; replay uses the file name and line number). learned: the
  * model already learned this record (re-delivered after a restart, checkpoint.h): it is scored again, but
@@ -65,6 +78,14 @@ typedef struct {
     uint64_t records, predicted, learned, rejected;
     uint64_t redelivered; /* records the model had already learned, scored again only */
     uint64_t rejected_by[RTML_REJECT__COUNT];
+    /* drift (pipeline_drift.c) */
+    rtml_drift *drift;             /* NULL without a drift section */
+    rtml_drift_action drift_action;
+    uint64_t drift_events;         /* detections of a rising error so far (kept across restarts) */
+    uint64_t drift_improvements;   /* detections of a falling error (a model learning): not acted on */
+    rtml_drift_event last_drift;
+    bool drift_reset_due;          /* reset: replace the model once the batch is learned */
+    bool drift_rollback_due;       /* rollback: the host loads an older checkpoint's model */
 } rtml_pipeline;
 
 int rtml_pipeline_init(rtml_pipeline *p, const rtml_config *cfg, char *err, size_t errlen);
@@ -101,6 +122,27 @@ int rtml_pipeline_checkpoint(rtml_pipeline *p, char *err, size_t errlen);
  * nothing the caller should keep using (it discards the pipeline). */
 void rtml_pipeline_save(const rtml_pipeline *p, const rtml_section *extra, size_t n_extra, rtml_buf *image);
 int rtml_pipeline_load(rtml_pipeline *p, const void *image, size_t len, char *err, size_t errlen);
+
+/* Drift (pipeline_drift.c): open the configured detector (0, or -1 with a reason); feed it one evaluated
+ * record's scores and label; replace the model by a fresh one (reset) or by a checkpoint image's model and
+ * feature statistics (rollback), each a new model version (0, or -1 with a reason and the current model
+ * kept); read the detector count a checkpoint image was written at (false: it has no drift section); save
+ * and load the "drift" checkpoint section. */
+int rtml_pipeline_drift_open(rtml_pipeline *p, char *err, size_t errlen);
+void rtml_pipeline_drift_observe(rtml_pipeline *p, const double *scores, double y);
+int rtml_pipeline_reset_model(rtml_pipeline *p, char *err, size_t errlen);
+int rtml_pipeline_rollback(rtml_pipeline *p, const void *image, size_t len, char *err, size_t errlen);
+bool rtml_pipeline_drift_seen_in(const void *image, size_t len, uint64_t *seen);
+void rtml_pipeline_drift_save(const rtml_pipeline *p, rtml_writer *w);
+int rtml_pipeline_drift_load(rtml_pipeline *p, rtml_reader *r, char *err, size_t errlen);
+
+/* One drift event as a JSON object: {"t","record","change_at","estimation","detector","action",
+ * "model_version"}; and the report's "drift" member (nothing without a detector). */
+void rtml_drift_event_json(const rtml_pipeline *p, const rtml_drift_event *e, rtml_buf *out);
+void rtml_pipeline_drift_report(const rtml_pipeline *p, rtml_buf *out);
+
+/* The model's version as prediction records show it. */
+int64_t rtml_pipeline_model_version(const rtml_pipeline *p);
 
 /* The final report (DESIGN.md's shape), one JSON object without newline. */
 void rtml_pipeline_report(const rtml_pipeline *p, double seconds, rtml_buf *out);

@@ -4,6 +4,8 @@
  *   run_kafka.c   the clients: their settings, rebalances (where each partition starts), offset commits
  *   run_output.c  what goes out: predictions, dead letters, delivery reports, and (exactly_once) the
  *                 transactions that carry outputs and input offsets together
+ *   run_monitor.c the monitor's documents and history, librdkafka statistics, drift events and actions
+ *   run_metrics.c /metrics in Prometheus' text format
  *
  * One thread drives everything (librdkafka's own threads do the network I/O), so none of this is locked. */
 #ifndef RTML_RUN_H
@@ -14,6 +16,8 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "metrics.h"
+#include "monitor.h"
 #include "offsets.h"
 #include "pipeline.h"
 
@@ -24,7 +28,10 @@ typedef struct {
     uint64_t ticket;
     int slot;  /* its partition's slot in the offsets */
     bool emit; /* false: its output is already committed (re-delivered after a restart): produce nothing */
+    double at; /* when it was read (monotonic seconds): processing latency */
 } rtml_held;
+
+struct rtml_run_history; /* the dashboard's samples (run_monitor.c) */
 
 typedef struct {
     rtml_config cfg;
@@ -51,8 +58,17 @@ typedef struct {
     uint64_t client_errors; /* transient client errors, for rate-limited logging */
     double first_at, last_at; /* when the first and the latest record arrived (the report's time span) */
     double assigned_at;       /* when partitions were first assigned (0: not yet) */
+    unsigned long long dead_letters_by[RTML_REJECT__COUNT];
     char first_delivery_error[256];
     char fatal[512]; /* set when the run must stop with an error (fenced producer, failed produce) */
+    /* monitoring (run_monitor.c) */
+    rtml_metrics metrics;
+    rtml_monitor *monitor;            /* NULL without monitor.listen */
+    struct rtml_run_history *history; /* NULL without monitor.listen */
+    rtml_monitor_docs docs;           /* render buffers, swapped with the published ones */
+    double monitor_rendered;          /* monotonic */
+    double started_wall;
+    uint64_t drift_seen;              /* drift events already handled */
 } rtml_runner;
 
 /* Set by the SIGINT/SIGTERM handler (cmd_run.c) and by fatal errors; read by the loop. */
@@ -70,7 +86,22 @@ void rtml_run_store_offsets(rtml_runner *r);
 /* Pause every assigned partition, or resume them (backpressure). */
 void rtml_run_pause(rtml_runner *r, bool pause);
 
+/* run_monitor.c */
+/* Counters, and the HTTP server when monitor.listen is set: 0, or -1 with the reason (a port in use). */
+int rtml_run_monitor_open(rtml_runner *r, char *err, size_t errlen);
+void rtml_run_monitor_close(rtml_runner *r);
+/* Each loop iteration: a history sample once a second; documents when asked or once a second. */
+void rtml_run_monitor_tick(rtml_runner *r, double now);
+/* librdkafka's statistics callback (the consumer's): per-partition lag. */
+int rtml_run_on_stats(rd_kafka_t *rk, char *json, size_t len, void *opaque);
+/* After each batch: act on a new drift event (log, event record, rollback). */
+void rtml_run_drift(rtml_runner *r);
+/* run_metrics.c: /metrics into b (reset first). */
+void rtml_run_render_metrics(rtml_runner *r, rtml_buf *b);
+
 /* run_output.c */
+/* An event record (JSON) to topic, keyed "drift", in the open transaction under exactly_once. */
+void rtml_run_send_event(rtml_runner *r, const char *topic, const rtml_buf *json);
 /* The pipeline hands back each record of a scored batch, in order (rtml_emit_fn). */
 void rtml_run_emit(void *ctx, const rtml_batch_item *item, rtml_reject why, const rtml_buf *prediction);
 /* A record rejected before it reached a batch: to the dead-letter topic (or counted only, without one). */

@@ -280,6 +280,15 @@ static int open_consumer(rtml_runner *r, char *err, size_t errlen) {
     if (!cc) return -1;
     rd_kafka_conf_set_rebalance_cb(cc, on_rebalance);
     rd_kafka_conf_set_error_cb(cc, on_error);
+    if (r->cfg.monitor.listen) { /* the monitor's lag per partition comes from librdkafka's statistics */
+        char e[256];
+        if (!rtml_config_kafka(&r->cfg, "statistics.interval.ms") &&
+            rd_kafka_conf_set(cc, "statistics.interval.ms", "1000", e, sizeof e) != RD_KAFKA_CONF_OK) {
+            rd_kafka_conf_destroy(cc);
+            return rtml_fail(err, errlen, "statistics.interval.ms: %s", e);
+        }
+        rd_kafka_conf_set_stats_cb(cc, rtml_run_on_stats);
+    }
     rd_kafka_conf_set_opaque(cc, r);
     if (!(r->consumer = rtml_kafka_new(RD_KAFKA_CONSUMER, cc, err, errlen))) return -1;
     rd_kafka_poll_set_consumer(r->consumer);

@@ -53,14 +53,14 @@ static bool ensure_txn(rtml_runner *r) {
     return true;
 }
 
-static int produce(rtml_runner *r, const char *topic, const rd_kafka_message_t *in, const void *value, size_t len,
+static int produce(rtml_runner *r, const char *topic, const void *key, size_t key_len, const void *value, size_t len,
                    rd_kafka_headers_t *headers, uint64_t ticket) {
     if (!ensure_txn(r)) {
         if (headers) rd_kafka_headers_destroy(headers);
         return -1;
     }
     rd_kafka_resp_err_t e;
-    while ((e = rd_kafka_producev(r->producer, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_KEY(in->key, in->key_len),
+    while ((e = rd_kafka_producev(r->producer, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_KEY(key, key_len),
                                   RD_KAFKA_V_VALUE((void *)value, len), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
                                   RD_KAFKA_V_HEADERS(headers), RD_KAFKA_V_OPAQUE((void *)(uintptr_t)ticket),
                                   RD_KAFKA_V_END)) == RD_KAFKA_RESP_ERR__QUEUE_FULL)
@@ -85,10 +85,14 @@ static void send_dead_letter(rtml_runner *r, const rd_kafka_message_t *m, uint64
     rd_kafka_header_add(h, "rtml.source.partition", -1, num, n);
     n = snprintf(num, sizeof num, "%" PRId64, m->offset);
     rd_kafka_header_add(h, "rtml.source.offset", -1, num, n);
-    if (produce(r, r->cfg.dead_letter.topic, m, m->payload, m->len, h, ticket) == 0) r->dead_letters++;
+    if (produce(r, r->cfg.dead_letter.topic, m->key, m->key_len, m->payload, m->len, h, ticket) == 0) {
+        r->dead_letters++;
+        r->dead_letters_by[why]++;
+    }
 }
 
 void rtml_run_reject(rtml_runner *r, const rtml_held *h, rtml_reject why, const char *detail) {
+    if (why != RTML_REJECT_NONE && (size_t)h->slot < r->metrics.n) r->metrics.parts[h->slot].failed++;
     if (h->emit && r->cfg.dead_letter.topic) send_dead_letter(r, h->m, h->ticket, why, detail);
     else mark_done(r, h->ticket); /* no dead-letter topic, or already answered before a restart: nothing to deliver */
     note_done(r, h);
@@ -104,16 +108,27 @@ void rtml_run_emit(void *ctx, const rtml_batch_item *item, rtml_reject why, cons
     } else if (!h->emit) {
         mark_done(r, h->ticket);
         note_done(r, h);
-    } else if (produce(r, r->cfg.output.topic, h->m, pred->data, pred->len, NULL, h->ticket) == 0) {
+    } else if (produce(r, r->cfg.output.topic, h->m->key, h->m->key_len, pred->data, pred->len, NULL, h->ticket) == 0) {
         note_done(r, h);
+    }
+    if (why == RTML_REJECT_NONE && (size_t)h->slot < r->metrics.n) {
+        rtml_hist_add(&r->metrics.processing, rtml_now() - h->at);
+        if (item->labelled) r->metrics.parts[h->slot].learned++;
     }
     rd_kafka_message_destroy(h->m);
     h->m = NULL;
 }
 
 void rtml_run_flush_batch(rtml_runner *r) {
+    if (r->pipe.batch.n) rtml_hist_add(&r->metrics.batch, (double)r->pipe.batch.n);
     rtml_pipeline_flush(&r->pipe, rtml_run_emit, r);
     r->n_held = 0;
+    rtml_run_drift(r);
+}
+
+/* Event records carry no input: their ticket names no partition, so no offset or latency is touched. */
+void rtml_run_send_event(rtml_runner *r, const char *topic, const rtml_buf *json) {
+    produce(r, topic, "drift", 5, json->data, json->len, NULL, UINT64_MAX);
 }
 
 void rtml_run_on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque) {
@@ -127,7 +142,9 @@ void rtml_run_on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opa
         return;
     }
     r->delivered++;
-    mark_done(r, (uint64_t)(uintptr_t)m->_private);
+    uint64_t ticket = (uint64_t)(uintptr_t)m->_private;
+    rtml_metrics_acked(&r->metrics, ticket, rtml_wall_time());
+    mark_done(r, ticket);
 }
 
 /* ---- exactly_once ------------------------------------------------------------------------------------ */

@@ -831,13 +831,46 @@ static void test_dead_letter_monitor_errors(void) {
     EXPECT_ERROR("features: [{name: x}]\nmonitor: {port: 1}\n", "ex.yaml:2: monitor.port: ",
                  "unknown key (expected one of: listen)");
     EXPECT_ERROR("features: [{name: x}]\nmonitor: {}\n", "ex.yaml:2: monitor.listen: ", "required");
-    static const char *const bad[] = {"localhost", "':9464'", "h:0", "h:65536", "h:abc", "h:123456", "'h:'",
+    static const char *const bad[] = {"localhost", "':9464'", "h:65536", "h:abc", "h:123456", "'h:'",
                                       "'h:-1'"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         char yaml[128];
         snprintf(yaml, sizeof yaml, "features: [{name: x}]\nmonitor:\n  listen: %s\n", bad[i]);
-        EXPECT_ERROR(yaml, "ex.yaml:3: monitor.listen: ", "must be HOST:PORT with a port 1..65535");
+        EXPECT_ERROR(yaml, "ex.yaml:3: monitor.listen: ", "must be HOST:PORT with a port 0..65535");
     }
+}
+
+/* drift and log: names, settings that apply to the chosen detector only, what the model allows. */
+static void test_drift_log_errors(void) {
+    EXPECT_ERROR("features: [{name: x}]\ndrift: {detector: cusum}\n", "ex.yaml:2: drift.detector: ", "cusum");
+    EXPECT_ERROR("features: [{name: x}]\ndrift: {action: page}\n", "ex.yaml:2: drift.action: ", "page");
+    EXPECT_ERROR("features: [{name: x}]\ndrift:\n  detector: adwin\n  threshold: 50\n", "ex.yaml:4: drift.threshold: ",
+                 "not a setting of detector adwin");
+    EXPECT_ERROR("features: [{name: x}]\ndrift:\n  detector: ddm\n  delta: 0.1\n", "ex.yaml:4: drift.delta: ",
+                 "not a setting of detector ddm");
+    EXPECT_ERROR("features: [{name: x}]\ndrift:\n  delta: -1\n", "ex.yaml:3: drift.delta: ", "");
+    EXPECT_ERROR("features: [{name: x}]\ndrift:\n  detector: page_hinkley\n  alpha: 2\n", "ex.yaml:4: drift.alpha: ",
+                 "must be in (0, 1]");
+    EXPECT_ERROR("features: [{name: x}]\nmodel: {type: linear}\ndrift: {detector: ddm}\n", "ex.yaml:1: drift.detector: ",
+                 "regression");
+    EXPECT_ERROR("features: [{name: x}]\ndrift: {bogus: 1}\n", "ex.yaml:2: drift.bogus: ", "unknown key");
+    EXPECT_ERROR("features: [{name: x}]\nlog: {level: loud}\n", "ex.yaml:2: log.level: ", "loud");
+    EXPECT_ERROR("features: [{name: x}]\nlog: {format: xml}\n", "ex.yaml:2: log.format: ", "xml");
+    rtml_config cfg;
+    char err[256];
+    static const char ok[] = "features: [{name: x}]\nmonitor: {listen: '127.0.0.1:0'}\n"
+                             "drift: {detector: page_hinkley, action: reset, topic: d, threshold: 20, min_instances: 5}\n"
+                             "log: {level: debug, format: json}\n";
+    CHECK(rtml_config_parse("ex.yaml", ok, strlen(ok), &cfg, err, sizeof err) == 0);
+    CHECK(cfg.drift.enabled && strcmp(cfg.drift.detector, "page_hinkley") == 0 && strcmp(cfg.drift.action, "reset") == 0);
+    CHECK(cfg.drift.threshold == 20 && cfg.drift.min_instances == 5 && cfg.drift.delta != cfg.drift.delta /* NaN */);
+    CHECK(strcmp(cfg.log.level, "debug") == 0 && strcmp(cfg.log.format, "json") == 0);
+    CHECK(strcmp(cfg.monitor.listen, "127.0.0.1:0") == 0);
+    rtml_config_free(&cfg);
+    static const char dflt[] = "features: [{name: x}]\ndrift: {}\n";
+    CHECK(rtml_config_parse("ex.yaml", dflt, strlen(dflt), &cfg, err, sizeof err) == 0);
+    CHECK(strcmp(cfg.drift.detector, "adwin") == 0 && strcmp(cfg.drift.action, "alert") == 0 && !cfg.drift.topic);
+    rtml_config_free(&cfg);
 }
 
 static void test_error_buffers(void) {
@@ -1149,6 +1182,7 @@ int main(void) {
     test_model_errors();
     test_output_state_errors();
     test_dead_letter_monitor_errors();
+    test_drift_log_errors();
     test_error_buffers();
     test_bad_files();
     test_all_files();

@@ -12,7 +12,7 @@ export RTML_BROKERS=$BROKERS
 PY=$RTML_ROOT/.venv/bin/python
 LIB=$RTML_ROOT/tests/integration/lib
 T=$(mktemp -d /tmp/rtml-test.XXXXXX)
-trap 'rm -rf "$T"' EXIT
+trap '[ -n "${KEEP_T:-}" ] || rm -rf "$T"' EXIT
 RUN_ID=$(date +%s)-$$
 
 uniq_name() { echo "$1-$RUN_ID"; }
