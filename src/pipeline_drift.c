@@ -191,7 +191,8 @@ void rtml_drift_event_json(const rtml_pipeline *p, const rtml_drift_event *e, rt
 
 void rtml_pipeline_drift_report(const rtml_pipeline *p, rtml_buf *out) {
     if (!p->drift) return;
-    rtml_buf_printf(out, ",\"drift\":{\"detector\":\"%s\",\"action\":\"%s\",\"events\":%llu,\"model_version\":%lld}",
-                    p->cfg->drift.detector, p->cfg->drift.action, (unsigned long long)p->drift_events,
+    rtml_buf_printf(out, ",\"drift\":{\"detector\":\"%s\",\"action\":\"%s\",\"events\":%llu,\"improvements\":%llu,"
+                    "\"model_version\":%lld}", p->cfg->drift.detector, p->cfg->drift.action,
+                    (unsigned long long)p->drift_events, (unsigned long long)p->drift_improvements,
                     (long long)rtml_pipeline_model_version(p));
 }

@@ -144,6 +144,9 @@ static void drift(const rtml_runner *r, rtml_buf *b) {
     snprintf(labels, sizeof labels, "detector=\"%s\"", r->cfg.drift.detector);
     family(b, "rtml_drift_events_total", "counter", "Concept drifts detected on the prequential error stream.");
     line(b, "rtml_drift_events_total", labels, (double)r->pipe.drift_events);
+    family(b, "rtml_drift_improvements_total", "counter",
+           "Detections of a falling error (a model learning), which are not acted on.");
+    line(b, "rtml_drift_improvements_total", labels, (double)r->pipe.drift_improvements);
     family(b, "rtml_drift_estimation", "gauge", "The detector's estimate of the error rate (regression: mean |error|).");
     line(b, "rtml_drift_estimation", labels, st.estimation);
     family(b, "rtml_drift_window_records", "gauge", "Errors the detector's estimate covers (ADWIN: its window).");
