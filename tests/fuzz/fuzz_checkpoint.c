@@ -1,5 +1,5 @@
 /* fuzz_checkpoint.c — libFuzzer target for checkpoint files (checkpoint.c, binfmt.c and every section loader:
- * features, model, eval, classes, positions).
+ * features, model, eval, classes, drift, positions).
  *
  * A mutated file nearly always fails its CRC-32 first, which would keep the fuzzer out of the section
  * decoders; so each input is tried twice: as it is, and with its last four bytes replaced by the right
@@ -21,7 +21,8 @@ static const char CONFIG[] =
     "  - {name: x1, field: /x1, transforms: [standardize, {clip: [-3, 3]}]}\n"
     "  - {name: c, field: /c, transforms: [{one_hot: 8}]}\n"
     "label: {field: /label}\n"
-    "model: {engine: native, type: softmax, classes: 3, optimizer: {name: adam, learning_rate: 0.05}}\n";
+    "model: {engine: native, type: softmax, classes: 3, optimizer: {name: adam, learning_rate: 0.05}}\n"
+    "drift: {detector: adwin}\n";
 
 static void try_load(const uint8_t *data, size_t size) {
     rtml_config cfg;
