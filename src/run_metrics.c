@@ -175,7 +175,7 @@ static void pipeline_state(const rtml_runner *r, rtml_buf *b) {
     char labels[256];
     family(b, "rtml_build_info", "gauge", "rtml's version and model (value 1).");
     snprintf(labels, sizeof labels, "version=\"%s\",engine=\"%s\",model=\"%s\"", RTML_VERSION, r->cfg.model.engine,
-             r->cfg.model.type ? r->cfg.model.type : r->pipe.engine->ops->name);
+             rtml_config_is_tensorflow(&r->cfg) ? "saved_model" : r->cfg.model.type);
     line(b, "rtml_build_info", labels, 1);
     gauge(b, "rtml_model_version", "The version of the model scoring records.",
           (double)rtml_pipeline_model_version(&r->pipe));

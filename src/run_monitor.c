@@ -201,9 +201,10 @@ static void put_series(const struct rtml_run_history *h, sample_field f, size_t 
 static void put_model_head(const rtml_runner *r, rtml_buf *b) {
     const rtml_engine *e = r->pipe.engine;
     static const char *const tasks[] = {"binary", "regression", "multiclass"};
+    /* A TensorFlow model's type is its SavedModel (model.type is a native learner's setting). */
+    const char *type = rtml_config_is_tensorflow(&r->cfg) ? "saved_model" : r->cfg.model.type;
     rtml_buf_printf(b, "\"engine\":\"%s\",\"type\":", r->cfg.model.engine);
-    rtml_json_put_string(b, r->cfg.model.type ? r->cfg.model.type : e->ops->name,
-                         strlen(r->cfg.model.type ? r->cfg.model.type : e->ops->name));
+    rtml_json_put_string(b, type, strlen(type));
     rtml_buf_printf(b, ",\"task\":\"%s\",\"version\":%lld,\"learned\":%llu", tasks[e->task],
                     (long long)rtml_pipeline_model_version(&r->pipe), (unsigned long long)r->pipe.learned);
 }
