@@ -23,6 +23,8 @@ static const command commands[] = {
     {"gen", rtml_cmd_gen, "generate a synthetic labelled stream (SEA, hyperplane) as JSON lines"},
     {"check", rtml_cmd_check, "validate a config and print it resolved"},
     {"state", rtml_cmd_state, "show the checkpoints of a state directory (where a run resumes)"},
+    {"top", rtml_cmd_top, "show a running pipeline's key figures live in the terminal"},
+    {"drift", rtml_cmd_drift, "run a drift detector over a stream of numbers (tune settings on your error log)"},
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 
