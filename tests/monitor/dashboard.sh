@@ -14,36 +14,16 @@
 set -euo pipefail # before anything is sourced: a missing library must fail the test, not skip it
 source "$RTML_ROOT/tests/integration/lib/common.sh"
 source "$RTML_ROOT/tests/integration/lib/config.sh"
-PORT=${RTML_MONITOR_PORT:-19465}
+source "$RTML_ROOT/tests/monitor/lib/monitor.sh"
+PORT=${RTML_DASHBOARD_PORT:-19465}
 BASE=http://127.0.0.1:$PORT
 ARTIFACTS=${RTML_ARTIFACTS:-$RTML_ROOT/test-artifacts}
 SHOT=$ARTIFACTS/dashboard.png
 N=50000 RATE=2000 DRIFT_AT=20000 MIN_POINTS=10
 IN=$(uniq_name dash); OUT=$(uniq_name dash-scored); GROUP=$(uniq_name dash)
-RUN_PID= PRODUCE_PID=
-
-cleanup() {
-  local pid
-  for pid in $PRODUCE_PID $RUN_PID; do kill "$pid" 2>/dev/null || true; done
-  for pid in $PRODUCE_PID $RUN_PID; do wait "$pid" 2>/dev/null || true; done
-  "$RTML" topics delete "$IN" >/dev/null 2>&1 || true
-  "$RTML" topics delete "$OUT" >/dev/null 2>&1 || true
-  rm -rf "$T"
-}
-trap cleanup EXIT
-
-# wait_until WHAT SECONDS COMMAND...: polls COMMAND every 0.2 s until it succeeds, or fails the test.
-wait_until() {
-  local what=$1 deadline=$((SECONDS + $2)); shift 2
-  until "$@" >/dev/null 2>&1; do
-    [ -z "$RUN_PID" ] || kill -0 "$RUN_PID" 2>/dev/null || { tail -20 "$T/run.log" >&2; fail "rtml run died while waiting for: $what"; }
-    [ $SECONDS -lt $deadline ] || { tail -20 "$T/run.log" >&2; fail "timed out waiting for: $what"; }
-    sleep 0.2
-  done
-  pass "$what"
-}
-# stats_has EXPR: api/stats answers and the Python expression EXPR (on it, bound to s) is true.
-stats_has() { curl -sf --max-time 2 "$BASE/api/stats" | "$PY" -c 'import json,sys; s=json.load(sys.stdin); sys.exit(0 if eval(sys.argv[1]) else 1)' "$1"; }
+TOPICS=("$IN" "$OUT")
+# stats EXPR: api/stats answers and the Python expression EXPR (on it, bound to s) is true.
+stats() { stats_has "$BASE" "$1"; }
 # served PATH TYPE: GET PATH answers 200 with a Content-Type starting with TYPE.
 served() {
   local type
@@ -51,8 +31,7 @@ served() {
   [[ $type == "$2"* ]] && pass "GET $1 is $type" || fail "GET $1: Content-Type '$type', expected $2"
 }
 
-"$PY" -c 'import socket,sys; sys.exit(socket.socket().connect_ex(("127.0.0.1", int(sys.argv[1]))) == 0)' "$PORT" \
-  || fail "port $PORT is taken (set RTML_MONITOR_PORT to a free one)"
+port_free "$PORT"
 [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ] || fail "chromium and chromedriver (Debian packages) are needed"
 
 "$RTML" topics create "$IN" --partitions 3 >/dev/null
@@ -74,13 +53,14 @@ expect_eq "$code" 404 "an unknown path"
 ( "$RTML" gen --stream hyperplane --features 3 --sigma-flip 0 --n $N --seed 7 --drift-at $DRIFT_AT \
     | "$RTML" produce --topic "$IN" --key-field /id --rate $RATE >"$T/produce.out" 2>"$T/produce.err" ) &
 PRODUCE_PID=$!
-wait_until "rtml consumes the stream" 60 stats_has 's["totals"]["consumed"] > 0'
+BG_PIDS=("$PRODUCE_PID")
+wait_until "rtml consumes the stream" 60 stats 's["totals"]["consumed"] > 0'
 wait_until "the producer sent all $N records" $((N / RATE + 60)) bash -c "! kill -0 $PRODUCE_PID"
 wait "$PRODUCE_PID" || { cat "$T/produce.err" >&2; fail "rtml produce failed"; }
-PRODUCE_PID=
-wait_until "rtml consumed all $N records" 60 stats_has "s['totals']['consumed'] >= $N"
+BG_PIDS=()
+wait_until "rtml consumed all $N records" 60 stats "s['totals']['consumed'] >= $N"
 wait_until "api/stats holds >= 15 s of series and the drift event" 30 \
-  stats_has 'len(s["series"]["t"]) >= 15 and len(s["drift_events"]) >= 1'
+  stats 'len(s["series"]["t"]) >= 15 and len(s["drift_events"]) >= 1'
 
 mkdir -p "$ARTIFACTS"
 rm -f "$SHOT"

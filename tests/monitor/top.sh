@@ -9,37 +9,18 @@
 set -euo pipefail # before anything is sourced: a missing library must fail the test, not skip it
 source "$RTML_ROOT/tests/integration/lib/common.sh"
 source "$RTML_ROOT/tests/integration/lib/config.sh"
+source "$RTML_ROOT/tests/monitor/lib/monitor.sh"
 PORT=${RTML_TOP_PORT:-19466}
 BASE=http://127.0.0.1:$PORT
 N=5000
 IN=$(uniq_name top); OUT=$(uniq_name top-scored); GROUP=$(uniq_name top)
-RUN_PID=
-
-cleanup() {
-  [ -z "$RUN_PID" ] || { kill "$RUN_PID" 2>/dev/null || true; wait "$RUN_PID" 2>/dev/null || true; }
-  "$RTML" topics delete "$IN" >/dev/null 2>&1 || true
-  "$RTML" topics delete "$OUT" >/dev/null 2>&1 || true
-  rm -rf "$T"
-}
-trap cleanup EXIT
-
-# wait_until WHAT SECONDS COMMAND...: polls COMMAND every 0.2 s until it succeeds, or fails the test.
-wait_until() {
-  local what=$1 deadline=$((SECONDS + $2)); shift 2
-  until "$@" >/dev/null 2>&1; do
-    [ -z "$RUN_PID" ] || kill -0 "$RUN_PID" 2>/dev/null || { tail -20 "$T/run.log" >&2; fail "rtml run died while waiting for: $what"; }
-    [ $SECONDS -lt $deadline ] || { tail -20 "$T/run.log" >&2; fail "timed out waiting for: $what"; }
-    sleep 0.2
-  done
-  pass "$what"
-}
-stats_has() { curl -sf --max-time 2 "$BASE/api/stats" | "$PY" -c 'import json,sys; s=json.load(sys.stdin); sys.exit(0 if eval(sys.argv[1]) else 1)' "$1"; }
+TOPICS=("$IN" "$OUT")
+stats() { stats_has "$BASE" "$1"; }
 # field NAME FILE: the number after "NAME " in rtml top's frame.
 field() { grep -oE "(^| )$1 [0-9]+" "$2" | head -1 | grep -oE '[0-9]+$'; }
 free_port() { "$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 
-"$PY" -c 'import socket,sys; sys.exit(socket.socket().connect_ex(("127.0.0.1", int(sys.argv[1]))) == 0)' "$PORT" \
-  || fail "port $PORT is taken (set RTML_TOP_PORT to a free one)"
+port_free "$PORT"
 
 # ---- usage, before anything runs ---------------------------------------------------------------------
 expect_exit 0 "rtml top --help" -- "$RTML" top --help
@@ -64,9 +45,9 @@ printf 'monitor: {listen: 127.0.0.1:%s}\n' "$PORT" >>"$T/run.yaml"
 RUN_PID=$!
 wait_until "rtml run serves /healthz" 60 curl -sf --max-time 2 "$BASE/healthz"
 expect_exit 0 "rtml produce $N records" -- "$RTML" produce --topic "$IN" --input "$T/sea.jsonl" --key-field /id
-wait_until "rtml consumed all $N records" 60 stats_has "s['totals']['consumed'] >= $N"
+wait_until "rtml consumed all $N records" 60 stats "s['totals']['consumed'] >= $N"
 wait_until "api/stats has a per-second sample, a windowed accuracy and the lag of every partition" 30 \
-  stats_has '(len(s["series"]["t"]) >= 2 and s["series"]["quality"]["accuracy"][-1] is not None
+  stats '(len(s["series"]["t"]) >= 2 and s["series"]["quality"]["accuracy"][-1] is not None
              and s["totals"]["lag"] is not None and len(s["lag"]) == 3 and all(v[-1] is not None for v in s["lag"].values()))'
 
 expect_exit 0 "rtml top --once" -- "$RTML" top --once --url "$BASE"

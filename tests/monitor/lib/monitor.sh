@@ -9,14 +9,20 @@
 #   http_get URL [FILE]          the body on stdout (or into FILE); fails on a status other than 200
 #   metric FILE NAME [LABELS]    the value of one sample of a Prometheus exposition ("" when absent)
 #   metric_sum FILE NAME         the sum of a family's samples
+#   stats_has BASE EXPR          BASE/api/stats answers and the Python expression EXPR (on it, as s) holds
+#   port_free PORT               fail the test when something already listens on 127.0.0.1:PORT
+# At exit: rtml run and every pid in BG_PIDS are killed, the topics in TOPICS deleted, $T removed.
 RUN_PID=
 RUN_RC=
+BG_PIDS=()
 
 _monitor_cleanup() {
-  if [ -n "$RUN_PID" ] && kill -0 "$RUN_PID" 2>/dev/null; then
-    kill -9 "$RUN_PID" 2>/dev/null || true
-    wait "$RUN_PID" 2>/dev/null || true
-  fi
+  local pid
+  for pid in "${BG_PIDS[@]:-}" $RUN_PID; do
+    [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || continue
+    kill -9 "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  done
   for t in "${TOPICS[@]:-}"; do [ -z "$t" ] || "$RTML" topics delete "$t" >/dev/null 2>&1 || true; done
   [ -n "${KEEP_T:-}" ] || rm -rf "$T"
 }
@@ -74,4 +80,14 @@ for line in open(path):
     if key == name or key.startswith(name + "{"): total += float(value)
 print(int(total) if total == int(total) else total)
 PY
+}
+
+stats_has() {
+  curl -sf --max-time 2 "$1/api/stats" |
+    "$PY" -c 'import json,sys; s=json.load(sys.stdin); sys.exit(0 if eval(sys.argv[1]) else 1)' "$2"
+}
+
+port_free() {
+  "$PY" -c 'import socket,sys; sys.exit(socket.socket().connect_ex(("127.0.0.1", int(sys.argv[1]))) == 0)' "$1" \
+    || fail "port $1 is taken (each monitor test has a variable to move it)"
 }
