@@ -1,7 +1,9 @@
-/* kafka.c — client configuration helpers (see kafka.h). */
+/* kafka.c — client configuration helpers (see kafka.h), and librdkafka's log lines in rtml's log. */
 #include "kafka.h"
 
+#include <pthread.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include "log.h"
 #include "rtml.h"
@@ -20,11 +22,29 @@ static int set_all(rd_kafka_conf_t *c, const char *const *kv, char *err, size_t 
     return 0;
 }
 
+#define KAFKA_LOG_PER_MINUTE 30
+
+/* librdkafka's log lines are rate-limited as a whole: a broker that stays down makes every client log each
+ * reconnect for as long as it is down. The budget is per process, shared by all its clients, and librdkafka
+ * calls this from its own threads: hence one mutex-guarded limiter (the only state here; debug lines, asked
+ * for with the `debug` property, are not limited). */
+static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
+static rtml_log_limiter log_limiter;
+
 /* librdkafka's own log lines (syslog levels) in rtml's format, so one process writes one kind of line. */
 static void on_log(const rd_kafka_t *rk, int level, const char *fac, const char *buf) {
     rtml_log_level l = level <= 3 ? RTML_LOG_ERROR : level == 4 ? RTML_LOG_WARN : level <= 6 ? RTML_LOG_INFO
                                                                                            : RTML_LOG_DEBUG;
-    rtml_log(l, "kafka %s: %s: %s", rd_kafka_name(rk), fac, buf);
+    if (l == RTML_LOG_DEBUG) {
+        rtml_log(l, "kafka %s: %s: %s", rd_kafka_name(rk), fac, buf);
+        return;
+    }
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    pthread_mutex_lock(&log_lock);
+    rtml_log_limited(&log_limiter, l, (double)ts.tv_sec + (double)ts.tv_nsec / 1e9, KAFKA_LOG_PER_MINUTE,
+                     "kafka %s: %s: %s", rd_kafka_name(rk), fac, buf);
+    pthread_mutex_unlock(&log_lock);
 }
 
 static rd_kafka_conf_t *conf_new(void) {
