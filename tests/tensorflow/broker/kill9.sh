@@ -28,16 +28,7 @@ kafka:
   group.instance.id: $GROUP-1
   session.timeout.ms: 6000
   auto.offset.reset: earliest
-input: {topics: [$IN]}
-features:
-  - {name: x1, transforms: [standardize]}
-  - {name: x2, transforms: [standardize]}
-  - {name: x3, transforms: [standardize]}
-label: {field: /label}
-model:
-  engine: tensorflow
-  tensorflow: {saved_model: $T/model, batch: 32, max_delay: 5ms}
-output: {topic: $OUT}
+$(sea_keras_pipeline "$IN" "$OUT" "$T/model")
 state: {dir: $T/state, checkpoint_every: 300ms}
 YAML
 "$RTML" produce --topic "$IN" --input "$T/sea.jsonl" --key-field /id --rate 2000 >"$T/produce.log" 2>&1 &

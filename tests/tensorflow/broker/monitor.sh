@@ -26,16 +26,7 @@ kafka:
   bootstrap.servers: $BROKERS
   group.id: $GROUP
   auto.offset.reset: earliest
-input: {topics: [$IN]}
-features:
-  - {name: x1, transforms: [standardize]}
-  - {name: x2, transforms: [standardize]}
-  - {name: x3, transforms: [standardize]}
-label: {field: /label}
-model:
-  engine: tensorflow
-  tensorflow: {saved_model: $T/model, batch: 32, max_delay: 5ms}
-output: {topic: $OUT}
+$(sea_keras_pipeline "$IN" "$OUT" "$T/model")
 state: {dir: $T/state}
 monitor: {listen: 127.0.0.1:$PORT}
 drift: {detector: adwin, action: $2}

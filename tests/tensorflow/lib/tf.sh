@@ -42,3 +42,20 @@ m = keras.Sequential([keras.Input((3,), name="x"), keras.layers.Dense(int(sys.ar
 ex.export(m, sys.argv[1], loss="binary_crossentropy", optimizer="adam", learning_rate=0.01, version=1)
 PY
 }
+
+# sea_keras_pipeline IN OUT MODEL_DIR: the YAML after a `kafka:` section for the broker tests: SEA's three
+# standardised features, the label, the exported Keras model in micro-batches of 32, output OUT.
+sea_keras_pipeline() {
+  cat <<YAML
+input: {topics: [$1]}
+features:
+  - {name: x1, transforms: [standardize]}
+  - {name: x2, transforms: [standardize]}
+  - {name: x3, transforms: [standardize]}
+label: {field: /label}
+model:
+  engine: tensorflow
+  tensorflow: {saved_model: $3, batch: 32, max_delay: 5ms}
+output: {topic: $2}
+YAML
+}
