@@ -166,6 +166,7 @@ typedef struct {
 
     struct {
         char *listen; /* "HOST:PORT" (port 0: any free port, logged), NULL when not configured */
+        double stalled_after_s; /* /healthz turns 503 when the loop is silent this long (default 30) */
     } monitor;
 
     /* drift: a detector on the prequential error stream, and what to do when it fires (config_monitor.c). */

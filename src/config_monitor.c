@@ -2,6 +2,8 @@
  *
  *   monitor: {listen: 127.0.0.1:9464}   # /metrics, /healthz, /readyz, /model, /api/stats and the dashboard;
  *                                       # port 0 picks a free port (logged)
+ *            stalled_after: 30s         # /healthz answers 503 "stalled" when the pipeline loop is silent
+ *                                       # this long (a liveness probe's cue; default 30 s)
  *   drift:
  *     detector: adwin                   # adwin (default) | page_hinkley | ddm (classification only)
  *     action: alert                     # alert (default): metric, log line, event record
@@ -35,7 +37,7 @@ static const char *const LEVEL_NAMES[] = {"error", "warn", "info", "debug"};
 static const char *const LOG_FORMAT_NAMES[] = {"text", "json"};
 
 int rtml_config_parse_monitor(const cfg_ctx *c, const yaml_node_t *map, rtml_config *cfg) {
-    static const char *const keys[] = {"listen", NULL};
+    static const char *const keys[] = {"listen", "stalled_after", NULL};
     yaml_node_t *v[CFG_MAX_KEYS];
     const char *s;
     if (cfg_fields(c, map, "monitor", keys, v) != 0) return -1;
@@ -44,6 +46,7 @@ int rtml_config_parse_monitor(const cfg_ctx *c, const yaml_node_t *map, rtml_con
     if (!cfg_listen_ok(s))
         return cfg_fail(c, cfg_line(v[0]), "monitor.listen",
                         "must be HOST:PORT with a port 0..65535 (0: any free port), got '%.60s'", s);
+    if (v[1] && cfg_get_duration(c, v[1], "monitor.stalled_after", &cfg->monitor.stalled_after_s) != 0) return -1;
     return cfg_dup_string(c, v[0], "monitor.listen", &cfg->monitor.listen);
 }
 
@@ -140,7 +143,9 @@ void rtml_config_print_monitor(const rtml_config *cfg, FILE *out) {
     if (cfg->monitor.listen) {
         fputs("monitor:\n  listen: ", out);
         cfg_put_str(out, cfg->monitor.listen);
-        fputc('\n', out);
+        fputs("\n  stalled_after: ", out);
+        cfg_put_num(out, cfg->monitor.stalled_after_s ? cfg->monitor.stalled_after_s : 30);
+        fputs("s\n", out);
     }
     if (cfg->drift.enabled) {
         fprintf(out, "drift:\n  detector: %s\n  action: %s\n", cfg->drift.detector, cfg->drift.action);

@@ -30,6 +30,7 @@ struct rtml_monitor {
     rtml_monitor_docs docs;
     unsigned long generation;
     double published_at; /* CLOCK_MONOTONIC seconds; 0 before the first publication */
+    double stalled_after; /* seconds without a publication after which /healthz says "stalled" */
     atomic_int wanted;
 };
 
@@ -102,7 +103,7 @@ static enum MHD_Result respond_health(rtml_monitor *m, struct MHD_Connection *c,
     if (age < 0) {
         status = MHD_HTTP_SERVICE_UNAVAILABLE;
         snprintf(body, sizeof body, "starting\n");
-    } else if (age > RTML_MONITOR_STALL_S) {
+    } else if (age > m->stalled_after) {
         status = MHD_HTTP_SERVICE_UNAVAILABLE;
         snprintf(body, sizeof body, "stalled: the pipeline loop has not reported for %.0f s\n", age);
     } else if (readiness && !m->docs.ready) {
@@ -158,12 +159,13 @@ static struct addrinfo *resolve(const char *listen, char *err, size_t errlen) {
     return ai;
 }
 
-rtml_monitor *rtml_monitor_start(const char *listen, char *err, size_t errlen) {
+rtml_monitor *rtml_monitor_start(const char *listen, double stalled_after, char *err, size_t errlen) {
     rtml_monitor *m = calloc(1, sizeof *m);
     if (!m) {
         rtml_fail(err, errlen, "out of memory");
         return NULL;
     }
+    m->stalled_after = stalled_after;
     pthread_mutex_init(&m->lock, NULL);
     pthread_cond_init(&m->fresh, NULL);
     struct addrinfo *ai = resolve(listen, err, errlen);

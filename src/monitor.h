@@ -9,15 +9,14 @@
  * published copies, so a slow or hostile client can never stall scoring.
  *
  * /healthz answers 200 while the loop publishes (a heartbeat); when the loop has not published for
- * RTML_MONITOR_STALL_S it answers 503 "stalled", which is what a liveness probe should act on. /readyz is
- * 200 once the model is loaded and partitions are assigned, 503 with the reason before. */
+ * stalled_after seconds (monitor.stalled_after, default 30 s) it answers 503 "stalled", which is what a
+ * liveness probe should act on. /readyz is 200 once the model is loaded and partitions are assigned, 503
+ * with the reason before. */
 #ifndef RTML_MONITOR_H
 #define RTML_MONITOR_H
 #include <stdbool.h>
 
 #include "buf.h"
-
-#define RTML_MONITOR_STALL_S 30.0
 
 typedef struct rtml_monitor rtml_monitor;
 
@@ -31,8 +30,9 @@ typedef struct {
     char ready_reason[128];
 } rtml_monitor_docs;
 
-/* Listen on "HOST:PORT" (port 0: a free one). NULL with the reason (bad address, port in use). */
-rtml_monitor *rtml_monitor_start(const char *listen, char *err, size_t errlen);
+/* Listen on "HOST:PORT" (port 0: a free one); /healthz says "stalled" when nothing was published for
+ * stalled_after seconds. NULL with the reason (bad address, port in use). */
+rtml_monitor *rtml_monitor_start(const char *listen, double stalled_after, char *err, size_t errlen);
 /* The port actually bound. */
 int rtml_monitor_port(const rtml_monitor *m);
 /* Whether a request waits for fresh documents (cheap: an atomic read). */

@@ -60,7 +60,8 @@ int rtml_run_monitor_open(rtml_runner *r, char *err, size_t errlen) {
         rtml_hist_init(&r->history->e2e_before, rtml_hist_latency_bounds, rtml_hist_latency_n) != 0)
         return rtml_fail(err, errlen, "out of memory");
     r->history->t_before = rtml_now();
-    if (!(r->monitor = rtml_monitor_start(r->cfg.monitor.listen, err, errlen))) return -1;
+    double stalled = r->cfg.monitor.stalled_after_s > 0 ? r->cfg.monitor.stalled_after_s : 30;
+    if (!(r->monitor = rtml_monitor_start(r->cfg.monitor.listen, stalled, err, errlen))) return -1;
     const char *colon = strrchr(r->cfg.monitor.listen, ':');
     rtml_log(RTML_LOG_INFO, "monitor: http://%.*s:%d/ (metrics at /metrics)", (int)(colon - r->cfg.monitor.listen),
              r->cfg.monitor.listen, rtml_monitor_port(r->monitor));

@@ -829,7 +829,7 @@ static void test_dead_letter_monitor_errors(void) {
     EXPECT_ERROR("features: [{name: x}]\ndead_letter:\n  topic:\n", "ex.yaml:3: dead_letter.topic: ",
                  "must be a string, got null");
     EXPECT_ERROR("features: [{name: x}]\nmonitor: {port: 1}\n", "ex.yaml:2: monitor.port: ",
-                 "unknown key (expected one of: listen)");
+                 "unknown key (expected one of: listen, stalled_after)");
     EXPECT_ERROR("features: [{name: x}]\nmonitor: {}\n", "ex.yaml:2: monitor.listen: ", "required");
     static const char *const bad[] = {"localhost", "':9464'", "h:65536", "h:abc", "h:123456", "'h:'",
                                       "'h:-1'"};
@@ -856,16 +856,20 @@ static void test_drift_log_errors(void) {
     EXPECT_ERROR("features: [{name: x}]\ndrift: {bogus: 1}\n", "ex.yaml:2: drift.bogus: ", "unknown key");
     EXPECT_ERROR("features: [{name: x}]\nlog: {level: loud}\n", "ex.yaml:2: log.level: ", "loud");
     EXPECT_ERROR("features: [{name: x}]\nlog: {format: xml}\n", "ex.yaml:2: log.format: ", "xml");
+    EXPECT_ERROR("features: [{name: x}]\nmonitor: {listen: 'h:1', stalled_after: 0s}\n", "ex.yaml:2: monitor.stalled_after: ",
+                 "must be a duration > 0");
+    EXPECT_ERROR("features: [{name: x}]\nmonitor: {listen: 'h:1', stalled_after: soon}\n",
+                 "ex.yaml:2: monitor.stalled_after: ", "");
     rtml_config cfg;
     char err[256];
-    static const char ok[] = "features: [{name: x}]\nmonitor: {listen: '127.0.0.1:0'}\n"
+    static const char ok[] = "features: [{name: x}]\nmonitor: {listen: '127.0.0.1:0', stalled_after: 2m}\n"
                              "drift: {detector: page_hinkley, action: reset, topic: d, threshold: 20, min_instances: 5}\n"
                              "log: {level: debug, format: json}\n";
     CHECK(rtml_config_parse("ex.yaml", ok, strlen(ok), &cfg, err, sizeof err) == 0);
     CHECK(cfg.drift.enabled && strcmp(cfg.drift.detector, "page_hinkley") == 0 && strcmp(cfg.drift.action, "reset") == 0);
     CHECK(cfg.drift.threshold == 20 && cfg.drift.min_instances == 5 && cfg.drift.delta != cfg.drift.delta /* NaN */);
     CHECK(strcmp(cfg.log.level, "debug") == 0 && strcmp(cfg.log.format, "json") == 0);
-    CHECK(strcmp(cfg.monitor.listen, "127.0.0.1:0") == 0);
+    CHECK(strcmp(cfg.monitor.listen, "127.0.0.1:0") == 0 && cfg.monitor.stalled_after_s == 120);
     rtml_config_free(&cfg);
     static const char dflt[] = "features: [{name: x}]\ndrift: {}\n";
     CHECK(rtml_config_parse("ex.yaml", dflt, strlen(dflt), &cfg, err, sizeof err) == 0);

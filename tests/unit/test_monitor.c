@@ -1,7 +1,8 @@
 /* test_monitor.c — the monitor's HTTP server (monitor.c) on its own, through real sockets:
  * "starting" before the first publication, the published documents served as published, readiness with its
  * reason, a request that waits for (and gets) the loop's next publication, buffers handed back by the swap,
- * 404 for unknown paths, and the errors of a port in use and an unknown host. */
+ * 404 for unknown paths, "stalled" once the loop stops publishing, and the errors of a port in use and an
+ * unknown host. */
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -83,17 +84,40 @@ static void test_swap(rtml_monitor *m) {
 static void test_errors(int port) {
     char err[256], listen[64];
     snprintf(listen, sizeof listen, "127.0.0.1:%d", port);
-    CHECK(rtml_monitor_start(listen, err, sizeof err) == NULL);
+    CHECK(rtml_monitor_start(listen, 30, err, sizeof err) == NULL);
     CHECK(strstr(err, "cannot listen") != NULL);
-    CHECK(rtml_monitor_start("no-such-host.invalid:0", err, sizeof err) == NULL);
+    CHECK(rtml_monitor_start("no-such-host.invalid:0", 30, err, sizeof err) == NULL);
     CHECK(strstr(err, "no-such-host.invalid") != NULL);
-    CHECK(rtml_monitor_start("9464", err, sizeof err) == NULL);
+    CHECK(rtml_monitor_start("9464", 30, err, sizeof err) == NULL);
     rtml_monitor_stop(NULL);
+}
+
+/* A loop that stops publishing: /healthz turns to 503 "stalled" (polled, with a deadline). */
+static void test_stalled(void) {
+    char err[256];
+    rtml_monitor *m = rtml_monitor_start("127.0.0.1:0", 0.3, err, sizeof err);
+    CHECK(m != NULL);
+    if (!m) return;
+    int port = rtml_monitor_port(m);
+    publish(m, "x 1\n", true, "ok");
+    expect(port, "/healthz", 200, "ok\n");
+    int stalled = 0;
+    for (int i = 0; i < 500 && !stalled; i++) { /* up to 5 s */
+        rtml_http_response r = {0};
+        if (get(port, "/healthz", &r) == 0 && r.status == 503 && strncmp(r.body, "stalled: ", 9) == 0) stalled = 1;
+        rtml_http_response_free(&r);
+        if (!stalled) usleep(10000);
+    }
+    CHECK(stalled);
+    publish(m, "x 2\n", true, "ok");
+    expect(port, "/healthz", 200, "ok\n");
+    rtml_monitor_stop(m);
 }
 
 int main(void) {
     char err[256];
-    rtml_monitor *m = rtml_monitor_start("127.0.0.1:0", err, sizeof err);
+    test_stalled();
+    rtml_monitor *m = rtml_monitor_start("127.0.0.1:0", 30, err, sizeof err);
     CHECK(m != NULL);
     if (!m) {
         fprintf(stderr, "start: %s\n", err);
