@@ -9,7 +9,9 @@
 #   - /model names the engine and type, the learned count and the feature statistics, and never a secret
 #     (neither does any other endpoint); /api/stats holds aligned series and the totals;
 #   - unknown paths are 404, other methods 405; a second instance on the same port exits 2 naming it;
-#   - SIGTERM exits 0 and the port closes.
+#   - SIGTERM exits 0 and the port closes;
+#   - with log.format json every line rtml wrote on stderr (librdkafka's included) is a JSON object with
+#     ts, level, pid and msg, and the repeated rejections carry their count.
 set -euo pipefail # before anything is sourced: a missing library must fail the test, not skip it
 source "$RTML_ROOT/tests/integration/lib/common.sh"
 source "$RTML_ROOT/tests/integration/lib/config.sh"
@@ -42,6 +44,7 @@ state: {dir: $T/state}
 dead_letter: {topic: $DLQ}
 monitor: {listen: 127.0.0.1:$PORT}
 drift: {detector: adwin}
+log: {level: info, format: json}
 YAML
 start_run "$T/run.yaml"
 wait_until "/healthz answers 200" 30 http_get "$BASE/healthz"
@@ -140,4 +143,13 @@ expect_grep "monitor.listen '127.0.0.1:$PORT': cannot listen" "$T/err" "the erro
 stop_run TERM
 expect_eq "$RUN_RC" 0 "SIGTERM: clean exit"
 curl -s --max-time 2 "$BASE/healthz" >/dev/null && fail "the port still answers after exit" || pass "the port is closed after exit"
+"$PY" - "$T/run.log" <<'PY' || fail "log.format json"
+import json, sys
+lines = open(sys.argv[1]).read().splitlines()
+recs = [json.loads(l) for l in lines]
+assert recs and all(set(r) >= {"ts", "level", "pid", "msg"} for r in recs), recs[:3]
+rejected = [r for r in recs if "rejected" in r["msg"] and r["level"] == "warn"]
+assert rejected and max(r.get("count", 0) for r in rejected) == 10, rejected[-1:]
+print("ok: %d log lines, all JSON; %d rejections logged (rate-limited, with counts)" % (len(recs), len(rejected)))
+PY
 echo "monitor metrics: all checks passed"
