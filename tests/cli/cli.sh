@@ -71,7 +71,7 @@ expect_grep '^\{"prediction":[01],"score":[0-9.e-]+,"model_version":1,"source":\
 expect_grep "mixed.jsonl:2001: rejected \(malformed\)" "$T/err" "the rejected line is named"
 expect_exit 1 "replay of a missing input" -- "$RTML" replay -c "$EX/quickstart.yaml" --input "$T/none.jsonl"
 # rtml's offset bookkeeping is not a user setting: `run` refuses to let the kafka section turn it off.
-printf 'kafka: {bootstrap.servers: 127.0.0.1:1, enable.auto.offset.store: "true"}\ninput: {topics: [in]}\nfeatures:\n  - {name: x1}\noutput: {topic: out}\n' >"$T/store.yaml"
+printf 'kafka: {bootstrap.servers: 127.0.0.1:1, enable.auto.offset.store: "true"}\ninput: {topics: [in]}\nfeatures:\n  - {name: x1}\noutput: {topic: out}\nstate: {dir: %s/state}\n' "$T" >"$T/store.yaml"
 expect_exit 2 "run with enable.auto.offset.store set" -- "$RTML" run -c "$T/store.yaml"
 expect_grep "kafka.enable.auto.offset.store: rtml sets it to false" "$T/err" "names the setting rtml owns"
 echo "cli: all checks passed"
