@@ -7,7 +7,10 @@
 #   rollback  with checkpoints every 100 ms while the stream arrives at 10k records/s, the model of the newest
 #             checkpoint written before the estimated change is loaded (the log names it, and its detector
 #             count is at or below the change), and predictions after the detection carry model version 2,
-#             those before version 1.
+#             those before version 1;
+#   rollback  with only the newest checkpoint kept, written every 20 ms while records arrive at 5k/s (so it
+#             postdates the change, which ADWIN places ~1,950 records = ~390 ms before its detection): no
+#             checkpoint predates the change, the model is reset instead (logged), version 2.
 set -euo pipefail # before anything is sourced: a missing library must fail the test, not skip it
 source "$RTML_ROOT/tests/integration/lib/common.sh"
 source "$RTML_ROOT/tests/monitor/lib/monitor.sh"
@@ -87,4 +90,17 @@ assert all(v == 1 for o, v in by_offset.items() if o < fired), "version 2 before
 assert all(v == 2 for o, v in by_offset.items() if o >= fired), "version 1 after the rollback"
 print("ok: fired after %d records, change from ~%d, rolled back to a checkpoint written after %d; versions 1 then 2" % (fired, change, seen))
 PY
+# ---- rollback with nothing to roll back to ---------------------------------------------------------------
+"$RTML" topics delete "$IN" >/dev/null && "$RTML" topics create "$IN" >/dev/null
+"$RTML" topics delete "$OUT" >/dev/null && "$RTML" topics create "$OUT" >/dev/null
+config "$T/rb1.yaml" "$(uniq_name rollback-none)" "$T/state-rb1" "{detector: adwin, action: rollback}" \
+  "checkpoint_every: 20ms, keep: 1"
+start_run "$T/rb1.yaml" --exit-on-idle 5
+wait_until "rtml run is assigned its partition" 60 http_get "$BASE/readyz"
+"$RTML" produce --topic "$IN" --input "$T/in.jsonl" --key-field /id --rate 5000 >/dev/null 2>&1
+set +e; wait "$RUN_PID"; RUN_RC=$?; set -e; RUN_PID=
+expect_eq "$RUN_RC" 0 "run exits by itself"
+expect_grep "warn: drift: no checkpoint predates the change \(record [0-9]+\); resetting the model instead" "$T/run.log" \
+  "no checkpoint predates the change: the model is reset"
+expect_eq "$(json_get "$T/run.out" 'r["drift"]["model_version"]')" 2 "the reset made version 2"
 echo "drift_actions: all checks passed"
