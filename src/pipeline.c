@@ -166,7 +166,7 @@ static int read_label(rtml_pipeline *p, double *y, char *detail, size_t dlen) {
 }
 
 /* The index of the predicted class (multiclass: arg max). */
-static size_t best_class(const rtml_pipeline *p, const double *s) {
+size_t rtml_pipeline_best_class(const rtml_pipeline *p, const double *s) {
     size_t best = 0;
     for (size_t k = 1; k < p->engine->n_outputs; k++)
         if (s[k] > s[best]) best = k;
@@ -198,7 +198,7 @@ static void put_prediction(const rtml_pipeline *p, const double *s, rtml_buf *ou
         put_score(p, out, s[0]);
         return;
     }
-    size_t best = best_class(p, s);
+    size_t best = rtml_pipeline_best_class(p, s);
     if (best < p->n_classes) rtml_json_put_string(out, p->classes[best], strlen(p->classes[best]));
     else rtml_buf_put_i64(out, (int64_t)best);
     rtml_buf_puts(out, ",\"score\":");
@@ -212,7 +212,7 @@ static int encode_prediction_avro(const rtml_pipeline *p, const double *s, const
     if (p->engine->task == RTML_TASK_BINARY) f.value = s[0] >= 0.5;
     else if (p->engine->task == RTML_TASK_REGRESSION) f.value = s[0], f.is_class = 0;
     else {
-        size_t k = best_class(p, s);
+        size_t k = rtml_pipeline_best_class(p, s);
         f.score = s[k];
         f.value = (double)k;
         f.label = k < p->n_classes ? p->classes[k] : NULL;

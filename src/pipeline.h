@@ -141,6 +141,9 @@ int rtml_pipeline_drift_load(rtml_pipeline *p, rtml_reader *r, char *err, size_t
 void rtml_drift_event_json(const rtml_pipeline *p, const rtml_drift_event *e, rtml_buf *out);
 void rtml_pipeline_drift_report(const rtml_pipeline *p, rtml_buf *out);
 
+/* Multiclass: the predicted class of a record's scores (the most probable, the first on ties). */
+size_t rtml_pipeline_best_class(const rtml_pipeline *p, const double *scores);
+
 /* The model's version as prediction records show it. */
 int64_t rtml_pipeline_model_version(const rtml_pipeline *p);
 

@@ -63,10 +63,7 @@ int rtml_pipeline_drift_open(rtml_pipeline *p, char *err, size_t errlen) {
 static double error_of(const rtml_pipeline *p, const double *s, double y) {
     if (p->engine->task == RTML_TASK_REGRESSION) return fabs(s[0] - y);
     if (p->engine->task == RTML_TASK_BINARY) return (s[0] >= 0.5) != (y >= 0.5);
-    size_t best = 0;
-    for (size_t k = 1; k < p->engine->n_outputs; k++)
-        if (s[k] > s[best]) best = k;
-    return (double)best != y;
+    return (double)rtml_pipeline_best_class(p, s) != y; /* the class the prediction record names */
 }
 
 /* The error over the evaluation window (the last 1000 evaluated records): classification 1 - accuracy,
