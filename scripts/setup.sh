@@ -24,6 +24,7 @@ APT_PACKAGES=(
   python3-venv                         # .venv (harmless when python3 is pyenv's)
   maven default-jre-headless           # broker jars (Java 17 is already the default here)
   libmicrohttpd-dev                    # the monitor's HTTP server (/metrics, /healthz, /model, dashboard)
+  zlib1g-dev                           # zlib: model versions are deflated on the model topic (modelbus.c)
   prometheus                           # promtool: tests validate /metrics with `promtool check metrics`
   chromium chromium-driver             # the dashboard's browser test (headless)
 )

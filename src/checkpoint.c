@@ -119,18 +119,22 @@ static void encode_positions(const rtml_offsets *o, rtml_writer *w) {
     }
 }
 
-int rtml_ckpt_write(const char *dir, const rtml_pipeline *p, const rtml_offsets *o, uint64_t seq, unsigned keep,
-                    char *err, size_t errlen) {
-    if (rtml_mkdirs(dir, err, errlen) != 0) return -1;
+void rtml_ckpt_image(const rtml_pipeline *p, const rtml_offsets *o, uint64_t seq, rtml_buf *image) {
     rtml_section extra[2] = {{"positions", {RTML_BUF_INIT}}, {"meta", {RTML_BUF_INIT}}};
     encode_positions(o, &extra[0].payload);
     rtml_w_u64(&extra[1].payload, seq);
     rtml_w_f64(&extra[1].payload, rtml_wall_time());
     rtml_w_str(&extra[1].payload, RTML_VERSION, strlen(RTML_VERSION));
-    rtml_buf image = RTML_BUF_INIT;
-    rtml_pipeline_save(p, extra, 2, &image);
+    rtml_pipeline_save(p, extra, 2, image);
     rtml_buf_free(&extra[0].payload.buf);
     rtml_buf_free(&extra[1].payload.buf);
+}
+
+int rtml_ckpt_write(const char *dir, const rtml_pipeline *p, const rtml_offsets *o, uint64_t seq, unsigned keep,
+                    char *err, size_t errlen) {
+    if (rtml_mkdirs(dir, err, errlen) != 0) return -1;
+    rtml_buf image = RTML_BUF_INIT;
+    rtml_ckpt_image(p, o, seq, &image);
     char path[4096];
     rtml_ckpt_path(dir, seq, path, sizeof path);
     int rc = rtml_state_write_file(path, &image, err, errlen);

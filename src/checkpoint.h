@@ -38,6 +38,9 @@ int rtml_ckpt_lock(const char *dir, char *err, size_t errlen);
 int rtml_ckpt_write(const char *dir, const rtml_pipeline *p, const rtml_offsets *o, uint64_t seq, unsigned keep,
                     char *err, size_t errlen);
 
+/* The image rtml_ckpt_write writes, in memory (reset first): what a trainer publishes as a model version. */
+void rtml_ckpt_image(const rtml_pipeline *p, const rtml_offsets *o, uint64_t seq, rtml_buf *image);
+
 /* Restore the newest valid checkpoint in dir into p and o's positions. Returns 1 with *seq set, 0 when dir
  * holds no checkpoint (a fresh start), or -1 with the reason: every checkpoint there is corrupt, or the newest
  * valid one was made by a different model or config (refused rather than silently started afresh). */

@@ -16,6 +16,7 @@ int rtml_cmd_check(int argc, char **argv);
 int rtml_cmd_state(int argc, char **argv);
 int rtml_cmd_top(int argc, char **argv);
 int rtml_cmd_drift(int argc, char **argv);
+int rtml_cmd_model(int argc, char **argv);
 
 /* Progress on stderr for long commands, shown only when stderr is a terminal. */
 typedef struct {

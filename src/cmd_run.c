@@ -87,7 +87,7 @@ static void handle_record(rtml_runner *r, rd_kafka_message_t *m, int slot) {
     rtml_partition_track *t = &r->offsets.parts[slot];
     if (t->emit_from < 0) t->emit_from = m->offset; /* nothing committed: answer everything from here on */
     bool learned = t->learn_next >= 0 && m->offset < t->learn_next;
-    bool emit = m->offset >= t->emit_from;
+    bool emit = m->offset >= t->emit_from && r->cfg.role != RTML_ROLE_TRAINER; /* a trainer answers nothing */
     /* learn_next moves at submit; every reader of it (checkpoint, transaction abort) flushes the batch first */
     if (m->offset + 1 > t->learn_next) t->learn_next = m->offset + 1;
     uint64_t ticket = r->exactly_once ? rtml_metrics_ticket(&r->metrics, slot) : rtml_offsets_begin(&r->offsets, slot, m->offset);
@@ -246,6 +246,7 @@ static void consume_loop(rtml_runner *r, const run_opts *o) {
         if (rtml_pipeline_due(&r->pipe, now)) rtml_run_flush_batch(r);
         if (rtml_run_txn_commit(r, TXN_EVERY_S) != 0) break;
         maybe_checkpoint(r, now);
+        rtml_run_models_tick(r, now);
         rtml_run_monitor_tick(r, now);
         bool paused = throttle(r);
         if (paused) rd_kafka_poll(r->producer, 10);
@@ -282,6 +283,7 @@ static int shutdown_clean(rtml_runner *r) {
     }
     /* A fenced instance (another took over its transactional.id) must not touch the state it no longer owns. */
     if (!r->fatal[0] && rtml_run_checkpoint(r) != 0) rc = 1;
+    rtml_run_models_finish(r);
     if (r->fatal[0]) {
         rtml_log(RTML_LOG_ERROR, "%s", r->fatal);
         rc = 1;
@@ -334,6 +336,7 @@ static void runner_free(rtml_runner *r) {
     if (r->consumer) rd_kafka_destroy(r->consumer);
     if (r->producer) rd_kafka_destroy(r->producer);
     rtml_run_monitor_close(r); /* before the pipeline: the server's threads are joined first */
+    rtml_run_models_close(r);  /* so is the model watcher */
     rtml_pipeline_free(&r->pipe);
     rtml_offsets_free(&r->offsets);
     rtml_config_free(&r->cfg);
@@ -381,6 +384,11 @@ static int start(rtml_runner *r, const run_opts *o) {
         fprintf(stderr, "rtml run: %s: %s\n", o->config_path, err);
         return 2;
     }
+    double give_up = o->exit_on_idle > 0 ? (o->exit_on_idle > 60 ? o->exit_on_idle : 60) : 0;
+    if (rtml_run_models_open(r, restored > 0, give_up, err, sizeof err) != 0) {
+        fprintf(stderr, "rtml run: %s: models.topic %s: %s\n", o->config_path, r->cfg.models.topic, err);
+        return 1;
+    }
     if (rtml_run_open_clients(r, err, sizeof err) != 0) {
         fprintf(stderr, "rtml run: %s\n", err);
         return 2;
@@ -395,16 +403,18 @@ int rtml_cmd_run(int argc, char **argv) {
     rtml_runner *r = calloc(1, sizeof *r);
     if (!r) return 1;
     r->lock_fd = -1;
-    if ((rc = start(r, &o)) != 0) {
-        runner_free(r);
-        return rc;
-    }
+    /* Before start(): a predictor may wait there for a first model version, and a signal must end the wait. */
     struct sigaction sa = {.sa_handler = on_signal};
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
-    rtml_log(RTML_LOG_INFO, "running: %zu input topic(s) -> %s, model %s, %s", r->cfg.input.n_topics,
-             r->cfg.output.topic, r->pipe.engine->ops->name, r->exactly_once ? "exactly once" : "at least once");
+    if ((rc = start(r, &o)) != 0) {
+        runner_free(r);
+        return rc;
+    }
+    rtml_log(RTML_LOG_INFO, "running: %zu input topic(s) -> %s, model %s, %s, role %s", r->cfg.input.n_topics,
+             r->cfg.output.topic ? r->cfg.output.topic : "(no output: trainer)", r->pipe.engine->ops->name,
+             r->exactly_once ? "exactly once" : "at least once", rtml_role_name(r->cfg.role));
     consume_loop(r, &o);
     if (rtml_run_stop && !r->fatal[0])
         rtml_log(RTML_LOG_INFO, "signal %d: finishing in-flight records", (int)rtml_run_stop);

@@ -39,7 +39,8 @@
 #include <yaml.h>
 
 static const char *const TOP_KEYS[] = {"kafka", "input", "features", "label", "model", "output",
-                                       "delivery", "state", "dead_letter", "monitor", "drift", "log", NULL};
+                                       "delivery", "state", "dead_letter", "monitor", "drift", "log",
+                                       "role", "models", NULL};
 enum { K_KAFKA, K_INPUT, K_FEATURES, K_LABEL, K_MODEL, K_OUTPUT, K_DELIVERY, K_STATE, K_DLQ, K_MONITOR, K_DRIFT,
        K_LOG };
 
@@ -795,7 +796,7 @@ static int parse_root(const cfg_ctx *c, const yaml_node_t *root, rtml_config *cf
     static const section_fn fns[] = {parse_kafka,  parse_input,    parse_features, parse_label,
                                      parse_model,  parse_output,   parse_delivery, parse_state,
                                      parse_dead_letter, rtml_config_parse_monitor, rtml_config_parse_drift,
-                                     rtml_config_parse_log};
+                                     rtml_config_parse_log, rtml_config_parse_role, rtml_config_parse_models};
     yaml_node_t *v[CFG_MAX_KEYS];
     if (!root || cfg_is_null(root))
         return rtml_fail(c->err, c->errlen, "%s:1: empty config", c->name);
@@ -810,7 +811,8 @@ static int parse_root(const cfg_ctx *c, const yaml_node_t *root, rtml_config *cf
         return -1;
     if (fill_defaults(c, cfg) != 0)
         return -1;
-    return rtml_config_check_drift(c, cfg);
+    if (rtml_config_check_drift(c, cfg) != 0) return -1;
+    return rtml_config_check_scale(c, cfg);
 }
 
 static int yaml_error(const cfg_ctx *c, const yaml_parser_t *p) {
@@ -948,8 +950,8 @@ int rtml_config_check_run(const rtml_config *cfg, char *err, size_t errlen) {
         return rtml_fail(err, errlen, "%s: kafka.bootstrap.servers: required by `rtml run`", name);
     if (cfg->input.n_topics == 0)
         return rtml_fail(err, errlen, "%s: input.topics: required by `rtml run`", name);
-    if (!cfg->output.topic)
-        return rtml_fail(err, errlen, "%s: output.topic: required by `rtml run`", name);
+    if (!cfg->output.topic && cfg->role != RTML_ROLE_TRAINER)
+        return rtml_fail(err, errlen, "%s: output.topic: required by `rtml run` (except with role: trainer)", name);
     /* A CSV header taken from the first message would, after a restart from a committed offset, be a
      * data row: Kafka input needs the columns named in the config. */
     if (cfg->input.format == RTML_FMT_CSV && cfg->input.n_csv_columns == 0)
@@ -1014,6 +1016,7 @@ void rtml_config_free(rtml_config *cfg) {
     free(cfg->state.dir);
     free(cfg->dead_letter.topic);
     rtml_config_free_monitor(cfg);
+    rtml_config_free_scale(cfg);
     memset(cfg, 0, sizeof *cfg);
 }
 
@@ -1235,4 +1238,5 @@ void rtml_config_print(const rtml_config *cfg, FILE *out) {
     fprintf(out, "s\n  keep: %u\n", cfg->state.keep);
     print_section(out, "dead_letter", "topic", cfg->dead_letter.topic);
     rtml_config_print_monitor(cfg, out);
+    rtml_config_print_scale(cfg, out);
 }

@@ -93,6 +93,9 @@ typedef struct {
 
 typedef enum { RTML_DELIVERY_AT_LEAST_ONCE = 0, RTML_DELIVERY_EXACTLY_ONCE } rtml_delivery;
 
+/* What an instance does when several share a model (config_scale.c). */
+typedef enum { RTML_ROLE_BOTH = 0, RTML_ROLE_PREDICTOR, RTML_ROLE_TRAINER } rtml_role;
+
 typedef struct {
     char *path; /* file the config came from (for messages) */
 
@@ -179,6 +182,15 @@ typedef struct {
         unsigned long long min_instances; /* 0: the detector's default */
     } drift;
 
+    /* role and models: instances sharing model versions through a compacted topic (config_scale.c) */
+    rtml_role role; /* default both */
+    int role_line;
+    struct {
+        char *topic;            /* NULL when not configured */
+        double publish_every_s; /* 0: the default (rtml_models_publish_every) */
+        unsigned keep;          /* 0: the default (rtml_models_keep) */
+    } models;
+
     struct {
         char *level;  /* error | warn | info (default) | debug */
         char *format; /* text (default) | json */
@@ -199,6 +211,13 @@ int rtml_config_check_run(const rtml_config *cfg, char *err, size_t errlen);
 
 /* Whether the config's model runs on the TensorFlow engine (model.engine: tensorflow). */
 int rtml_config_is_tensorflow(const rtml_config *cfg);
+
+/* config_scale.c: a role's name; models.publish_every (default 10 s) and models.keep (default 20). */
+const char *rtml_role_name(rtml_role r);
+static inline double rtml_models_publish_every(const rtml_config *cfg) {
+    return cfg->models.publish_every_s > 0 ? cfg->models.publish_every_s : 10.0;
+}
+static inline unsigned rtml_models_keep(const rtml_config *cfg) { return cfg->models.keep ? cfg->models.keep : 20; }
 
 /* The value of a kafka property, or NULL. */
 const char *rtml_config_kafka(const rtml_config *cfg, const char *key);

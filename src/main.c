@@ -25,6 +25,7 @@ static const command commands[] = {
     {"state", rtml_cmd_state, "show the checkpoints of a state directory (where a run resumes)"},
     {"top", rtml_cmd_top, "show a running pipeline's key figures live in the terminal"},
     {"drift", rtml_cmd_drift, "run a drift detector over a stream of numbers (tune settings on your error log)"},
+    {"model", rtml_cmd_model, "list, show, pin, roll back or publish the versions in a model topic"},
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 

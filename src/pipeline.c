@@ -260,7 +260,7 @@ rtml_reject rtml_pipeline_submit(rtml_pipeline *p, const char *doc, size_t len, 
     int learned = origin && origin->learned;
     if (learned) p->redelivered++, labelled = 0; /* scored again, never learned or evaluated twice */
     rtml_row row;
-    rtml_featurizer_freeze(p->features, learned);
+    rtml_featurizer_freeze(p->features, learned || p->serve_only);
     rtml_reject why = rtml_featurizer_apply(p->features, p->values, &row, detail, dlen);
     if (why != RTML_REJECT_NONE) return reject(p, why);
     row.raw = p->n_raw ? &p->values[p->n_feature_values] : NULL;
@@ -307,7 +307,7 @@ static void learn_batch(rtml_pipeline *p, const rtml_row *rows) {
         p->learn_rows[m] = rows[i];
         p->learn_y[m++] = it->y;
     }
-    if (!m || p->engine->serve_only) return;
+    if (!m || p->engine->serve_only || p->serve_only) return;
     if (rtml_engine_learn(p->engine, p->learn_rows, p->learn_y, m) != 0) {
         p->learn_failures += m;
         rtml_log_every(RTML_LOG_ERROR, p->learn_failures, 10, 10, "the model failed to learn from %zu records", m);

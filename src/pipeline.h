@@ -86,6 +86,8 @@ typedef struct {
     rtml_drift_event last_drift;
     bool drift_reset_due;          /* reset: replace the model once the batch is learned */
     bool drift_rollback_due;       /* rollback: the host loads an older checkpoint's model */
+    bool serve_only;               /* role predictor: labels are evaluated, never learned; feature statistics
+                                    * stay those of the served version */
 } rtml_pipeline;
 
 int rtml_pipeline_init(rtml_pipeline *p, const rtml_config *cfg, char *err, size_t errlen);
@@ -146,6 +148,18 @@ size_t rtml_pipeline_best_class(const rtml_pipeline *p, const double *scores);
 
 /* The model's version as prediction records show it. */
 int64_t rtml_pipeline_model_version(const rtml_pipeline *p);
+
+/* A model version loaded beside the running pipeline, for a swap between two batches (pipeline_swap.c).
+ * load() builds it from a state image on any thread (cfg is only read); swap_model() exchanges the model's
+ * parts (engine, feature statistics, class names, version) with p's on p's thread, after which m holds the
+ * old ones, for rtml_model_parts_free(). */
+typedef struct rtml_model_parts rtml_model_parts;
+rtml_model_parts *rtml_model_parts_load(const rtml_config *cfg, const void *image, size_t len, int64_t version,
+                                        char *err, size_t errlen);
+int64_t rtml_model_parts_version(const rtml_model_parts *m);
+uint64_t rtml_model_parts_learned(const rtml_model_parts *m);
+void rtml_pipeline_swap_model(rtml_pipeline *p, rtml_model_parts *m);
+void rtml_model_parts_free(rtml_model_parts *m);
 
 /* The final report (DESIGN.md's shape), one JSON object without newline. */
 void rtml_pipeline_report(const rtml_pipeline *p, double seconds, rtml_buf *out);

@@ -6,8 +6,10 @@
  *                 transactions that carry outputs and input offsets together
  *   run_monitor.c the monitor's documents and history, librdkafka statistics, drift events and actions
  *   run_metrics.c /metrics in Prometheus' text format
+ *   run_models.c  the model topic: publishing versions (trainer, both) and following them (predictor)
  *
- * One thread drives everything (librdkafka's own threads do the network I/O), so none of this is locked. */
+ * One thread drives everything (librdkafka's own threads do the network I/O), so none of this is locked; the
+ * model topic's watcher thread (run_models.c) shares only its own state, under its own mutex. */
 #ifndef RTML_RUN_H
 #define RTML_RUN_H
 #include <librdkafka/rdkafka.h>
@@ -32,6 +34,7 @@ typedef struct {
 } rtml_held;
 
 struct rtml_run_history; /* the dashboard's samples (run_monitor.c) */
+typedef struct rtml_run_models rtml_run_models; /* the model topic's state (run_models.c) */
 
 typedef struct {
     rtml_config cfg;
@@ -69,6 +72,7 @@ typedef struct {
     double monitor_rendered;          /* monotonic */
     double started_wall;
     uint64_t drift_seen;              /* drift events already handled */
+    rtml_run_models *models;          /* NULL without models.topic */
 } rtml_runner;
 
 /* Set by the SIGINT/SIGTERM handler (cmd_run.c) and by fatal errors; read by the loop. */
@@ -98,6 +102,22 @@ int rtml_run_on_stats(rd_kafka_t *rk, char *json, size_t len, void *opaque);
 void rtml_run_drift(rtml_runner *r);
 /* run_metrics.c: /metrics into b (reset first). */
 void rtml_run_render_metrics(rtml_runner *r, rtml_buf *b);
+
+/* run_models.c */
+/* With models.topic: read the topic, create the writer (trainer, both: it fences an older trainer), resume from
+ * the newest version when state.dir had no checkpoint (restored false), or (predictor) wait for a first version
+ * and serve it — until a signal, or give_up_s seconds when > 0. Then start the watcher thread. 0, or -1. */
+int rtml_run_models_open(rtml_runner *r, bool restored, double give_up_s, char *err, size_t errlen);
+/* Each loop iteration: swap in a loaded version (predictor), apply a rollback, publish when due (trainer). */
+void rtml_run_models_tick(rtml_runner *r, double now);
+/* At shutdown, after the last batch: a trainer publishes what it learned since its last version. */
+void rtml_run_models_finish(rtml_runner *r);
+void rtml_run_models_close(rtml_runner *r);
+typedef struct {
+    int64_t newest, pinned;
+    uint64_t published, publish_failures, swaps, load_failures;
+} rtml_run_models_stats;
+void rtml_run_models_counts(const rtml_runner *r, rtml_run_models_stats *s);
 
 /* run_output.c */
 /* An event record (JSON) to topic, keyed "drift", in the open transaction under exactly_once. */

@@ -172,9 +172,33 @@ static int64_t reset_offset(rtml_runner *r, const char *topic, int32_t partition
  * the model knows nothing of gets its learn_next now, at its start, and a checkpoint records it before any
  * record is read: otherwise a crash after its outputs were committed but before the next checkpoint would
  * restart it at the committed offset, and the records before it would never be learned. */
+/* The group's committed offsets of c's partitions. exactly_once reads stable offsets only: while an instance
+ * that died mid-transaction still has offsets pending in it, the coordinator answers "unstable" until the
+ * broker aborts that transaction (transaction.timeout.ms), and librdkafka retries until its timeout. A guess
+ * would answer records twice, so exactly_once waits, in short tries; between them the model topic and the
+ * monitor are served, so new versions still swap in and /healthz stays fresh. at_least_once tries once for
+ * 30 s and falls back to the checkpoint (a duplicate is allowed there, a loss never). */
+static rd_kafka_resp_err_t read_committed_offsets(rtml_runner *r, rd_kafka_topic_partition_list_t *c) {
+    if (!r->exactly_once) return rd_kafka_committed(r->consumer, c, 30000);
+    double started = rtml_now(), said = started;
+    for (;;) {
+        rd_kafka_resp_err_t e = rd_kafka_committed(r->consumer, c, 1000);
+        if (e != RD_KAFKA_RESP_ERR__TIMED_OUT || rtml_run_stop) return e;
+        double now = rtml_now();
+        if (now - said >= 10) {
+            rtml_log(RTML_LOG_WARN, "waiting %.0f s for the committed offsets of the assigned partitions (a failed "
+                     "instance's open transaction holds them until the broker aborts it: transaction.timeout.ms)",
+                     now - started);
+            said = now;
+        }
+        rtml_run_models_tick(r, now);
+        rtml_run_monitor_tick(r, now);
+    }
+}
+
 static void choose_starts(rtml_runner *r, rd_kafka_topic_partition_list_t *parts) {
     rd_kafka_topic_partition_list_t *c = rd_kafka_topic_partition_list_copy(parts);
-    rd_kafka_resp_err_t e = rd_kafka_committed(r->consumer, c, 30000);
+    rd_kafka_resp_err_t e = read_committed_offsets(r, c);
     if (e) rtml_log(RTML_LOG_WARN, "reading committed offsets: %s (starting from the checkpoint's)", rd_kafka_err2str(e));
     for (int i = 0; i < parts->cnt; i++) {
         rd_kafka_topic_partition_t *p = &parts->elems[i];

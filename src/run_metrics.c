@@ -181,6 +181,23 @@ static void pipeline_state(const rtml_runner *r, rtml_buf *b) {
           (double)rtml_pipeline_model_version(&r->pipe));
     gauge(b, "rtml_model_learned_records", "Records the current model version has learned.",
           (double)r->pipe.engine->learned);
+    if (r->models) {
+        rtml_run_models_stats ms;
+        rtml_run_models_counts(r, &ms);
+        family(b, "rtml_role_info", "gauge", "This instance's role (value 1).");
+        snprintf(labels, sizeof labels, "role=\"%s\"", rtml_role_name(r->cfg.role));
+        line(b, "rtml_role_info", labels, 1);
+        gauge(b, "rtml_model_topic_newest_version", "The newest model version in models.topic.", (double)ms.newest);
+        gauge(b, "rtml_model_topic_pinned_version", "The version pinned in models.topic (0: none, follow the newest).",
+              (double)ms.pinned);
+        counter(b, "rtml_model_versions_published_total", "Model versions this instance published.",
+                (double)ms.published);
+        counter(b, "rtml_model_publish_failures_total", "Model versions that could not be published.",
+                (double)ms.publish_failures);
+        counter(b, "rtml_model_swaps_total", "Model versions swapped in for scoring (predictor).", (double)ms.swaps);
+        counter(b, "rtml_model_load_failures_total", "Published versions that could not be loaded (predictor).",
+                (double)ms.load_failures);
+    }
     counter(b, "rtml_rebalances_total", "Consumer group rebalances (assignments and revocations).", (double)r->rebalances);
     gauge(b, "rtml_inflight_outputs", "Outputs handed to Kafka and not yet acknowledged.",
           (double)rd_kafka_outq_len(r->producer));

@@ -267,6 +267,16 @@ static void render_model(rtml_runner *r, rtml_buf *b) {
     rtml_buf_printf(b, ",\"checkpoint\":{\"seq\":%llu,\"dir\":", (unsigned long long)r->ckpt_seq);
     rtml_json_put_string(b, r->cfg.state.dir, strlen(r->cfg.state.dir));
     rtml_buf_puts(b, "}");
+    rtml_buf_printf(b, ",\"role\":\"%s\"", rtml_role_name(r->cfg.role));
+    if (r->models) {
+        rtml_run_models_stats ms;
+        rtml_run_models_counts(r, &ms);
+        rtml_buf_puts(b, ",\"models\":{\"topic\":");
+        rtml_json_put_string(b, r->cfg.models.topic, strlen(r->cfg.models.topic));
+        rtml_buf_printf(b, ",\"newest\":%lld,\"pinned\":%lld,\"published\":%llu,\"swaps\":%llu}",
+                        (long long)ms.newest, (long long)ms.pinned, (unsigned long long)ms.published,
+                        (unsigned long long)ms.swaps);
+    }
     if (r->pipe.drift) {
         rtml_drift_state st;
         rtml_drift_state_get(r->pipe.drift, &st);

@@ -518,7 +518,7 @@ static void test_top_level_errors(void) {
     EXPECT_ERROR("hello\n", "ex.yaml:1: top level: ", "must be a mapping, got 'hello'");
     EXPECT_ERROR("features: [{name: x}]\ninputs:\n  topics: [a]\n", "ex.yaml:2: inputs: ",
                  "unknown key (expected one of: kafka, input, features, label, model, output, delivery, state, "
-                 "dead_letter, monitor, drift, log)");
+                 "dead_letter, monitor, drift, log, role, models)");
     EXPECT_ERROR("features: [{name: x}]\nmodel: {}\ndelivery: at_least_once\nmodel: {}\n", "ex.yaml:4: model: ",
                  "duplicate key (first at line 2)");
     EXPECT_ERROR("features: [{name: x}]\n? [a]\n: b\n", "ex.yaml:2: top level: ", "keys must be non-empty strings");
@@ -877,6 +877,36 @@ static void test_drift_log_errors(void) {
     rtml_config_free(&cfg);
 }
 
+/* role and models: the role needs the topic, the topic needs a native engine, a predictor's drift only alerts. */
+static void test_role_models(void) {
+    EXPECT_ERROR("features: [{name: x}]\nrole: leader\n", "ex.yaml:2: role: ", "leader");
+    EXPECT_ERROR("features: [{name: x}]\nrole: predictor\n", "ex.yaml:2: role: ", "needs models.topic");
+    EXPECT_ERROR("features: [{name: x}]\n\nrole: trainer\n", "ex.yaml:3: role: ", "needs models.topic");
+    EXPECT_ERROR("features: [{name: x}]\nmodels: {}\n", "ex.yaml:2: models.topic: ", "required");
+    EXPECT_ERROR("features: [{name: x}]\nmodels: {topic: ''}\n", "ex.yaml:2: models.topic: ", "must not be empty");
+    EXPECT_ERROR("features: [{name: x}]\nmodels: {topic: m, keep: 0}\n", "ex.yaml:2: models.keep: ", "");
+    EXPECT_ERROR("features: [{name: x}]\nmodels: {topic: m, publish_every: 0s}\n", "ex.yaml:2: models.publish_every: ",
+                 "");
+    EXPECT_ERROR("features: [{name: x}]\nmodels: {topic: m, every: 1s}\n", "ex.yaml:2: models.every: ", "unknown key");
+    EXPECT_ERROR("features: [{name: x}]\nrole: predictor\nmodels: {topic: m}\ndrift: {action: reset}\n",
+                 "ex.yaml:2: role: ", "drift.action reset");
+    EXPECT_ERROR("model:\n  engine: tensorflow\n  tensorflow: {saved_model: m, inputs: {s: /s}}\nmodels: {topic: m}\n",
+                 "ex.yaml:1: models.topic: ", "TensorFlow");
+    rtml_config cfg;
+    char err[256];
+    static const char ok[] = "features: [{name: x}]\nrole: predictor\nmodels: {topic: fraud-models, publish_every: 2m, keep: 5}\n"
+                             "drift: {action: alert}\n";
+    CHECK(rtml_config_parse("ex.yaml", ok, strlen(ok), &cfg, err, sizeof err) == 0);
+    CHECK(cfg.role == RTML_ROLE_PREDICTOR && strcmp(cfg.models.topic, "fraud-models") == 0);
+    CHECK(rtml_models_publish_every(&cfg) == 120 && rtml_models_keep(&cfg) == 5);
+    rtml_config_free(&cfg);
+    static const char dflt[] = "features: [{name: x}]\nmodels: {topic: m}\n";
+    CHECK(rtml_config_parse("ex.yaml", dflt, strlen(dflt), &cfg, err, sizeof err) == 0);
+    CHECK(cfg.role == RTML_ROLE_BOTH && rtml_models_publish_every(&cfg) == 10 && rtml_models_keep(&cfg) == 20);
+    CHECK_STR(rtml_role_name(cfg.role), "both");
+    rtml_config_free(&cfg);
+}
+
 static void test_error_buffers(void) {
     rtml_config cfg;
     char small[12];
@@ -1149,7 +1179,16 @@ static void test_check_run(void) {
     expect_run_error("features: [{name: x}]\nkafka: {bootstrap.servers: h:1}\ninput: {topics: []}\noutput: {topic: b}\n",
                      "ex.yaml: input.topics: required by `rtml run`");
     expect_run_error("features: [{name: x}]\nkafka: {bootstrap.servers: h:1}\ninput: {topics: a}\n",
-                     "ex.yaml: output.topic: required by `rtml run`");
+                     "ex.yaml: output.topic: required by `rtml run` (except with role: trainer)");
+    { /* a trainer answers nothing: no output topic needed */
+        rtml_config cfg;
+        char e[RTML_ERRLEN];
+        static const char t[] = "features: [{name: x}]\nkafka: {bootstrap.servers: h:1}\ninput: {topics: a}\n"
+                                "role: trainer\nmodels: {topic: m}\n";
+        CHECK(rtml_config_parse("ex.yaml", t, strlen(t), &cfg, e, sizeof e) == 0);
+        CHECK_EQ_INT(rtml_config_check_run(&cfg, e, sizeof e), 0);
+        rtml_config_free(&cfg);
+    }
     expect_run_error("features: [{name: x}]\nkafka: {bootstrap.servers: h:1}\ninput: {topics: a, format: csv}\n"
                      "output: {topic: b}\n",
                      "ex.yaml: input.csv.columns: required by `rtml run` for CSV input (a topic has no header row)");
@@ -1187,6 +1226,7 @@ int main(void) {
     test_output_state_errors();
     test_dead_letter_monitor_errors();
     test_drift_log_errors();
+    test_role_models();
     test_error_buffers();
     test_bad_files();
     test_all_files();

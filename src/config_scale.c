@@ -1,0 +1,78 @@
+/* config_scale.c — the settings for running more than one rtml: the instance's role and the model topic.
+ *
+ *   role: both                  # both (default): score and learn, and publish versions when models.topic is set
+ *                               # trainer: learn and publish versions; no predictions (output.topic optional)
+ *                               # predictor: score with the newest published version (or the pinned one),
+ *                               #            switching as new ones arrive; learns nothing
+ *   models:
+ *     topic: fraud-models       # a compacted topic of model versions (modelbus.h); created if missing
+ *     publish_every: 10s        # trainer/both: a new version this often, when something was learned
+ *     keep: 20                  # versions kept; older ones are deleted (tombstones), never the pinned one
+ *
+ * Versions carry the native engines' state (weights, optimizer, feature statistics, class names); a
+ * TensorFlow model is a SavedModel directory on the trainer's disk, so engine: tensorflow cannot use the
+ * model topic yet (refused here, naming the key). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "config_yaml.h"
+
+static const char *const ROLE_NAMES[] = {"both", "predictor", "trainer"};
+
+int rtml_config_parse_role(const cfg_ctx *c, const yaml_node_t *n, rtml_config *cfg) {
+    size_t i;
+    if (cfg_get_enum(c, n, "role", "role", ROLE_NAMES, COUNT(ROLE_NAMES), &i) != 0) return -1;
+    cfg->role = (rtml_role)i;
+    cfg->role_line = cfg_line(n);
+    return 0;
+}
+
+int rtml_config_parse_models(const cfg_ctx *c, const yaml_node_t *map, rtml_config *cfg) {
+    static const char *const keys[] = {"topic", "publish_every", "keep", NULL};
+    yaml_node_t *v[CFG_MAX_KEYS];
+    if (cfg_fields(c, map, "models", keys, v) != 0) return -1;
+    if (!v[0]) return cfg_fail(c, cfg_line(map), "models.topic", "required");
+    if (cfg_dup_string(c, v[0], "models.topic", &cfg->models.topic) != 0) return -1;
+    if (!cfg->models.topic[0]) return cfg_fail(c, cfg_line(v[0]), "models.topic", "must not be empty");
+    if (v[1]) {
+        if (cfg_get_duration(c, v[1], "models.publish_every", &cfg->models.publish_every_s) != 0) return -1;
+        if (!(cfg->models.publish_every_s > 0))
+            return cfg_fail(c, cfg_line(v[1]), "models.publish_every", "must be positive");
+    }
+    if (v[2]) {
+        size_t keep;
+        if (cfg_get_count(c, v[2], "models.keep", 1, 1000000, &keep) != 0) return -1;
+        cfg->models.keep = (unsigned)keep;
+    }
+    return 0;
+}
+
+/* After the whole file: a role other than both needs the model topic, and the topic needs a native engine. */
+int rtml_config_check_scale(const cfg_ctx *c, const rtml_config *cfg) {
+    if (cfg->role != RTML_ROLE_BOTH && !cfg->models.topic)
+        return cfg_fail(c, cfg->role_line, "role", "%s needs models.topic (the topic that carries the model versions)",
+                        ROLE_NAMES[cfg->role]);
+    if (cfg->role == RTML_ROLE_PREDICTOR && cfg->drift.enabled && strcmp(cfg->drift.action, "alert") != 0)
+        return cfg_fail(c, cfg->role_line, "role",
+                        "a predictor serves the trainer's versions; drift.action %s would replace them (use alert, "
+                        "or put the action on the trainer)", cfg->drift.action);
+    if (cfg->models.topic && rtml_config_is_tensorflow(cfg))
+        return cfg_fail(c, 1, "models.topic",
+                        "model versions in a topic carry the native engines' state; a TensorFlow SavedModel is "
+                        "not supported there yet (remove models and role)");
+    return 0;
+}
+
+const char *rtml_role_name(rtml_role r) { return (unsigned)r < COUNT(ROLE_NAMES) ? ROLE_NAMES[r] : "?"; }
+
+void rtml_config_free_scale(rtml_config *cfg) { free(cfg->models.topic); }
+
+void rtml_config_print_scale(const rtml_config *cfg, FILE *out) {
+    fprintf(out, "role: %s\n", ROLE_NAMES[cfg->role]);
+    if (!cfg->models.topic) return;
+    fputs("models:\n  topic: ", out);
+    cfg_put_str(out, cfg->models.topic);
+    fputs("\n  publish_every: ", out);
+    cfg_put_num(out, rtml_models_publish_every(cfg));
+    fprintf(out, "s\n  keep: %u\n", rtml_models_keep(cfg));
+}
