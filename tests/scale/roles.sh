@@ -13,15 +13,6 @@ set -euo pipefail
 source "$RTML_ROOT/tests/integration/lib/common.sh"
 source "$RTML_ROOT/tests/integration/lib/config.sh"
 
-# wait_for_log FILE REGEX SECONDS: until a line matches (0), or the deadline passes (1).
-wait_for_log() {
-  local deadline=$((SECONDS + $3))
-  until grep -qE "$2" "$1" 2>/dev/null; do
-    ((SECONDS < deadline)) || return 1
-    sleep 0.1
-  done
-}
-
 IN=$(uniq_name roles-in); OUT=$(uniq_name roles-out); MODELS=$(uniq_name roles-models)
 NA=45000; NB=9000 # records before the rollback, and after it
 "$RTML" topics create "$IN" --partitions 6 >/dev/null

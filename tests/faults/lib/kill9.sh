@@ -94,11 +94,3 @@ dead_letter: {topic: $4}
 YAML
 }
 
-# wait_for_log FILE REGEX SECONDS: until a line matches (0), or the deadline passes (1).
-wait_for_log() {
-  local deadline=$((SECONDS + $3))
-  until grep -qE "$2" "$1" 2>/dev/null; do
-    ((SECONDS < deadline)) || return 1
-    sleep 0.1
-  done
-}

@@ -34,5 +34,14 @@ expect_exit() {
 # expect_grep PATTERN FILE WHAT
 expect_grep() { grep -qE -- "$1" "$2" && pass "$3" || { sed -n 1,20p "$2" >&2; fail "$3: no /$1/ in $(basename "$2")"; }; }
 
+# wait_for_log FILE REGEX SECONDS: until a line matches (0), or the deadline passes (1).
+wait_for_log() {
+  local deadline=$((SECONDS + $3))
+  until grep -qE "$2" "$1" 2>/dev/null; do
+    ((SECONDS < deadline)) || return 1
+    sleep 0.1
+  done
+}
+
 # json_get FILE EXPR: evaluate a Python expression on the last JSON line of FILE (bound to r).
 json_get() { "$PY" -c 'import json,sys; r=json.loads(open(sys.argv[1]).read().strip().splitlines()[-1]); print(eval(sys.argv[2]))' "$1" "$2"; }
