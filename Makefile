@@ -18,7 +18,7 @@ test:
 demo:
 	@bash scripts/demo.sh
 
-# Throughput of rtml's engines beside River and Vowpal Wabbit; results in bench/results/ (bench/run.sh).
+# Benchmarks (bench/run.sh): engines beside River and Vowpal Wabbit, TensorFlow beside Keras, workers and instances; results in bench/results/
 bench:
 	@bash bench/run.sh
 

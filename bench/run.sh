@@ -7,7 +7,8 @@
 # tensorflow (bench/tensorflow.py: a Keras MLP through Kafka, rtml's TensorFlow engine against a Python
 # confluent-kafka + Keras consumer, on a private broker on port $BENCH_TF_PORT (39092) that this script starts
 # and stops; plus the fixed cost of one TF_SessionRun, bench/tf_sessionrun.c, built here against the
-# tensorflow wheel's C library).
+# tensorflow wheel's C library); scaling (bench/scaling.py: records/s with 1 and 2 workers, 1 and 2 processes
+# in one group, on a private broker on port $BENCH_SCALE_PORT (39192)).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 PY=$ROOT/.venv/bin/python
@@ -37,12 +38,23 @@ tensorflow() {
   trap - EXIT
 }
 
+# The scaling scenario: workers and instances against one private broker on this machine.
+scaling() {
+  local port=${BENCH_SCALE_PORT:-39192}
+  trap 'bash "$ROOT/scripts/kafka.sh" stop --port '"$port"' >/dev/null 2>&1 || true' EXIT
+  bash "$ROOT/scripts/kafka.sh" start --port "$port"
+  BENCH_SCALE_PORT=$port "$PY" "$ROOT/bench/scaling.py" "$RTML_BIN" "$ROOT/bench/results"
+  bash "$ROOT/scripts/kafka.sh" stop --port "$port"
+  trap - EXIT
+}
+
 scenarios=("$@")
-[ ${#scenarios[@]} -gt 0 ] || scenarios=(engine tensorflow)
+[ ${#scenarios[@]} -gt 0 ] || scenarios=(engine tensorflow scaling)
 for s in "${scenarios[@]}"; do
   case $s in
     engine) "$PY" "$ROOT/bench/engine.py" "$RTML_BIN" "$ROOT/bench/results" ;;
     tensorflow) tensorflow ;;
-    *) echo "bench: unknown scenario '$s' (expected: engine, tensorflow)" >&2; exit 2 ;;
+    scaling) scaling ;;
+    *) echo "bench: unknown scenario '$s' (expected: engine, tensorflow, scaling)" >&2; exit 2 ;;
   esac
 done

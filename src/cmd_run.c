@@ -54,11 +54,7 @@ static void on_signal(int sig) {
     rtml_run_stop = sig;
 }
 
-typedef struct {
-    const char *config_path;
-    unsigned long long max_records; /* 0 = unbounded */
-    double exit_on_idle;            /* seconds, 0 = never */
-} run_opts;
+typedef rtml_run_opts run_opts;
 
 static void usage(FILE *f) {
     fprintf(f,
@@ -72,9 +68,12 @@ static void usage(FILE *f) {
             "finishes in-flight work, commits, checkpoints, and prints a final report as one JSON line on stdout\n"
             "(a second signal exits at once, leaving a consistent state).\n"
             "  -c, --config FILE        the YAML config (see `rtml check`)\n"
-            "  --max-records N          stop after N input records\n"
+            "  --max-records N          stop after N input records (with workers: each worker)\n"
             "  --exit-on-idle SECONDS   stop when no record arrived for SECONDS after partitions were\n"
-            "                           assigned (before that: max(SECONDS, 60))\n");
+            "                           assigned (before that: max(SECONDS, 60))\n"
+            "With `workers: N` in the config, N members of the group run in this process, each on its own thread\n"
+            "with its own model and state.dir/worker-K (docs/scaling.md); the report then holds the totals and\n"
+            "each worker's figures.\n");
 }
 
 /* ---- records in ---------------------------------------------------------------------------------------- */
@@ -170,6 +169,7 @@ static bool idle_for_too_long(const rtml_runner *r, const run_opts *o, double st
     if (o->exit_on_idle <= 0) return false;
     if (r->last_at > 0) return now - r->last_at >= o->exit_on_idle;
     if (r->assigned_at > 0) return now - r->assigned_at >= o->exit_on_idle;
+    if (r->worker && *r->worker->assigned > 0) return now - started >= o->exit_on_idle; /* the others have them all */
     return now - started >= (o->exit_on_idle > 60 ? o->exit_on_idle : 60);
 }
 
@@ -237,7 +237,9 @@ static void consume_loop(rtml_runner *r, const run_opts *o) {
             last_status = now;
         }
         if (idle_for_too_long(r, o, started, now) && !r->paused) {
-            if (r->assigned_at == 0) /* not idle: it never got to read (no such topic, no group coordinator) */
+            if (r->assigned_at == 0 && r->worker && *r->worker->assigned > 0) /* more workers than partitions */
+                rtml_log(RTML_LOG_INFO, "no partition for this worker (the others have them all): stopping");
+            else if (r->assigned_at == 0) /* not idle: it never got to read (no such topic, no group coordinator) */
                 snprintf(r->fatal, sizeof r->fatal, "no partition of the input topics was assigned within %.0f s "
                          "(do the topics exist? is the broker reachable?)", now - started);
             else rtml_log(RTML_LOG_INFO, "no record for %.1f s: stopping (--exit-on-idle)", o->exit_on_idle);
@@ -288,6 +290,7 @@ static int shutdown_clean(rtml_runner *r) {
         rtml_log(RTML_LOG_ERROR, "%s", r->fatal);
         rc = 1;
     }
+    r->closing = true;
     rd_kafka_consumer_close(r->consumer);
     return rc;
 }
@@ -334,6 +337,8 @@ static void runner_free(rtml_runner *r) {
     for (size_t i = 0; i < r->n_held; i++) rd_kafka_message_destroy(r->held[i].m);
     free(r->held);
     if (r->consumer) rd_kafka_destroy(r->consumer);
+    for (int i = 0; i < 3; i++)
+        if (r->outputs[i]) rd_kafka_topic_destroy(r->outputs[i]);
     if (r->producer) rd_kafka_destroy(r->producer);
     rtml_run_monitor_close(r); /* before the pipeline: the server's threads are joined first */
     rtml_run_models_close(r);  /* so is the model watcher */
@@ -352,6 +357,10 @@ static int start(rtml_runner *r, const run_opts *o) {
         rtml_config_check_run(&r->cfg, err, sizeof err) != 0) {
         fprintf(stderr, "rtml run: %s\n", err);
         return 2;
+    }
+    if (r->worker && rtml_run_worker_config(&r->cfg, r->worker, err, sizeof err) != 0) {
+        fprintf(stderr, "rtml run: %s\n", err);
+        return 1;
     }
     if (rtml_log_configure(r->cfg.log.level, r->cfg.log.format, err, sizeof err) != 0) {
         fprintf(stderr, "rtml run: %s: %s\n", o->config_path, err);
@@ -396,41 +405,64 @@ static int start(rtml_runner *r, const run_opts *o) {
     return 0;
 }
 
-int rtml_cmd_run(int argc, char **argv) {
-    run_opts o = {0};
-    int rc = parse_opts(argc, argv, &o);
-    if (rc >= 0) return rc;
+int rtml_run_instance(const run_opts *o, const rtml_worker *w, rtml_buf *report) {
     rtml_runner *r = calloc(1, sizeof *r);
     if (!r) return 1;
     r->lock_fd = -1;
-    /* Before start(): a predictor may wait there for a first model version, and a signal must end the wait. */
-    struct sigaction sa = {.sa_handler = on_signal};
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    if ((rc = start(r, &o)) != 0) {
+    r->worker = w;
+    int rc = start(r, o);
+    if (rc != 0) {
         runner_free(r);
         return rc;
     }
     rtml_log(RTML_LOG_INFO, "running: %zu input topic(s) -> %s, model %s, %s, role %s", r->cfg.input.n_topics,
              r->cfg.output.topic ? r->cfg.output.topic : "(no output: trainer)", r->pipe.engine->ops->name,
              r->exactly_once ? "exactly once" : "at least once", rtml_role_name(r->cfg.role));
-    consume_loop(r, &o);
+    consume_loop(r, o);
     if (rtml_run_stop && !r->fatal[0])
         rtml_log(RTML_LOG_INFO, "signal %d: finishing in-flight records", (int)rtml_run_stop);
     rc = shutdown_clean(r);
     /* From the first record to the last: idle time before and after (--exit-on-idle) is not processing. */
     double secs = r->last_at - r->first_at;
-    rtml_buf report = RTML_BUF_INIT;
-    rtml_pipeline_report(&r->pipe, secs, &report);
-    report.len--; /* reopen the object: rtml run's own figures follow the pipeline's */
-    rtml_buf_printf(&report, ",\"dead_letters\":%llu,\"checkpoint_seq\":%llu,\"checkpoint_failures\":%llu,"
-                    "\"pauses\":%llu,\"transactions\":%llu,\"transactions_aborted\":%llu}",
+    rtml_pipeline_report(&r->pipe, secs, report);
+    report->len--; /* reopen the object: rtml run's own figures follow the pipeline's */
+    rtml_buf_printf(report, ",\"dead_letters\":%llu,\"checkpoint_seq\":%llu,\"checkpoint_failures\":%llu,"
+                    "\"pauses\":%llu,\"transactions\":%llu,\"transactions_aborted\":%llu,"
+                    "\"handover_uncommitted\":%llu,\"first_at\":",
                     r->dead_letters, (unsigned long long)r->ckpt_seq, (unsigned long long)r->ckpt_failures,
-                    r->pauses, (unsigned long long)r->txn_commits, (unsigned long long)r->txn_aborts);
-    printf("%s\n", report.data);
+                    r->pauses, (unsigned long long)r->txn_commits, (unsigned long long)r->txn_aborts,
+                    r->handover_uncommitted);
+    /* When the first and last records arrived (unix seconds; 0: none): the span of several workers' work. */
+    double wall_minus_mono = rtml_wall_time() - rtml_now();
+    rtml_buf_put_double(report, r->first_at > 0 ? r->first_at + wall_minus_mono : 0);
+    rtml_buf_puts(report, ",\"last_at\":");
+    rtml_buf_put_double(report, r->last_at > 0 ? r->last_at + wall_minus_mono : 0);
+    rtml_buf_putc(report, '}');
+    runner_free(r);
+    return rc;
+}
+
+int rtml_cmd_run(int argc, char **argv) {
+    run_opts o = {0};
+    int rc = parse_opts(argc, argv, &o);
+    if (rc >= 0) return rc;
+    /* Before start(): a predictor may wait there for a first model version, and a signal must end the wait. */
+    struct sigaction sa = {.sa_handler = on_signal};
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    rtml_config cfg;
+    char err[RTML_ERRLEN];
+    unsigned workers = 1; /* a config that does not load is reported by the runner, with its exit status */
+    if (rtml_config_load(o.config_path, &cfg, err, sizeof err) == 0) {
+        workers = rtml_config_workers(&cfg);
+        rtml_config_free(&cfg);
+    }
+    if (workers > 1) return rtml_run_workers(&o, workers);
+    rtml_buf report = RTML_BUF_INIT;
+    rc = rtml_run_instance(&o, NULL, &report);
+    if (report.len) printf("%s\n", report.data);
     fflush(stdout);
     rtml_buf_free(&report);
-    runner_free(r);
     return rc;
 }

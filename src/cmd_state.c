@@ -18,6 +18,7 @@ static void usage(FILE *f) {
                "JSON line: path, seq, written_at, engine, learned (records the model learned), positions (per\n"
                "topic/partition, the offset from which records are not yet learned) and digest (equal digests,\n"
                "equal models). With --all, one line per checkpoint, newest first, invalid ones with their error.\n"
+               "With -c and `workers: N`, the same for each worker's state.dir/worker-K, in worker order.\n"
                "Exit status: 0 ok, 1 no valid checkpoint, 2 bad usage or config.\n");
 }
 
@@ -78,7 +79,17 @@ int rtml_cmd_state(int argc, char **argv) {
         fprintf(stderr, "rtml state: %s\n", err);
         return 2;
     }
-    int rc = show(cfg.state.dir, all);
+    unsigned workers = rtml_config_workers(&cfg);
+    int rc = 0;
+    if (workers == 1) {
+        rc = show(cfg.state.dir, all);
+    } else { /* run_workers.c: each worker has its own directory; one without a checkpoint fails the whole */
+        for (unsigned k = 0; k < workers; k++) {
+            char sub[4096];
+            snprintf(sub, sizeof sub, "%s/worker-%u", cfg.state.dir, k);
+            if (show(sub, all) != 0) rc = 1;
+        }
+    }
     rtml_config_free(&cfg);
     return rc;
 }

@@ -40,7 +40,7 @@
 
 static const char *const TOP_KEYS[] = {"kafka", "input", "features", "label", "model", "output",
                                        "delivery", "state", "dead_letter", "monitor", "drift", "log",
-                                       "role", "models", NULL};
+                                       "role", "models", "workers", NULL};
 enum { K_KAFKA, K_INPUT, K_FEATURES, K_LABEL, K_MODEL, K_OUTPUT, K_DELIVERY, K_STATE, K_DLQ, K_MONITOR, K_DRIFT,
        K_LOG };
 
@@ -796,7 +796,8 @@ static int parse_root(const cfg_ctx *c, const yaml_node_t *root, rtml_config *cf
     static const section_fn fns[] = {parse_kafka,  parse_input,    parse_features, parse_label,
                                      parse_model,  parse_output,   parse_delivery, parse_state,
                                      parse_dead_letter, rtml_config_parse_monitor, rtml_config_parse_drift,
-                                     rtml_config_parse_log, rtml_config_parse_role, rtml_config_parse_models};
+                                     rtml_config_parse_log, rtml_config_parse_role, rtml_config_parse_models,
+                                     rtml_config_parse_workers};
     yaml_node_t *v[CFG_MAX_KEYS];
     if (!root || cfg_is_null(root))
         return rtml_fail(c->err, c->errlen, "%s:1: empty config", c->name);

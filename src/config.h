@@ -185,6 +185,9 @@ typedef struct {
     /* role and models: instances sharing model versions through a compacted topic (config_scale.c) */
     rtml_role role; /* default both */
     int role_line;
+    unsigned workers;  /* group members in this process (run_workers.c); 0: not set (1) */
+    bool workers_auto; /* workers: auto (one per online core) */
+    int workers_line;
     struct {
         char *topic;            /* NULL when not configured */
         double publish_every_s; /* 0: the default (rtml_models_publish_every) */
@@ -212,7 +215,9 @@ int rtml_config_check_run(const rtml_config *cfg, char *err, size_t errlen);
 /* Whether the config's model runs on the TensorFlow engine (model.engine: tensorflow). */
 int rtml_config_is_tensorflow(const rtml_config *cfg);
 
-/* config_scale.c: a role's name; models.publish_every (default 10 s) and models.keep (default 20). */
+/* config_scale.c: workers (auto: one per online core); a role's name; models.publish_every (default 10 s) and
+ * models.keep (default 20). */
+unsigned rtml_config_workers(const rtml_config *cfg);
 const char *rtml_role_name(rtml_role r);
 static inline double rtml_models_publish_every(const rtml_config *cfg) {
     return cfg->models.publish_every_s > 0 ? cfg->models.publish_every_s : 10.0;

@@ -1,5 +1,7 @@
-/* config_scale.c — the settings for running more than one rtml: the instance's role and the model topic.
+/* config_scale.c — the settings for running more than one rtml: workers, the instance's role, the model topic.
  *
+ *   workers: 2                  # group members in this process, each a whole pipeline on its own thread
+ *                               # (run_workers.c); auto: one per core. Default 1.
  *   role: both                  # both (default): score and learn, and publish versions when models.topic is set
  *                               # trainer: learn and publish versions; no predictions (output.topic optional)
  *                               # predictor: score with the newest published version (or the pinned one),
@@ -14,6 +16,7 @@
  * model topic yet (refused here, naming the key). */
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "config_yaml.h"
 
@@ -47,8 +50,39 @@ int rtml_config_parse_models(const cfg_ctx *c, const yaml_node_t *map, rtml_conf
     return 0;
 }
 
-/* After the whole file: a role other than both needs the model topic, and the topic needs a native engine. */
+/* workers: N (1..256) or auto: group members in this one process (run_workers.c). */
+int rtml_config_parse_workers(const cfg_ctx *c, const yaml_node_t *n, rtml_config *cfg) {
+    cfg->workers_line = cfg_line(n);
+    const char *s = cfg_text(n);
+    if (s && !strcmp(s, "auto")) {
+        cfg->workers_auto = true;
+        return 0;
+    }
+    size_t k;
+    if (cfg_get_count(c, n, "workers", 1, 256, &k) != 0) return -1;
+    cfg->workers = (unsigned)k;
+    return 0;
+}
+
+unsigned rtml_config_workers(const rtml_config *cfg) {
+    if (!cfg->workers_auto) return cfg->workers ? cfg->workers : 1;
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n < 1 ? 1 : n > 256 ? 256 : (unsigned)n;
+}
+
+/* After the whole file: a role other than both needs the model topic, and the topic needs a native engine;
+ * several workers need a native engine and no model writer. */
 int rtml_config_check_scale(const cfg_ctx *c, const rtml_config *cfg) {
+    if (cfg->workers_auto || cfg->workers > 1) {
+        if (rtml_config_is_tensorflow(cfg))
+            return cfg_fail(c, cfg->workers_line, "workers",
+                            "engine: tensorflow supports one worker per process (each would load its own SavedModel "
+                            "and runtime); use workers: 1 with more instances, or TensorFlow's own threads");
+        if (cfg->models.topic && cfg->role != RTML_ROLE_PREDICTOR)
+            return cfg_fail(c, cfg->workers_line, "workers",
+                            "a %s publishes model versions, and one topic has one writer: use workers: 1 (predictors "
+                            "may have several)", ROLE_NAMES[cfg->role]);
+    }
     if (cfg->role != RTML_ROLE_BOTH && !cfg->models.topic)
         return cfg_fail(c, cfg->role_line, "role", "%s needs models.topic (the topic that carries the model versions)",
                         ROLE_NAMES[cfg->role]);
@@ -69,6 +103,8 @@ void rtml_config_free_scale(rtml_config *cfg) { free(cfg->models.topic); }
 
 void rtml_config_print_scale(const rtml_config *cfg, FILE *out) {
     fprintf(out, "role: %s\n", ROLE_NAMES[cfg->role]);
+    if (cfg->workers_auto) fputs("workers: auto\n", out);
+    else fprintf(out, "workers: %u\n", cfg->workers ? cfg->workers : 1);
     if (!cfg->models.topic) return;
     fputs("models:\n  topic: ", out);
     cfg_put_str(out, cfg->models.topic);

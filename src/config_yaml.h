@@ -81,6 +81,7 @@ void rtml_config_print_monitor(const rtml_config *cfg, FILE *out);
 /* role and models (config_scale.c); check_scale runs after the whole file is read. */
 int rtml_config_parse_role(const cfg_ctx *c, const yaml_node_t *n, rtml_config *cfg);
 int rtml_config_parse_models(const cfg_ctx *c, const yaml_node_t *map, rtml_config *cfg);
+int rtml_config_parse_workers(const cfg_ctx *c, const yaml_node_t *n, rtml_config *cfg);
 int rtml_config_check_scale(const cfg_ctx *c, const rtml_config *cfg);
 void rtml_config_free_scale(rtml_config *cfg);
 void rtml_config_print_scale(const rtml_config *cfg, FILE *out);

@@ -26,6 +26,9 @@ static _Atomic int log_level = RTML_LOG_INFO;
 static _Atomic int log_format = RTML_LOG_TEXT;
 /* The environment is read once, at the first line or configure call, instead of a getenv() per line. */
 static pthread_once_t env_once = PTHREAD_ONCE_INIT;
+/* The worker (run_workers.c) a thread runs, named in each of its lines; -1: none. Per thread, so it needs no
+ * lock and a worker's lines say whose they are without every call site passing it. */
+static _Thread_local int log_worker = -1;
 /* Serialises the write of each line, and the updates of rtml_log_limiter states. */
 static pthread_mutex_t log_mutex = PTHREAD_MUTEX_INITIALIZER;
 
@@ -138,7 +141,9 @@ static void emit(rtml_log_level level, const line_extra *x, const char *msg) {
     if (atomic_load_explicit(&log_format, memory_order_relaxed) == RTML_LOG_JSON) {
         puts_(b, "{\"ts\":\"");
         put_timestamp(b);
-        printf_(b, "\",\"level\":\"%s\",\"pid\":%d,\"msg\":\"", level_names[level], (int)getpid());
+        printf_(b, "\",\"level\":\"%s\",\"pid\":%d,", level_names[level], (int)getpid());
+        if (log_worker >= 0) printf_(b, "\"worker\":%d,", log_worker);
+        puts_(b, "\"msg\":\"");
         put_json_escaped(b, msg);
         puts_(b, "\"");
         puts_(b, x->json_fields);
@@ -147,7 +152,9 @@ static void emit(rtml_log_level level, const line_extra *x, const char *msg) {
         put(b, "}\n", 2);
     } else {
         put_timestamp(b);
-        printf_(b, " rtml[%d] %s: %s%s", (int)getpid(), level_names[level], msg, x->text_suffix);
+        printf_(b, " rtml[%d] %s: ", (int)getpid(), level_names[level]);
+        if (log_worker >= 0) printf_(b, "worker %d: ", log_worker);
+        printf_(b, "%s%s", msg, x->text_suffix);
         if (b->len > LINE_CAP - 1) b->len = LINE_CAP - 1;
         put(b, "\n", 1);
     }
@@ -225,6 +232,8 @@ static void vlog(rtml_log_level level, const line_extra *x, const char *fmt, va_
     vsnprintf(msg, sizeof msg, fmt, ap);
     emit(level, x, msg);
 }
+
+void rtml_log_set_worker(int worker) { log_worker = worker; }
 
 void rtml_log(rtml_log_level level, const char *fmt, ...) {
     va_list ap;

@@ -44,6 +44,8 @@ void rtml_log_every(rtml_log_level level, uint64_t count, uint64_t burst, uint64
  * rtml_log_configure(NULL, NULL, ...) re-reads the environment. Returns 0, or -1 with a reason in err (an
  * unknown name, in the arguments or in the environment) and nothing changed. */
 int rtml_log_configure(const char *level, const char *format, char *err, size_t errlen);
+/* The calling thread's lines say "worker K: " (text) or carry "worker":K (JSON); -1: they do not. */
+void rtml_log_set_worker(int worker);
 /* Whether a line at this level would be written: lets a caller skip building an expensive message. */
 int rtml_log_enabled(rtml_log_level level);
 rtml_log_format rtml_log_current_format(void);

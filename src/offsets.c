@@ -100,7 +100,7 @@ size_t rtml_offsets_inflight(const rtml_offsets *o) {
     return n;
 }
 
-void rtml_offsets_release(rtml_offsets *o, const char *topic, int32_t partition) {
+void rtml_offsets_release(rtml_offsets *o, const char *topic, int32_t partition, bool handed_over) {
     int s = rtml_offsets_find(o, topic, partition);
     if (s < 0) return;
     rtml_partition_track *t = &o->parts[s];
@@ -108,5 +108,6 @@ void rtml_offsets_release(rtml_offsets *o, const char *topic, int32_t partition)
     t->assigned = false;
     t->dirty = false;
     t->next_commit = -1;
-    t->done_next = -1; /* learn_next stays: the model still holds what it learned from this partition */
+    t->done_next = -1;
+    if (handed_over) t->learn_next = t->emit_from = -1;
 }

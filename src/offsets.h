@@ -65,7 +65,11 @@ void rtml_offsets_done(rtml_offsets *o, uint64_t ticket);
 void rtml_offsets_advance(rtml_offsets *o);
 /* Records in flight over all partitions. */
 size_t rtml_offsets_inflight(const rtml_offsets *o);
-/* Forget a revoked partition's in-flight records (their offsets stay uncommitted: at least once). */
-void rtml_offsets_release(rtml_offsets *o, const char *topic, int32_t partition);
+/* Forget a revoked partition's in-flight records (their offsets stay uncommitted: at least once). handed_over:
+ * its work up to now is committed, so the next owner starts where this one stopped and learns from there;
+ * learn_next is forgotten too, so that if the partition comes back later it is not read again from this
+ * model's old position (records that another member learned meanwhile would be learned twice in the group).
+ * Otherwise (a lost assignment, a crash) learn_next stays: the model still holds what it learned. */
+void rtml_offsets_release(rtml_offsets *o, const char *topic, int32_t partition, bool handed_over);
 
 #endif

@@ -7,9 +7,12 @@
  *   run_monitor.c the monitor's documents and history, librdkafka statistics, drift events and actions
  *   run_metrics.c /metrics in Prometheus' text format
  *   run_models.c  the model topic: publishing versions (trainer, both) and following them (predictor)
+ *   run_workers.c `workers: N`: N runners in one process, each a member of the group on its own thread
  *
- * One thread drives everything (librdkafka's own threads do the network I/O), so none of this is locked; the
- * model topic's watcher thread (run_models.c) shares only its own state, under its own mutex. */
+ * One thread drives a runner (librdkafka's own threads do the network I/O), so none of this is locked; the
+ * model topic's watcher thread (run_models.c) shares only its own state, under its own mutex. With workers,
+ * each worker thread has a runner of its own and they share nothing but rtml_run_stop and the team's
+ * counters (rtml_worker). */
 #ifndef RTML_RUN_H
 #define RTML_RUN_H
 #include <librdkafka/rdkafka.h>
@@ -36,11 +39,26 @@ typedef struct {
 struct rtml_run_history; /* the dashboard's samples (run_monitor.c) */
 typedef struct rtml_run_models rtml_run_models; /* the model topic's state (run_models.c) */
 
+/* `rtml run`'s command-line options. */
+typedef struct {
+    const char *config_path;
+    unsigned long long max_records; /* 0 = unbounded; with workers, per worker */
+    double exit_on_idle;            /* seconds, 0 = never */
+} rtml_run_opts;
+
+/* One of the workers of a process (run_workers.c); a runner without workers has none (NULL). */
+typedef struct {
+    unsigned index, count;
+    _Atomic unsigned *assigned; /* workers that got partitions so far (shared by the team) */
+} rtml_worker;
+
 typedef struct {
     rtml_config cfg;
+    const rtml_worker *worker; /* NULL: the process's only runner */
     rtml_pipeline pipe;
     rtml_offsets offsets; /* in-flight records, and every partition's positions (offsets.h) */
     rd_kafka_t *consumer, *producer;
+    rd_kafka_topic_t *outputs[3]; /* the producer's topics, known before the first record (run_kafka.c) */
     bool exactly_once;
     rtml_held *held; /* the pending batch's messages, by tag; pipe.batch_size of them */
     size_t n_held;
@@ -54,10 +72,14 @@ typedef struct {
     uint64_t ckpt_seq;
     int lock_fd;            /* state.dir's lock, held while running (checkpoint.h) */
     bool positions_changed; /* a partition got its first position: checkpoint even if no record was read */
+    bool closing;           /* shutting down: revoked partitions keep their positions (run_kafka.c) */
     double last_checkpoint;
     uint64_t learned_at_checkpoint, records_at_checkpoint, ckpt_failures;
     /* counters for the report and logs */
     unsigned long long delivered, delivery_failed, rebalances, dead_letters, pauses;
+    /* records of revoked partitions learned here but not committed at the handover (the commit failed): the
+     * next owner answers and learns them again, so the group's learned total may exceed the input by this */
+    unsigned long long handover_uncommitted;
     uint64_t client_errors; /* transient client errors, for rate-limited logging */
     double first_at, last_at; /* when the first and the latest record arrived (the report's time span) */
     double assigned_at;       /* when partitions were first assigned (0: not yet) */
@@ -75,8 +97,19 @@ typedef struct {
     rtml_run_models *models;          /* NULL without models.topic */
 } rtml_runner;
 
-/* Set by the SIGINT/SIGTERM handler (cmd_run.c) and by fatal errors; read by the loop. */
+/* Set by the SIGINT/SIGTERM handler (cmd_run.c) and by fatal errors; read by the loop (of every worker). */
 extern volatile sig_atomic_t rtml_run_stop;
+
+/* cmd_run.c: one runner from start to its final report (one JSON object, no newline, appended to report);
+ * the exit status (0, 1 failure, 2 bad config). */
+int rtml_run_instance(const rtml_run_opts *o, const rtml_worker *w, rtml_buf *report);
+
+/* run_workers.c */
+/* What worker w changes in its config: its own state.dir/worker-K, group.instance.id and transactional.id
+ * suffixed -worker-K, its monitor on port + K. 0, or -1 with the reason (out of memory). */
+int rtml_run_worker_config(rtml_config *cfg, const rtml_worker *w, char *err, size_t errlen);
+/* Run n workers (n > 1) and print one report: the totals, and each worker's. The highest exit status. */
+int rtml_run_workers(const rtml_run_opts *o, unsigned n);
 
 /* cmd_run.c: write the model (TensorFlow: as a new SavedModel version first) and the positions, unless
  * nothing was read since the last checkpoint. A failure (a full disk) is logged and counted, and the stream

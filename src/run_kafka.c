@@ -129,6 +129,22 @@ static void transactional_id(rtml_runner *r) {
     snprintf(r->transactional_id, sizeof r->transactional_id, "rtml-%s-%08x", group ? group : "rtml", h);
 }
 
+/* librdkafka 2.0.2 learns the partitions of a topic it has not produced to yet only at its next periodic topic
+ * scan (once a second), and holds the topic's messages until then: measured, the first 50,000 outputs of a
+ * run waited 0.85 s, and every worker paused its inputs for it. So the producer asks for the metadata of each
+ * topic rtml writes to before the first record, and keeps their handles (the metadata stays with them). A
+ * topic that does not exist yet is left to the broker's auto-creation, as before. */
+static void know_output_topics(rtml_runner *r) {
+    const char *topics[3] = {r->cfg.output.topic, r->cfg.dead_letter.topic, r->cfg.drift.topic};
+    for (int i = 0; i < 3; i++) {
+        if (!topics[i] || !(r->outputs[i] = rd_kafka_topic_new(r->producer, topics[i], NULL))) continue;
+        const struct rd_kafka_metadata *md;
+        rd_kafka_resp_err_t e = rd_kafka_metadata(r->producer, 0, r->outputs[i], &md, 5000);
+        if (e) rtml_log(RTML_LOG_DEBUG, "metadata of %s: %s", topics[i], rd_kafka_err2str(e));
+        else rd_kafka_metadata_destroy(md);
+    }
+}
+
 static int open_producer(rtml_runner *r, char *err, size_t errlen) {
     static const char *const at_least_once[] = {"enable.idempotence", "true", "linger.ms", "2", NULL};
     static const char *const exactly_once[] = {"linger.ms", "2", NULL};
@@ -142,6 +158,7 @@ static int open_producer(rtml_runner *r, char *err, size_t errlen) {
     rd_kafka_conf_set_error_cb(pc, on_error);
     rd_kafka_conf_set_opaque(pc, r);
     if (!(r->producer = rtml_kafka_new(RD_KAFKA_PRODUCER, pc, err, errlen))) return -1;
+    know_output_topics(r);
     if (!r->exactly_once) return 0;
     rd_kafka_error_t *e = rd_kafka_init_transactions(r->producer, 60000);
     if (e) {
@@ -168,34 +185,45 @@ static int64_t reset_offset(rtml_runner *r, const char *topic, int32_t partition
     return earliest ? lo : hi;
 }
 
-/* Set each newly assigned partition's start offset, emit_from and slot (see the top of this file). A partition
- * the model knows nothing of gets its learn_next now, at its start, and a checkpoint records it before any
- * record is read: otherwise a crash after its outputs were committed but before the next checkpoint would
- * restart it at the committed offset, and the records before it would never be learned. */
+/* The first error of a committed-offsets answer: the request's, or a partition's. */
+static rd_kafka_resp_err_t committed_error(rd_kafka_resp_err_t e, const rd_kafka_topic_partition_list_t *c) {
+    for (int i = 0; !e && i < c->cnt; i++) e = c->elems[i].err;
+    return e;
+}
+
 /* The group's committed offsets of c's partitions. exactly_once reads stable offsets only: while an instance
  * that died mid-transaction still has offsets pending in it, the coordinator answers "unstable" until the
  * broker aborts that transaction (transaction.timeout.ms), and librdkafka retries until its timeout. A guess
- * would answer records twice, so exactly_once waits, in short tries; between them the model topic and the
- * monitor are served, so new versions still swap in and /healthz stays fresh. at_least_once tries once for
- * 30 s and falls back to the checkpoint (a duplicate is allowed there, a loss never). */
+ * (the checkpoint's positions) would answer records twice, so exactly_once retries on any error (a timeout,
+ * a coordinator moving or loading, a partition's error) in short tries, saying why every 10 s; between them
+ * the model topic and the monitor are served, so new versions still swap in and /healthz stays fresh.
+ * at_least_once tries once for 30 s and falls back to the checkpoint (a duplicate is allowed there, a loss
+ * never). */
 static rd_kafka_resp_err_t read_committed_offsets(rtml_runner *r, rd_kafka_topic_partition_list_t *c) {
     if (!r->exactly_once) return rd_kafka_committed(r->consumer, c, 30000);
     double started = rtml_now(), said = started;
     for (;;) {
-        rd_kafka_resp_err_t e = rd_kafka_committed(r->consumer, c, 1000);
-        if (e != RD_KAFKA_RESP_ERR__TIMED_OUT || rtml_run_stop) return e;
+        rd_kafka_resp_err_t e = committed_error(rd_kafka_committed(r->consumer, c, 1000), c);
+        if (!e || rtml_run_stop) return e;
         double now = rtml_now();
         if (now - said >= 10) {
-            rtml_log(RTML_LOG_WARN, "waiting %.0f s for the committed offsets of the assigned partitions (a failed "
-                     "instance's open transaction holds them until the broker aborts it: transaction.timeout.ms)",
-                     now - started);
+            rtml_log(RTML_LOG_WARN, "waiting %.0f s for the committed offsets of the assigned partitions (%s; a "
+                     "failed instance's open transaction holds them until the broker aborts it: "
+                     "transaction.timeout.ms)", now - started, rd_kafka_err2str(e));
             said = now;
+        } else if (e != RD_KAFKA_RESP_ERR__TIMED_OUT) {
+            rtml_log_every(RTML_LOG_INFO, ++r->client_errors, 3, 10, "reading committed offsets: %s; retrying",
+                           rd_kafka_err2str(e));
         }
         rtml_run_models_tick(r, now);
         rtml_run_monitor_tick(r, now);
     }
 }
 
+/* Set each newly assigned partition's start offset, emit_from and slot (see the top of this file). A partition
+ * the model knows nothing of gets its learn_next now, at its start, and a checkpoint records it before any
+ * record is read: otherwise a crash after its outputs were committed but before the next checkpoint would
+ * restart it at the committed offset, and the records before it would never be learned. */
 static void choose_starts(rtml_runner *r, rd_kafka_topic_partition_list_t *parts) {
     rd_kafka_topic_partition_list_t *c = rd_kafka_topic_partition_list_copy(parts);
     rd_kafka_resp_err_t e = read_committed_offsets(r, c);
@@ -220,7 +248,7 @@ static void choose_starts(rtml_runner *r, rd_kafka_topic_partition_list_t *parts
         t->emit_from = committed;
         t->done_next = -1;
         if (committed >= 0) p->offset = t->learn_next >= 0 && t->learn_next < committed ? t->learn_next : committed;
-        else if (t->learn_next >= 0 && e) p->offset = t->learn_next; /* the group is unreachable: the checkpoint's */
+        else if (t->learn_next >= 0 && (e || c->elems[i].err)) p->offset = t->learn_next; /* unknown: the checkpoint's */
         else p->offset = RD_KAFKA_OFFSET_INVALID;                     /* auto.offset.reset */
         if (t->learn_next < 0) {
             int64_t start = p->offset >= 0 ? p->offset : reset_offset(r, p->topic, p->partition);
@@ -233,20 +261,62 @@ static void choose_starts(rtml_runner *r, rd_kafka_topic_partition_list_t *parts
     rd_kafka_topic_partition_list_destroy(c);
 }
 
-/* Before partitions go: answer what was read, then commit it (offsets, or the transaction). */
+/* Records of a partition learned past its last commit: exactly_once's emit_from is the last committed offset
+ * (an abort rewinds to it); at_least_once's commit point is next_commit once anything was acknowledged. */
+static int64_t uncommitted_learned(const rtml_partition_track *t) {
+    int64_t committed = t->next_commit >= 0 ? t->next_commit : t->emit_from;
+    return t->learn_next >= 0 && committed >= 0 && t->learn_next > committed ? t->learn_next - committed : 0;
+}
+
+/* Revoked partitions leave the offsets (handed_over: see rtml_offsets_release). When their work could not be
+ * committed (settled false), what was learned past their last commit is counted and said: their next owner
+ * learns it again. */
+static void release_revoked(rtml_runner *r, const rd_kafka_topic_partition_list_t *parts, bool settled,
+                            bool handed_over) {
+    for (int i = 0; i < parts->cnt; i++) {
+        const char *topic = parts->elems[i].topic;
+        int32_t partition = parts->elems[i].partition;
+        int s = rtml_offsets_find(&r->offsets, topic, partition);
+        int64_t n = !settled && s >= 0 ? uncommitted_learned(&r->offsets.parts[s]) : 0;
+        if (n > 0) {
+            r->handover_uncommitted += (unsigned long long)n;
+            rtml_log(RTML_LOG_WARN, "%s/%d leaves with its last %lld records learned but not committed (a rebalance "
+                     "raced the handover): the next owner answers them, and learns them again", topic,
+                     (int)partition, (long long)n);
+        }
+        rtml_offsets_release(&r->offsets, topic, partition, handed_over);
+    }
+}
+
+/* Before partitions go: answer what was read, then commit it (offsets, or the transaction). When that worked
+ * mid-run, the partitions are handed over: the next owner learns from the commit on, and this model forgets
+ * its positions in them (offsets.h), so that getting one back later does not read again what the other
+ * learned meanwhile. At shutdown they are kept: the checkpoint then says where this instance stopped (equal to
+ * the committed offsets), and a restart, which usually gets the same partitions back, starts there. Then a
+ * checkpoint: the model as it is when they go. */
 static void settle_before_revoke(rtml_runner *r, rd_kafka_topic_partition_list_t *parts) {
     rtml_run_flush_batch(r);
+    bool settled = true;
     if (r->exactly_once) {
-        rtml_run_txn_commit(r, 0);
+        uint64_t aborts = r->txn_aborts;
+        settled = rtml_run_txn_commit(r, 0) == 0 && r->txn_aborts == aborts;
     } else {
-        if (rd_kafka_flush(r->producer, 30000) != RD_KAFKA_RESP_ERR_NO_ERROR)
+        if (rd_kafka_flush(r->producer, 30000) != RD_KAFKA_RESP_ERR_NO_ERROR) {
             rtml_log(RTML_LOG_WARN, "revoke: outputs still unacknowledged after 30 s; they will be redone");
+            settled = false;
+        }
+        rtml_offsets_advance(&r->offsets);
+        settled = settled && rtml_offsets_inflight(&r->offsets) == 0;
         rtml_run_store_offsets(r);
         rd_kafka_resp_err_t e = rd_kafka_commit(r->consumer, NULL, 0);
-        if (e && e != RD_KAFKA_RESP_ERR__NO_OFFSET) rtml_log(RTML_LOG_WARN, "commit at revoke: %s", rd_kafka_err2str(e));
+        if (e && e != RD_KAFKA_RESP_ERR__NO_OFFSET) {
+            rtml_log(RTML_LOG_WARN, "commit at revoke: %s", rd_kafka_err2str(e));
+            settled = false;
+        }
     }
-    rtml_run_checkpoint(r); /* the model as it is when these partitions go */
-    for (int i = 0; i < parts->cnt; i++) rtml_offsets_release(&r->offsets, parts->elems[i].topic, parts->elems[i].partition);
+    release_revoked(r, parts, settled, settled && !r->closing);
+    r->positions_changed = true;
+    rtml_run_checkpoint(r);
 }
 
 static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t *parts,
@@ -259,7 +329,10 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic
         choose_starts(r, parts);
         if (r->positions_changed) rtml_run_checkpoint(r);
         rtml_log(RTML_LOG_INFO, "assigned %d partition(s)", parts->cnt);
-        if (r->assigned_at == 0 && parts->cnt > 0) r->assigned_at = rtml_now();
+        if (r->assigned_at == 0 && parts->cnt > 0) {
+            r->assigned_at = rtml_now();
+            if (r->worker) (*r->worker->assigned)++; /* atomic */
+        }
         if (cooperative) {
             rd_kafka_error_t *e = rd_kafka_incremental_assign(rk, parts);
             if (e) rtml_log(RTML_LOG_ERROR, "incremental assign: %s", rd_kafka_error_string(e)), rd_kafka_error_destroy(e);
@@ -273,7 +346,7 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic
     if (!lost) {
         settle_before_revoke(r, parts);
     } else {
-        for (int i = 0; i < parts->cnt; i++) rtml_offsets_release(&r->offsets, parts->elems[i].topic, parts->elems[i].partition);
+        release_revoked(r, parts, false, false);
         /* Another member owns them now: the open transaction must not commit their outputs. Aborting it drops
          * the outputs of the partitions still held too, so those are rewound and answered again. */
         rtml_run_txn_abort(r);

@@ -11,6 +11,7 @@
 #include <dirent.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* ---- helpers -------------------------------------------------------------------------------------- */
 
@@ -518,7 +519,7 @@ static void test_top_level_errors(void) {
     EXPECT_ERROR("hello\n", "ex.yaml:1: top level: ", "must be a mapping, got 'hello'");
     EXPECT_ERROR("features: [{name: x}]\ninputs:\n  topics: [a]\n", "ex.yaml:2: inputs: ",
                  "unknown key (expected one of: kafka, input, features, label, model, output, delivery, state, "
-                 "dead_letter, monitor, drift, log, role, models)");
+                 "dead_letter, monitor, drift, log, role, models, workers)");
     EXPECT_ERROR("features: [{name: x}]\nmodel: {}\ndelivery: at_least_once\nmodel: {}\n", "ex.yaml:4: model: ",
                  "duplicate key (first at line 2)");
     EXPECT_ERROR("features: [{name: x}]\n? [a]\n: b\n", "ex.yaml:2: top level: ", "keys must be non-empty strings");
@@ -907,6 +908,35 @@ static void test_role_models(void) {
     rtml_config_free(&cfg);
 }
 
+/* workers: a count or auto; several need a native engine and no model writer. */
+static void test_workers(void) {
+    EXPECT_ERROR("features: [{name: x}]\nworkers: 0\n", "ex.yaml:2: workers: ", "");
+    EXPECT_ERROR("features: [{name: x}]\nworkers: 257\n", "ex.yaml:2: workers: ", "");
+    EXPECT_ERROR("features: [{name: x}]\nworkers: many\n", "ex.yaml:2: workers: ", "");
+    EXPECT_ERROR("features: [{name: x}]\nworkers: [2]\n", "ex.yaml:2: workers: ", "");
+    EXPECT_ERROR("features: [{name: x}]\nmodels: {topic: m}\n\nworkers: 2\n", "ex.yaml:4: workers: ",
+                 "one topic has one writer");
+    EXPECT_ERROR("features: [{name: x}]\nrole: trainer\nmodels: {topic: m}\nworkers: auto\n", "ex.yaml:4: workers: ",
+                 "a trainer publishes");
+    EXPECT_ERROR("model:\n  engine: tensorflow\n  tensorflow: {saved_model: m, inputs: {s: /s}}\nworkers: 3\n",
+                 "ex.yaml:4: workers: ", "one worker per process");
+    rtml_config cfg;
+    char err[256];
+    static const char one[] = "features: [{name: x}]\n";
+    CHECK(rtml_config_parse("ex.yaml", one, strlen(one), &cfg, err, sizeof err) == 0);
+    CHECK(rtml_config_workers(&cfg) == 1);
+    rtml_config_free(&cfg);
+    static const char four[] = "features: [{name: x}]\nrole: predictor\nmodels: {topic: m}\nworkers: 4\n";
+    CHECK(rtml_config_parse("ex.yaml", four, strlen(four), &cfg, err, sizeof err) == 0);
+    CHECK(rtml_config_workers(&cfg) == 4);
+    rtml_config_free(&cfg);
+    static const char any[] = "features: [{name: x}]\nworkers: auto\n";
+    CHECK(rtml_config_parse("ex.yaml", any, strlen(any), &cfg, err, sizeof err) == 0);
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    CHECK(rtml_config_workers(&cfg) == (unsigned)(cores < 1 ? 1 : cores));
+    rtml_config_free(&cfg);
+}
+
 static void test_error_buffers(void) {
     rtml_config cfg;
     char small[12];
@@ -1227,6 +1257,7 @@ int main(void) {
     test_dead_letter_monitor_errors();
     test_drift_log_errors();
     test_role_models();
+    test_workers();
     test_error_buffers();
     test_bad_files();
     test_all_files();

@@ -154,6 +154,29 @@ static void test_text_format(void) {
     free(out);
 }
 
+/* A worker thread's lines name it (run_workers.c); the setting is the calling thread's only. */
+static void test_worker_tag(void) {
+    set_config("info", "text");
+    capture_begin();
+    rtml_log_set_worker(3);
+    rtml_log(RTML_LOG_INFO, "assigned 2 partition(s)");
+    rtml_log_set_worker(-1);
+    rtml_log(RTML_LOG_INFO, "untagged");
+    char *out = capture_end();
+    CHECK(strstr(out, "] info: worker 3: assigned 2 partition(s)\n") != NULL);
+    CHECK(strstr(out, "] info: untagged\n") != NULL);
+    free(out);
+    set_config("info", "json");
+    capture_begin();
+    rtml_log_set_worker(0);
+    rtml_log(RTML_LOG_WARN, "w");
+    rtml_log_set_worker(-1);
+    out = capture_end();
+    CHECK(strstr(out, "\"pid\":") && strstr(out, ",\"worker\":0,\"msg\":\"w\"}\n") != NULL);
+    free(out);
+    set_config("info", "text");
+}
+
 static void test_levels(void) {
     set_config("warn", "text");
     capture_begin();
@@ -392,6 +415,7 @@ int main(int argc, char **argv) {
     test_bad_env_at_start();
     test_text_format();
     test_levels();
+    test_worker_tag();
     test_json_format();
     test_json_escaping();
     test_long_messages();

@@ -55,8 +55,13 @@ static void test_partitions_and_release(void) {
     CHECK(a == 0 && b == 1 && c == 2);
     CHECK(rtml_offsets_slot(&o, "in", 1) == b); /* found again, not duplicated */
     uint64_t ta = rtml_offsets_begin(&o, a, 7), tb = rtml_offsets_begin(&o, b, 9);
-    rtml_offsets_release(&o, "in", 1);
+    o.parts[b].learn_next = 10, o.parts[b].emit_from = 9;
+    rtml_offsets_release(&o, "in", 1, false); /* lost: the model still knows where it learned to */
     CHECK(!o.parts[b].assigned);
+    CHECK_EQ_INT(o.parts[b].learn_next, 10);
+    rtml_offsets_release(&o, "in", 1, true); /* handed over: the next owner learns from the commit on */
+    CHECK_EQ_INT(o.parts[b].learn_next, -1);
+    CHECK_EQ_INT(o.parts[b].emit_from, -1);
     rtml_offsets_done(&o, tb); /* stale: its partition was revoked */
     rtml_offsets_done(&o, ta);
     rtml_offsets_advance(&o);

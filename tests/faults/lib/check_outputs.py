@@ -24,6 +24,7 @@ def main():
             valid.add(v["id"])
             labelled += "label" in v
     preds = collections.Counter()
+    where = collections.defaultdict(list)  # input id -> the output partitions/offsets that answered it
     for line in open(out_path):
         r = json.loads(line)
         p = json.loads(r["value"])
@@ -32,6 +33,7 @@ def main():
         assert rid is not None, f"prediction for unknown input {src}"
         assert r["key"] == str(rid), f"prediction key {r['key']} for input id {rid}"
         preds[rid] += 1
+        where[rid].append((src, r["partition"], r["offset"], p.get("model_version")))
     dead = collections.Counter()
     for line in open(dlq_path):
         r = json.loads(line)
@@ -48,6 +50,11 @@ def main():
     assert not missing, f"{len(missing)} inputs without a prediction, e.g. {missing[:5]}"
     assert not set(preds) - valid, "predictions for malformed inputs"
     dups = sum(c - 1 for c in preds.values())
+    if exact and dups:  # where they are tells which restart answered twice
+        by_part = collections.Counter(where[i][0][0][0] for i, c in preds.items() if c > 1)
+        first = sorted(where[i][0][0] for i, c in preds.items() if c > 1)
+        print(f"duplicates by input partition {dict(by_part)}; inputs from {first[0]} to {first[-1]}; e.g. "
+              f"{[where[i] for i, c in list(preds.items()) if c > 1][:3]}", file=sys.stderr)
     assert not (exact and dups), f"{dups} duplicate predictions under exactly_once"
     missing_dead = sorted(bad - set(dead))
     assert not missing_dead, f"{len(missing_dead)} malformed inputs not in the dead-letter topic: {missing_dead[:5]}"

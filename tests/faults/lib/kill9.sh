@@ -58,7 +58,10 @@ for line in sys.stdin:
   "$PY" "$LIB/read_topic.py" "$BROKERS" "$DLQ" --isolation $iso --headers >"$T/dlq.jsonl"
   "$RTML" state -c "$T/k9-$tag.yaml" >"$T/state-$tag.json" || fail "no checkpoint after the run"
   "$PY" "$RTML_ROOT/tests/faults/lib/check_outputs.py" "$mode" "$T/in.jsonl" "$T/out.jsonl" "$T/dlq.jsonl" \
-    "$T/state-$tag.json" || fail "$mode: outputs, dead letters or learned count wrong after $kills kills"
+    "$T/state-$tag.json" || {
+    grep -hE " (warn|error): | committed " "$T"/run-$tag-*.err "$T/err" | sed 's/^[^ ]* //' | head -60 >&2 # how each run started
+    fail "$mode: outputs, dead letters or learned count wrong after $kills kills"
+  }
 
   if [ "$parts" == 1 ]; then
     kill9_config "$T/ref-$tag.yaml" "$IN" "$(uniq_name k9-ref-$tag-out)" "$(uniq_name k9-ref-$tag-dlq)" "$(uniq_name k9-ref-$tag)" \
