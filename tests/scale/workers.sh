@@ -20,13 +20,7 @@ source "$RTML_ROOT/tests/integration/lib/config.sh"
 
 IN=$(uniq_name wk-in); N=48000
 "$RTML" topics create "$IN" --partitions 8 >/dev/null
-"$RTML" gen --stream sea --n $N --seed 21 | "$PY" -c '
-import json, sys
-for line in sys.stdin:
-    r = json.loads(line)
-    if r["id"] % 5 == 0: del r["label"]
-    if r["id"] % 1000 == 999: r["x1"] = "not a number"
-    print(json.dumps(r))' >"$T/stream.jsonl"
+sea_stream $N 21 1000 >"$T/stream.jsonl"
 
 for name in scaled single; do
   "$RTML" topics create "$(uniq_name wk-$name-out)" --partitions 3 >/dev/null

@@ -14,7 +14,7 @@
 #     - the checkpoint's learned count equals the number of labelled valid records;
 #     - with one partition (a deterministic order): the final model's digest and the cumulative metrics
 #       equal those of a run over the same topic without any crash.
-source "$RTML_ROOT/tests/integration/lib/config.sh" # sea_pipeline
+source "$RTML_ROOT/tests/integration/lib/config.sh" # sea_pipeline, sea_stream
 
 kill9_scenario() {
   local mode=$1 parts=$2 kills=$3
@@ -24,13 +24,7 @@ kill9_scenario() {
   "$RTML" topics create "$IN" --partitions "$parts" >/dev/null
   "$RTML" topics create "$OUT" --partitions 3 >/dev/null
   "$RTML" topics create "$DLQ" --partitions 1 >/dev/null
-  "$RTML" gen --stream sea --n $N --seed 5 | "$PY" -c '
-import json, sys
-for line in sys.stdin:
-    r = json.loads(line)
-    if r["id"] % 5 == 0: del r["label"]
-    if r["id"] % 2000 == 1999: r["x1"] = "not a number"
-    print(json.dumps(r))' >"$T/stream-$tag.jsonl"
+  sea_stream $N 5 2000 >"$T/stream-$tag.jsonl"
 
   kill9_config "$T/k9-$tag.yaml" "$IN" "$OUT" "$DLQ" "$GROUP" "$mode" "$T/state-$tag"
   "$RTML" produce --topic "$IN" --input "$T/stream-$tag.jsonl" --key-field /id --rate 8000 >"$T/produce.log" 2>&1 &
