@@ -46,9 +46,10 @@ void rtml_batch_add(rtml_batch *b, const rtml_row *row, const rtml_value *raw, c
         b->items = grow(b->items, b->cap, sizeof *b->items);
     }
     rtml_batch_item *it = &b->items[b->n++];
-    *it = (rtml_batch_item){intern(b, topic), partition, offset, tag, labelled, y,
-                            count(&b->dense, sizeof(double)), count(&b->idx, sizeof(uint32_t)), row->nnz,
-                            count(&b->raw, sizeof(rtml_value))};
+    *it = (rtml_batch_item){.topic = intern(b, topic), .partition = partition, .offset = offset, .tag = tag,
+                            .labelled = labelled, .y = y, .dense_at = count(&b->dense, sizeof(double)),
+                            .sparse_at = count(&b->idx, sizeof(uint32_t)), .nnz = row->nnz,
+                            .raw_at = count(&b->raw, sizeof(rtml_value))};
     if (b->n == 1) b->first_at = rtml_now();
     if (b->n_dense) rtml_buf_append(&b->dense, row->dense, b->n_dense * sizeof(double));
     if (row->nnz) {

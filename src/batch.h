@@ -24,6 +24,9 @@ typedef struct {
     uint64_t tag;      /* the caller's handle for this record */
     int labelled;
     double y;
+    int keyed;         /* label.topic: the record waits for its label under join_key (set after add) */
+    uint64_t join_key;
+    int64_t ts_ms;     /* its timestamp (the join's feature clock) */
     size_t dense_at, sparse_at, nnz, raw_at; /* element offsets into the buffers below */
 } rtml_batch_item;
 

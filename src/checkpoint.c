@@ -1,6 +1,8 @@
 /* checkpoint.c — numbered, atomic, checksummed checkpoints of the pipeline and its positions (checkpoint.h). */
 #include "checkpoint.h"
 
+#include "join.h"
+
 #include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
@@ -119,22 +121,30 @@ static void encode_positions(const rtml_offsets *o, rtml_writer *w) {
     }
 }
 
-void rtml_ckpt_image(const rtml_pipeline *p, const rtml_offsets *o, uint64_t seq, rtml_buf *image) {
-    rtml_section extra[2] = {{"positions", {RTML_BUF_INIT}}, {"meta", {RTML_BUF_INIT}}};
+/* A checkpoint's image; with_joins adds the pending joins (label.topic), which a published model version leaves
+ * out: they belong to this instance's positions, and may be large. */
+static void build_image(const rtml_pipeline *p, const rtml_offsets *o, uint64_t seq, bool with_joins,
+                        rtml_buf *image) {
+    rtml_section extra[3] = {{"positions", {RTML_BUF_INIT}}, {"meta", {RTML_BUF_INIT}}, {"joins", {RTML_BUF_INIT}}};
     encode_positions(o, &extra[0].payload);
     rtml_w_u64(&extra[1].payload, seq);
     rtml_w_f64(&extra[1].payload, rtml_wall_time());
     rtml_w_str(&extra[1].payload, RTML_VERSION, strlen(RTML_VERSION));
-    rtml_pipeline_save(p, extra, 2, image);
-    rtml_buf_free(&extra[0].payload.buf);
-    rtml_buf_free(&extra[1].payload.buf);
+    size_t n = 2;
+    if (with_joins && p->join) rtml_pipeline_joins_save(p, &extra[n++].payload);
+    rtml_pipeline_save(p, extra, n, image);
+    for (size_t i = 0; i < 3; i++) rtml_buf_free(&extra[i].payload.buf);
+}
+
+void rtml_ckpt_image(const rtml_pipeline *p, const rtml_offsets *o, uint64_t seq, rtml_buf *image) {
+    build_image(p, o, seq, false, image);
 }
 
 int rtml_ckpt_write(const char *dir, const rtml_pipeline *p, const rtml_offsets *o, uint64_t seq, unsigned keep,
                     char *err, size_t errlen) {
     if (rtml_mkdirs(dir, err, errlen) != 0) return -1;
     rtml_buf image = RTML_BUF_INIT;
-    rtml_ckpt_image(p, o, seq, &image);
+    build_image(p, o, seq, true, &image);
     char path[4096];
     rtml_ckpt_path(dir, seq, path, sizeof path);
     int rc = rtml_state_write_file(path, &image, err, errlen);
@@ -176,6 +186,9 @@ static int decode_positions(const void *image, size_t len, rtml_offsets *o, char
 int rtml_ckpt_load_image(const void *image, size_t len, rtml_pipeline *p, rtml_offsets *o, char *err,
                          size_t errlen) {
     if (rtml_pipeline_load(p, image, len, err, errlen) != 0) return -1;
+    rtml_reader jr;
+    if (p->join && rtml_state_section(image, len, "joins", &jr) && rtml_pipeline_joins_load(p, &jr, err, errlen) != 0)
+        return -1;
     return decode_positions(image, len, o, err, errlen);
 }
 
@@ -270,6 +283,13 @@ int rtml_ckpt_describe(const char *path, rtml_buf *out, char *err, size_t errlen
     rtml_json_put_string(out, engine ? engine : "", engine ? el : 0);
     rtml_buf_printf(out, ",\"learned\":%" PRIu64, learned);
     describe_positions(&pos, out);
+    rtml_reader joins;
+    if (rtml_state_section(image.data, image.len, "joins", &joins)) {
+        rtml_join_stats js;
+        if (rtml_join_peek(&joins, &js) == 0)
+            rtml_buf_printf(out, ",\"joins\":{\"pending\":%zu,\"waiting\":%zu,\"joined\":%" PRIu64 "}", js.pending,
+                            js.early, js.joined);
+    }
     rtml_buf_printf(out, ",\"digest\":\"%016" PRIx64 "\"}", h);
     rtml_buf_free(&image);
     return 0;

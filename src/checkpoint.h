@@ -4,7 +4,10 @@
  * sequence number, holding:
  *   the pipeline's sections (rtml_pipeline_save: model, feature statistics, class names, evaluation) and
  *   "positions": per input partition, learn_next — every record before it is in the model, none after it;
- *   "meta":      the sequence number, when it was written, and the rtml version that wrote it.
+ *   "meta":      the sequence number, when it was written, and the rtml version that wrote it;
+ *   "joins":     with label.topic, the pending joins (join.h): records waiting for their label, labels waiting
+ *                for their record. Their positions are among the partitions' (both topics'), so the three are
+ *                restored together. A published model version (rtml_ckpt_image) leaves them out.
  * A file is written whole or not at all (temporary file, fsync, rename, fsync of the directory) and carries a
  * CRC-32, so a crash or a full disk can leave only older checkpoints or a stray temporary file behind. The
  * `keep` newest are kept. On start the newest that checks is restored; a corrupt, truncated or foreign newest

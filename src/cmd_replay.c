@@ -109,7 +109,7 @@ static int replay_stream(rtml_pipeline *p, FILE *in, FILE *out, const char *name
         size_t len = (size_t)n;
         while (len && (line[len - 1] == '\n' || line[len - 1] == '\r')) len--;
         if (len == 0) continue;
-        rtml_origin origin = {name, 0, lineno, 0};
+        rtml_origin origin = {name, 0, lineno, 0, (int64_t)lineno, NULL, 0};
         rtml_reject rej = rtml_pipeline_submit(p, line, len, &origin, (uint64_t)lineno, &queued, why, sizeof why);
         if (rej != RTML_REJECT_NONE)
             rtml_log_every(RTML_LOG_WARN, p->rejected_by[rej], 10, 10, "%s:%lld: rejected (%s): %s", name,
@@ -144,6 +144,12 @@ int rtml_cmd_replay(int argc, char **argv) {
     }
     if (rtml_log_configure(cfg.log.level, cfg.log.format, err, sizeof err) != 0) {
         fprintf(stderr, "rtml replay: %s: %s\n", o.config, err);
+        rtml_config_free(&cfg);
+        return 2;
+    }
+    if (cfg.label.topic) { /* a file has one stream; the join needs the label topic beside it */
+        fprintf(stderr, "rtml replay: %s: label.topic: delayed labels are joined by `rtml run` from their topic; "
+                "replay reads labels inside the records (label.field)\n", o.config);
         rtml_config_free(&cfg);
         return 2;
     }

@@ -31,6 +31,7 @@
 
 #include "checkpoint.h"
 #include "cli.h"
+#include "join.h"
 #include "log.h"
 #include "rtml.h"
 #include "run.h"
@@ -71,12 +72,48 @@ static void usage(FILE *f) {
             "  --max-records N          stop after N input records (with workers: each worker)\n"
             "  --exit-on-idle SECONDS   stop when no record arrived for SECONDS after partitions were\n"
             "                           assigned (before that: max(SECONDS, 60))\n"
+            "With label.topic, labels that arrive later on their own topic are joined with the scored records by\n"
+            "key, then evaluated and learned (docs/labels.md).\n"
             "With `workers: N` in the config, N members of the group run in this process, each on its own thread\n"
             "with its own model and state.dir/worker-K (docs/scaling.md); the report then holds the totals and\n"
             "each worker's figures.\n");
 }
 
 /* ---- records in ---------------------------------------------------------------------------------------- */
+
+/* Labels read far ahead of their records wait in Kafka, not in the store: the label partitions pause when half
+ * of max_early labels wait, and resume at a quarter. Labels that wait for records that never come leave only as
+ * the feature clock moves (label.wait); if the records stop too, the labels resume after 10 s so that the label
+ * stream never stalls (the store then drops its oldest waiting labels, counted as unknown). */
+static void labels_flow(rtml_runner *r) {
+    rtml_join_stats s;
+    rtml_join_stats_get(r->pipe.join, &s);
+    size_t high = r->cfg.label.max_early / 2, low = r->cfg.label.max_early / 4;
+    if (!r->labels_paused && s.early > high && high > 0) rtml_run_pause_labels(r, true);
+    else if (r->labels_paused && (s.early <= low || rtml_now() - r->labels_paused_at > 10))
+        rtml_run_pause_labels(r, false);
+}
+
+/* A label record (label.topic): joined with its scored record and learned, or kept waiting; it has no output,
+ * so it is done at once (a malformed one goes to the dead-letter topic). Takes ownership of h->m. */
+static void handle_label(rtml_runner *r, rtml_held *h, const rtml_origin *origin) {
+    rd_kafka_message_t *m = h->m;
+    char why[RTML_ERRLEN];
+    if (r->n_held) rtml_run_flush_batch(r); /* labels apply after the records read before them are scored */
+    rtml_reject rej = rtml_pipeline_label(&r->pipe, m->payload ? m->payload : "", m->len, origin, why, sizeof why);
+    if (rej != RTML_REJECT_NONE) {
+        rtml_log_every(RTML_LOG_WARN, r->pipe.rejected_by[rej], 10, 10, "rejected label %s/%d@%lld (%s): %s",
+                       origin->topic, (int)m->partition, (long long)m->offset, rtml_reject_name(rej), why);
+        h->emit = h->emit && !origin->learned;
+        rtml_run_reject(r, h, rej, why);
+    } else {
+        h->emit = false;
+        rtml_run_reject(r, h, RTML_REJECT_NONE, NULL);
+    }
+    rd_kafka_message_destroy(m);
+    rtml_run_drift(r);
+    labels_flow(r);
+}
 
 /* Takes ownership of m (its partition is offsets slot `slot`): destroyed at once, or held until its batch is
  * scored. A re-delivered record below its partition's learn_next is scored but not learned; one below
@@ -96,8 +133,12 @@ static void handle_record(rtml_runner *r, rd_kafka_message_t *m, int slot) {
     rd_kafka_timestamp_type_t tstype;
     int64_t ts_ms = rd_kafka_message_timestamp(m, &tstype);
     rtml_metrics_sent(&r->metrics, ticket, ts_ms >= 0 ? (double)ts_ms / 1000.0 : rtml_wall_time());
-    rtml_origin origin = {topic, m->partition, m->offset, learned};
+    rtml_origin origin = {topic, m->partition, m->offset, learned, ts_ms, m->key, m->key_len};
     char why[RTML_ERRLEN];
+    if (r->cfg.label.topic && !strcmp(topic, r->cfg.label.topic)) {
+        handle_label(r, &h, &origin);
+        return;
+    }
     int queued;
     rtml_reject rej = rtml_pipeline_submit(&r->pipe, m->payload ? m->payload : "", m->len, &origin, r->n_held,
                                            &queued, why, sizeof why);
@@ -205,11 +246,14 @@ static void take(rtml_runner *r, rd_kafka_message_t *m) {
         rd_kafka_message_destroy(m);
         return;
     }
-    int slot = rtml_offsets_slot(&r->offsets, rd_kafka_topic_name(m->rkt), m->partition);
-    if (slot < 0) {
-        snprintf(r->fatal, sizeof r->fatal, "out of memory tracking %s/%d", rd_kafka_topic_name(m->rkt),
-                 (int)m->partition);
-        rtml_run_stop = SIGTERM;
+    int slot = rtml_offsets_find(&r->offsets, rd_kafka_topic_name(m->rkt), m->partition);
+    if (slot < 0 || !r->offsets.parts[slot].assigned) {
+        /* A message of a partition revoked meanwhile (librdkafka can still hand one out after an unassign;
+         * every assigned partition has its slot from choose_starts): its next owner answers and learns it, so
+         * taking it here would learn it twice in the group. */
+        r->stale_dropped++;
+        rtml_log_every(RTML_LOG_INFO, r->stale_dropped, 3, 60, "dropped %s/%d@%lld: the partition is not assigned "
+                       "here", rd_kafka_topic_name(m->rkt), (int)m->partition, (long long)m->offset);
         rd_kafka_message_destroy(m);
         return;
     }
@@ -251,6 +295,7 @@ static void consume_loop(rtml_runner *r, const run_opts *o) {
         rtml_run_models_tick(r, now);
         rtml_run_monitor_tick(r, now);
         bool paused = throttle(r);
+        if (r->labels_paused) labels_flow(r); /* records read meanwhile joined the waiting labels */
         if (paused) rd_kafka_poll(r->producer, 10);
         double wait = rtml_pipeline_wait(&r->pipe, rtml_now());
         int timeout_ms = paused ? 0 : wait < 0 || wait > 0.1 ? 100 : (int)(wait * 1000) + 1;
@@ -387,6 +432,12 @@ static int start(rtml_runner *r, const run_opts *o) {
     if (restored)
         rtml_log(RTML_LOG_INFO, "resuming from checkpoint %llu in %s: %llu records learned",
                  (unsigned long long)r->ckpt_seq, r->cfg.state.dir, (unsigned long long)r->pipe.engine->learned);
+    if (restored && r->pipe.join) {
+        rtml_join_stats js;
+        rtml_join_stats_get(r->pipe.join, &js);
+        rtml_log(RTML_LOG_INFO, "restored %zu pending joins (scored records waiting for their label) and %zu "
+                 "labels waiting for their record", js.pending, js.early);
+    }
     r->last_checkpoint = rtml_now();
     r->drift_seen = r->pipe.drift_events;
     if (rtml_run_monitor_open(r, err, sizeof err) != 0) {
@@ -428,10 +479,10 @@ int rtml_run_instance(const run_opts *o, const rtml_worker *w, rtml_buf *report)
     report->len--; /* reopen the object: rtml run's own figures follow the pipeline's */
     rtml_buf_printf(report, ",\"dead_letters\":%llu,\"checkpoint_seq\":%llu,\"checkpoint_failures\":%llu,"
                     "\"pauses\":%llu,\"transactions\":%llu,\"transactions_aborted\":%llu,"
-                    "\"handover_uncommitted\":%llu,\"first_at\":",
+                    "\"handover_uncommitted\":%llu,\"stale_dropped\":%llu,\"label_pauses\":%llu,\"first_at\":",
                     r->dead_letters, (unsigned long long)r->ckpt_seq, (unsigned long long)r->ckpt_failures,
                     r->pauses, (unsigned long long)r->txn_commits, (unsigned long long)r->txn_aborts,
-                    r->handover_uncommitted);
+                    r->handover_uncommitted, r->stale_dropped, r->label_pauses);
     /* When the first and last records arrived (unix seconds; 0: none): the span of several workers' work. */
     double wall_minus_mono = rtml_wall_time() - rtml_now();
     rtml_buf_put_double(report, r->first_at > 0 ? r->first_at + wall_minus_mono : 0);

@@ -493,13 +493,6 @@ static int parse_one_key(const cfg_ctx *c, const yaml_node_t *map, const char *p
     return 0;
 }
 
-static int parse_label(const cfg_ctx *c, const yaml_node_t *map, rtml_config *cfg) {
-    yaml_node_t *v;
-    if (parse_one_key(c, map, "label", "field", &v) != 0)
-        return -1;
-    return cfg_dup_pointer(c, v, "label.field", &cfg->label.field);
-}
-
 static int parse_optimizer(const cfg_ctx *c, const yaml_node_t *n, rtml_config *cfg,
                            yaml_node_t **lr) {
     static const char *const keys[] = {"name", "learning_rate", NULL};
@@ -793,7 +786,7 @@ static int fill_defaults(const cfg_ctx *c, rtml_config *cfg) {
 typedef int (*section_fn)(const cfg_ctx *, const yaml_node_t *, rtml_config *);
 
 static int parse_root(const cfg_ctx *c, const yaml_node_t *root, rtml_config *cfg) {
-    static const section_fn fns[] = {parse_kafka,  parse_input,    parse_features, parse_label,
+    static const section_fn fns[] = {parse_kafka,  parse_input,    parse_features, rtml_config_parse_label,
                                      parse_model,  parse_output,   parse_delivery, parse_state,
                                      parse_dead_letter, rtml_config_parse_monitor, rtml_config_parse_drift,
                                      rtml_config_parse_log, rtml_config_parse_role, rtml_config_parse_models,
@@ -813,6 +806,7 @@ static int parse_root(const cfg_ctx *c, const yaml_node_t *root, rtml_config *cf
     if (fill_defaults(c, cfg) != 0)
         return -1;
     if (rtml_config_check_drift(c, cfg) != 0) return -1;
+    if (rtml_config_check_label(c, cfg) != 0) return -1;
     return rtml_config_check_scale(c, cfg);
 }
 
@@ -998,7 +992,7 @@ void rtml_config_free(rtml_config *cfg) {
     free(cfg->kafka);
     free(cfg->input.topics);
     free(cfg->features);
-    free(cfg->label.field);
+    rtml_config_free_label(cfg);
     rtml_tf_config_free(&cfg->model.tf);
     free(cfg->model.engine);
     free(cfg->model.type);
@@ -1227,7 +1221,7 @@ void rtml_config_print(const rtml_config *cfg, FILE *out) {
     print_kafka(cfg, out);
     print_input(cfg, out);
     print_features(cfg, out);
-    print_section(out, "label", "field", cfg->label.field);
+    rtml_config_print_label(cfg, out);
     print_model(cfg, out);
     print_output(cfg, out);
     fprintf(out, "delivery: %s\n",

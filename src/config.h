@@ -118,8 +118,18 @@ typedef struct {
     rtml_feature *features; /* at least one */
     size_t n_features;
 
+    /* label (config_label.c): in the record itself (field), or on a topic of its own joined by key (topic) */
     struct {
-        char *field; /* JSON Pointer of the label, or NULL when the stream has no label */
+        char *field;        /* JSON Pointer of the label in a feature record, or NULL */
+        char *topic;        /* labels arrive later on this topic (join.h); NULL: none */
+        char *key;          /* the join key in a label record: a JSON Pointer, or "@key" (the Kafka key) */
+        char *value;        /* the label in a label record (JSON Pointer) */
+        char *feature_key;  /* the join key in a feature record (default: key) */
+        double ttl_s;       /* a scored record waits this long (label stream time) for its label; default 7d */
+        double wait_s;      /* a label that came first waits this long (feature stream time); default 60 s */
+        size_t max_pending; /* scored records waiting, at most (default 1,000,000) */
+        size_t max_early;   /* labels waiting for their record, at most (default 100,000) */
+        int line;
     } label;
 
     struct {
@@ -214,6 +224,9 @@ int rtml_config_check_run(const rtml_config *cfg, char *err, size_t errlen);
 
 /* Whether the config's model runs on the TensorFlow engine (model.engine: tensorflow). */
 int rtml_config_is_tensorflow(const rtml_config *cfg);
+
+/* config_label.c: whether labels come on a topic of their own (label.topic). */
+static inline bool rtml_config_label_topic(const rtml_config *cfg) { return cfg->label.topic != NULL; }
 
 /* config_scale.c: workers (auto: one per online core); a role's name; models.publish_every (default 10 s) and
  * models.keep (default 20). */

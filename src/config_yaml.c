@@ -215,10 +215,10 @@ int cfg_dup_string_list(const cfg_ctx *c, const yaml_node_t *n, const char *path
     return 0;
 }
 
-/* "10s", "500ms", "2m", "1h", or a plain number of seconds; > 0. */
+/* "10s", "500ms", "2m", "1h", "7d", or a plain number of seconds; > 0. */
 int cfg_parse_duration(const char *s, double *out) {
     static const struct { const char *unit; double mult; } units[] = {
-        {"", 1}, {"ms", 0.001}, {"s", 1}, {"m", 60}, {"h", 3600}};
+        {"", 1}, {"ms", 0.001}, {"s", 1}, {"m", 60}, {"h", 3600}, {"d", 86400}};
     size_t n = strlen(s), u = n;
     char num[64];
     while (u > 0 && isalpha((unsigned char)s[u - 1]))

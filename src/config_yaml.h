@@ -86,4 +86,10 @@ int rtml_config_check_scale(const cfg_ctx *c, const rtml_config *cfg);
 void rtml_config_free_scale(rtml_config *cfg);
 void rtml_config_print_scale(const rtml_config *cfg, FILE *out);
 
+/* label (config_label.c); check_label runs after the whole file is read. */
+int rtml_config_parse_label(const cfg_ctx *c, const yaml_node_t *map, rtml_config *cfg);
+int rtml_config_check_label(const cfg_ctx *c, const rtml_config *cfg);
+void rtml_config_free_label(rtml_config *cfg);
+void rtml_config_print_label(const rtml_config *cfg, FILE *out);
+
 #endif

@@ -28,13 +28,19 @@ static size_t raw_fields(const rtml_config *cfg, const char **out) {
     return n;
 }
 
-/* The decoder reads the featurizer's fields, then the fields an engine reads raw, then the label's. */
+/* label.topic: a feature record's join key is one more field (unless it is the Kafka key, "@key"). */
+static bool has_key_field(const rtml_pipeline *p) {
+    return p->cfg->label.topic && strcmp(p->cfg->label.feature_key, "@key") != 0;
+}
+
+/* The decoder reads the featurizer's fields, then the fields an engine reads raw, then the label's or the
+ * join key's (the last value either way). */
 static int open_decoder(rtml_pipeline *p, char *err, size_t errlen) {
     size_t n;
     const char *const *fields = rtml_featurizer_fields(p->features, &n);
     p->n_feature_values = n;
     p->n_raw = raw_fields(p->cfg, NULL);
-    p->n_values = n + p->n_raw + (has_label(p) ? 1 : 0);
+    p->n_values = n + p->n_raw + (has_label(p) || has_key_field(p) ? 1 : 0);
     const char **all = calloc(p->n_values ? p->n_values : 1, sizeof *all);
     p->values = calloc(p->n_values ? p->n_values : 1, sizeof *p->values);
     if (!all || !p->values) {
@@ -44,6 +50,7 @@ static int open_decoder(rtml_pipeline *p, char *err, size_t errlen) {
     memcpy(all, fields, n * sizeof *all);
     raw_fields(p->cfg, all + n);
     if (has_label(p)) all[p->n_values - 1] = p->cfg->label.field;
+    if (has_key_field(p)) all[p->n_values - 1] = p->cfg->label.feature_key;
     p->decoder = rtml_decoder_open(p->cfg, all, p->n_values, err, errlen);
     free(all);
     return p->decoder ? 0 : -1;
@@ -87,6 +94,7 @@ int rtml_pipeline_init(rtml_pipeline *p, const rtml_config *cfg, char *err, size
         goto fail;
     }
     if (rtml_pipeline_drift_open(p, err, errlen) != 0) goto fail;
+    if (rtml_pipeline_labels_open(p, err, errlen) != 0) goto fail;
     return 0;
 fail:
     rtml_pipeline_free(p);
@@ -101,6 +109,7 @@ void rtml_pipeline_free(rtml_pipeline *p) {
     rtml_avro_encoder_close(p->avro);
     rtml_eval_free(&p->eval);
     rtml_drift_free(p->drift);
+    rtml_pipeline_labels_free(p);
     free(p->scores);
     free(p->learn_rows);
     free(p->learn_y);
@@ -138,11 +147,8 @@ static int class_index(rtml_pipeline *p, const rtml_value *v) {
     return (int)p->n_classes++;
 }
 
-/* The label, if the record has one: 1 with *y set, 0 when absent, or -reason with a detail. */
-static int read_label(rtml_pipeline *p, double *y, char *detail, size_t dlen) {
-    if (!has_label(p)) return 0;
-    const rtml_value *v = &p->values[p->n_values - 1];
-    const char *field = p->cfg->label.field;
+int rtml_pipeline_label_value(rtml_pipeline *p, const rtml_value *v, const char *field, double *y, char *detail,
+                              size_t dlen) {
     if (v->type == RTML_V_ABSENT || v->type == RTML_V_NULL) return 0;
     if (p->engine->task == RTML_TASK_MULTICLASS) {
         int k = class_index(p, v);
@@ -163,6 +169,12 @@ static int read_label(rtml_pipeline *p, double *y, char *detail, size_t dlen) {
         return -RTML_REJECT_BAD_LABEL;
     }
     return 1;
+}
+
+/* The label, if the record has one: 1 with *y set, 0 when absent, or -reason with a detail. */
+static int read_label(rtml_pipeline *p, double *y, char *detail, size_t dlen) {
+    if (!has_label(p)) return 0;
+    return rtml_pipeline_label_value(p, &p->values[p->n_values - 1], p->cfg->label.field, y, detail, dlen);
 }
 
 /* The index of the predicted class (multiclass: arg max). */
@@ -267,8 +279,13 @@ rtml_reject rtml_pipeline_submit(rtml_pipeline *p, const char *doc, size_t len, 
     row.n_raw = p->n_raw;
     if (p->engine->ops->accept && (why = (rtml_reject)p->engine->ops->accept(p->engine, &row, detail, dlen)))
         return reject(p, why);
+    uint64_t key = 0;
+    int keyed = p->join && !learned && rtml_pipeline_feature_key(p, origin, &key);
+    if (p->join && !learned && !keyed) p->unkeyed++;
     rtml_batch_add(&p->batch, &row, row.raw, origin ? origin->topic : NULL, origin ? origin->partition : 0,
                    origin ? origin->offset : 0, tag, labelled, y);
+    rtml_batch_item *it = &p->batch.items[p->batch.n - 1];
+    it->keyed = keyed, it->join_key = key, it->ts_ms = origin ? origin->timestamp_ms : 0;
     *queued = 1;
     return RTML_REJECT_NONE;
 }
@@ -301,6 +318,7 @@ static void learn_batch(rtml_pipeline *p, const rtml_row *rows) {
     for (size_t i = 0; i < p->batch.n; i++) {
         const rtml_batch_item *it = &p->batch.items[i];
         p->predicted++;
+        if (it->keyed) rtml_pipeline_join(p, &rows[i], &p->scores[i * k], it);
         if (!it->labelled) continue;
         rtml_eval_add(&p->eval, &p->scores[i * k], it->y);
         rtml_pipeline_drift_observe(p, &p->scores[i * k], it->y);
@@ -461,5 +479,6 @@ void rtml_pipeline_report(const rtml_pipeline *p, double seconds, rtml_buf *out)
     rtml_eval_json(&p->eval, out);
     rtml_buf_putc(out, '}');
     rtml_pipeline_drift_report(p, out);
+    rtml_pipeline_labels_report(p, out);
     rtml_buf_putc(out, '}');
 }

@@ -27,6 +27,7 @@
 #include "engine/engine.h"
 #include "eval.h"
 #include "featurize.h"
+#include "histogram.h"
 #include "record.h"
 
 typedef enum { RTML_DRIFT_ALERT = 0, RTML_DRIFT_RESET, RTML_DRIFT_ROLLBACK } rtml_drift_action;
@@ -49,7 +50,12 @@ typedef struct {
     int32_t partition;
     int64_t offset;
     int learned;
+    int64_t timestamp_ms; /* the record's timestamp (label.topic's clocks); replay: its line number */
+    const void *key;      /* the Kafka key (label.key/feature_key "@key"), or NULL */
+    size_t key_len;
 } rtml_origin;
+
+struct rtml_join;
 
 typedef struct {
     const rtml_config *cfg; /* borrowed */
@@ -86,6 +92,13 @@ typedef struct {
     rtml_drift_event last_drift;
     bool drift_reset_due;          /* reset: replace the model once the batch is learned */
     bool drift_rollback_due;       /* rollback: the host loads an older checkpoint's model */
+    /* label.topic (pipeline_label.c): scored records wait for labels from their own topic */
+    struct rtml_join *join;        /* NULL without label.topic */
+    rtml_decoder *label_decoder;   /* label records (JSON): [key, value], or [value] with key "@key" */
+    rtml_value label_values[2];
+    rtml_hist label_delay;         /* seconds from a record's timestamp to its label's */
+    uint64_t label_records, labels_redelivered, label_join_failures;
+    uint64_t unkeyed;              /* scored records without a join key: never learned */
     bool serve_only;               /* role predictor: labels are evaluated, never learned; feature statistics
                                     * stay those of the served version */
 } rtml_pipeline;
@@ -142,6 +155,27 @@ int rtml_pipeline_drift_load(rtml_pipeline *p, rtml_reader *r, char *err, size_t
  * "model_version"}; and the report's "drift" member (nothing without a detector). */
 void rtml_drift_event_json(const rtml_pipeline *p, const rtml_drift_event *e, rtml_buf *out);
 void rtml_pipeline_drift_report(const rtml_pipeline *p, rtml_buf *out);
+
+/* label.topic (pipeline_label.c). open: the join store and the label decoder (0, or -1 with a reason); free.
+ * feature_key: a scored record's join key from its decoded values or Kafka key (0: it has none). label: one
+ * label record — matched to its pending record it is evaluated and learned; re-delivered ones (origin->learned)
+ * are skipped; a record that cannot be read is rejected (counted, reason returned, detail filled). joined:
+ * a scored record of the batch goes into the store, or is learned at once when its label came first.
+ * save/load: the store as the checkpoint's "joins" section. report: the report's "labels" member. */
+int rtml_pipeline_labels_open(rtml_pipeline *p, char *err, size_t errlen);
+void rtml_pipeline_labels_free(rtml_pipeline *p);
+int rtml_pipeline_feature_key(rtml_pipeline *p, const rtml_origin *origin, uint64_t *key);
+rtml_reject rtml_pipeline_label(rtml_pipeline *p, const char *doc, size_t len, const rtml_origin *origin,
+                                char *detail, size_t detail_len);
+void rtml_pipeline_join(rtml_pipeline *p, const rtml_row *row, const double *scores, const rtml_batch_item *item);
+void rtml_pipeline_joins_save(const rtml_pipeline *p, rtml_writer *w);
+int rtml_pipeline_joins_load(rtml_pipeline *p, rtml_reader *r, char *err, size_t errlen);
+void rtml_pipeline_labels_report(const rtml_pipeline *p, rtml_buf *out);
+/* A label's value as the model's target: 1 with *y, 0 when absent or null, or -reason with a detail. */
+int rtml_pipeline_label_value(rtml_pipeline *p, const rtml_value *v, const char *field, double *y, char *detail,
+                              size_t dlen);
+/* Evaluate scores against y (prequential metrics, drift), then learn row unless serving only. */
+void rtml_pipeline_learn_one(rtml_pipeline *p, const rtml_row *row, const double *scores, double y);
 
 /* Multiclass: the predicted class of a record's scores (the most probable, the first on ties). */
 size_t rtml_pipeline_best_class(const rtml_pipeline *p, const double *scores);

@@ -63,6 +63,9 @@ typedef struct {
     rtml_held *held; /* the pending batch's messages, by tag; pipe.batch_size of them */
     size_t n_held;
     bool paused;     /* input partitions paused: too many outputs unacknowledged */
+    bool labels_paused;        /* label.topic's partitions paused: too many labels wait for their records */
+    double labels_paused_at;   /* since when (monotonic) */
+    unsigned long long label_pauses;
     /* exactly_once */
     bool txn_open;
     double txn_started;
@@ -80,6 +83,7 @@ typedef struct {
     /* records of revoked partitions learned here but not committed at the handover (the commit failed): the
      * next owner answers and learns them again, so the group's learned total may exceed the input by this */
     unsigned long long handover_uncommitted;
+    unsigned long long stale_dropped; /* messages of partitions no longer assigned here, dropped (cmd_run.c) */
     uint64_t client_errors; /* transient client errors, for rate-limited logging */
     double first_at, last_at; /* when the first and the latest record arrived (the report's time span) */
     double assigned_at;       /* when partitions were first assigned (0: not yet) */
@@ -122,6 +126,8 @@ int rtml_run_open_clients(rtml_runner *r, char *err, size_t errlen);
 void rtml_run_store_offsets(rtml_runner *r);
 /* Pause every assigned partition, or resume them (backpressure). */
 void rtml_run_pause(rtml_runner *r, bool pause);
+/* Pause label.topic's assigned partitions, or resume them. */
+void rtml_run_pause_labels(rtml_runner *r, bool pause);
 
 /* run_monitor.c */
 /* Counters, and the HTTP server when monitor.listen is set: 0, or -1 with the reason (a port in use). */

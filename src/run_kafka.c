@@ -231,7 +231,11 @@ static void choose_starts(rtml_runner *r, rd_kafka_topic_partition_list_t *parts
     for (int i = 0; i < parts->cnt; i++) {
         rd_kafka_topic_partition_t *p = &parts->elems[i];
         int s = rtml_offsets_slot(&r->offsets, p->topic, p->partition);
-        if (s < 0) continue;
+        if (s < 0) { /* without its slot the partition's messages would be dropped as not assigned */
+            snprintf(r->fatal, sizeof r->fatal, "out of memory tracking %s/%d", p->topic, (int)p->partition);
+            rtml_run_stop = SIGTERM;
+            continue;
+        }
         rtml_partition_track *t = &r->offsets.parts[s];
         int64_t committed = !e && !c->elems[i].err && c->elems[i].offset >= 0 ? c->elems[i].offset : -1;
         int64_t lo, hi;
@@ -325,6 +329,7 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic
     bool cooperative = strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE") == 0;
     r->rebalances++;
     r->paused = false; /* the loop pauses the new assignment again if it must */
+    if (r->labels_paused) rtml_run_pause_labels(r, false); /* likewise: a paused partition kept would never resume */
     if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
         choose_starts(r, parts);
         if (r->positions_changed) rtml_run_checkpoint(r);
@@ -389,9 +394,12 @@ static int open_consumer(rtml_runner *r, char *err, size_t errlen) {
     rd_kafka_conf_set_opaque(cc, r);
     if (!(r->consumer = rtml_kafka_new(RD_KAFKA_CONSUMER, cc, err, errlen))) return -1;
     rd_kafka_poll_set_consumer(r->consumer);
-    rd_kafka_topic_partition_list_t *sub = rd_kafka_topic_partition_list_new((int)r->cfg.input.n_topics);
+    rd_kafka_topic_partition_list_t *sub = rd_kafka_topic_partition_list_new((int)r->cfg.input.n_topics + 1);
     for (size_t i = 0; i < r->cfg.input.n_topics; i++)
         rd_kafka_topic_partition_list_add(sub, r->cfg.input.topics[i], RD_KAFKA_PARTITION_UA);
+    /* label.topic: the same consumer, so that its positions travel with the input's in checkpoints and
+     * transactions (pipeline_label.c) */
+    if (r->cfg.label.topic) rd_kafka_topic_partition_list_add(sub, r->cfg.label.topic, RD_KAFKA_PARTITION_UA);
     rd_kafka_resp_err_t e = rd_kafka_subscribe(r->consumer, sub);
     rd_kafka_topic_partition_list_destroy(sub);
     return e ? rtml_fail(err, errlen, "subscribe: %s", rd_kafka_err2str(e)) : 0;
@@ -424,8 +432,29 @@ void rtml_run_store_offsets(rtml_runner *r) {
 
 /* librdkafka drops a paused partition's prefetched messages and fetches again from the application's position
  * on resume, so a pause really frees memory. */
+/* label.topic: pause the label partitions while many labels wait for records not read yet (a backlog of labels
+ * read faster than the records'), so that they wait in Kafka rather than fill the store past max_early; resume
+ * when the records have caught up (pipeline_label.c). */
+void rtml_run_pause_labels(rtml_runner *r, bool pause) {
+    if (r->labels_paused == pause) return;
+    rd_kafka_topic_partition_list_t *l = NULL;
+    if (rd_kafka_assignment(r->consumer, &l) != RD_KAFKA_RESP_ERR_NO_ERROR || !l) return;
+    rd_kafka_topic_partition_list_t *lab = rd_kafka_topic_partition_list_new(l->cnt);
+    for (int i = 0; i < l->cnt; i++)
+        if (!strcmp(l->elems[i].topic, r->cfg.label.topic))
+            rd_kafka_topic_partition_list_add(lab, l->elems[i].topic, l->elems[i].partition);
+    rd_kafka_resp_err_t e = pause ? rd_kafka_pause_partitions(r->consumer, lab) : rd_kafka_resume_partitions(r->consumer, lab);
+    if (e) rtml_log(RTML_LOG_WARN, "%s label partitions: %s", pause ? "pausing" : "resuming", rd_kafka_err2str(e));
+    rtml_log(RTML_LOG_DEBUG, "%s %d label partition(s)", pause ? "paused" : "resumed", lab->cnt);
+    rd_kafka_topic_partition_list_destroy(lab);
+    rd_kafka_topic_partition_list_destroy(l);
+    r->labels_paused = pause;
+    if (pause) r->label_pauses++, r->labels_paused_at = rtml_now();
+}
+
 void rtml_run_pause(rtml_runner *r, bool pause) {
     if (r->paused == pause) return;
+    if (!pause) r->labels_paused = false; /* resuming every partition resumes the label ones too */
     rd_kafka_topic_partition_list_t *l = NULL;
     if (rd_kafka_assignment(r->consumer, &l) != RD_KAFKA_RESP_ERR_NO_ERROR || !l) return;
     rd_kafka_resp_err_t e = pause ? rd_kafka_pause_partitions(r->consumer, l) : rd_kafka_resume_partitions(r->consumer, l);

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "join.h"
 #include "procstat.h"
 #include "rtml.h"
 #include "run.h"
@@ -157,6 +158,33 @@ static void drift(const rtml_runner *r, rtml_buf *b) {
     line(b, "rtml_drift_last_event_timestamp_seconds", labels, r->pipe.drift_events ? r->pipe.last_drift.at_wall : 0);
 }
 
+/* label.topic: the join of scored records with their later labels (join.h). */
+static void labels(const rtml_runner *r, rtml_buf *b) {
+    if (!r->pipe.join) return;
+    rtml_join_stats s;
+    rtml_join_stats_get(r->pipe.join, &s);
+    family(b, "rtml_label_records_total", "counter", "Label records read from label.topic, by what became of them.");
+    line(b, "rtml_label_records_total", "outcome=\"joined\"", (double)s.joined);
+    line(b, "rtml_label_records_total", "outcome=\"duplicate\"", (double)s.duplicate_labels);
+    line(b, "rtml_label_records_total", "outcome=\"late\"", (double)s.late_labels);
+    line(b, "rtml_label_records_total", "outcome=\"unknown\"", (double)s.unknown_labels);
+    line(b, "rtml_label_records_total", "outcome=\"redelivered\"", (double)r->pipe.labels_redelivered);
+    gauge(b, "rtml_label_join_hit_ratio", "Labels that found their scored record, of the labels read.",
+          s.labels ? (double)s.joined / (double)s.labels : 0);
+    counter(b, "rtml_label_joined_early_total", "Joins where the label was read before its record.",
+            (double)s.joined_early);
+    gauge(b, "rtml_label_pending_records", "Scored records waiting for their label.", (double)s.pending);
+    gauge(b, "rtml_label_waiting_labels", "Labels waiting for their record.", (double)s.early);
+    gauge(b, "rtml_label_store_bytes", "Memory held by the pending joins.", (double)s.bytes);
+    family(b, "rtml_label_evictions_total", "counter", "Scored records dropped before their label came, by cause.");
+    line(b, "rtml_label_evictions_total", "cause=\"ttl\"", (double)s.evicted_ttl);
+    line(b, "rtml_label_evictions_total", "cause=\"capacity\"", (double)s.evicted_capacity);
+    counter(b, "rtml_label_unkeyed_records_total", "Scored records without a join key (never learned).",
+            (double)r->pipe.unkeyed);
+    family(b, "rtml_label_delay_seconds", "histogram", "From a record's timestamp to its label's, for joined labels.");
+    rtml_hist_prometheus(&r->pipe.label_delay, "rtml_label_delay_seconds", "", b);
+}
+
 static void process(rtml_buf *b) {
     rtml_procstat ps;
     char err[256];
@@ -222,5 +250,6 @@ void rtml_run_render_metrics(rtml_runner *r, rtml_buf *b) {
     histograms(r, b);
     prequential(r, b);
     drift(r, b);
+    labels(r, b);
     process(b);
 }

@@ -34,7 +34,7 @@ static void feed(rtml_pipeline *p, int from, int to, int learned) {
     char rec[128], err[RTML_ERRLEN];
     for (int i = from; i < to; i++) {
         snprintf(rec, sizeof rec, "{\"x1\":%d.5,\"c\":\"k%d\",\"label\":%d}", i % 7, i % 5, (i % 7 + i % 3) > 4);
-        rtml_origin o = {"in", i % 2, i, learned};
+        rtml_origin o = {.topic = "in", .partition = i % 2, .offset = i, .learned = learned};
         rtml_pipeline_process(p, rec, strlen(rec), &o, NULL, err, sizeof err);
     }
 }

@@ -765,7 +765,52 @@ static void test_label_errors(void) {
     EXPECT_ERROR("features: [{name: x}]\nlabel:\n  field: label\n", "ex.yaml:3: label.field: ",
                  "must be a JSON Pointer starting with '/'");
     EXPECT_ERROR("features: [{name: x}]\nlabel:\n  field: /y\n  name: y\n", "ex.yaml:4: label.name: ",
-                 "unknown key (expected one of: field)");
+                 "unknown key (expected one of: field, topic, key, value, feature_key, ttl, wait, max_pending, "
+                 "max_early)");
+}
+
+/* label.topic: delayed labels joined by key (config_label.c). */
+static void test_label_topic(void) {
+    rtml_config cfg;
+    EXPECT_OK("features: [{name: x}]\nlabel: {topic: lbl, key: /id, value: /y, ttl: 7d, max_pending: 5000000}\n",
+              &cfg);
+    CHECK_STR(cfg.label.topic, "lbl");
+    CHECK_STR(cfg.label.key, "/id");
+    CHECK_STR(cfg.label.feature_key, "/id"); /* defaults to the label's key */
+    CHECK_STR(cfg.label.value, "/y");
+    CHECK_NEAR(cfg.label.ttl_s, 7 * 86400.0, 0);
+    CHECK_NEAR(cfg.label.wait_s, 60, 0);
+    CHECK_EQ_INT(cfg.label.max_pending, 5000000);
+    CHECK_EQ_INT(cfg.label.max_early, 100000);
+    CHECK(cfg.label.field == NULL);
+    rtml_config_free(&cfg);
+    EXPECT_OK("features: [{name: x}]\nlabel: {topic: lbl, key: '@key', feature_key: /txn, value: /y, wait: 2s}\n",
+              &cfg);
+    CHECK_STR(cfg.label.key, "@key");
+    CHECK_STR(cfg.label.feature_key, "/txn");
+    CHECK_NEAR(cfg.label.wait_s, 2, 0);
+    rtml_config_free(&cfg);
+    EXPECT_ERROR("features: [{name: x}]\nlabel: {field: /y, topic: t}\n", "ex.yaml:2: label.topic: ",
+                 "exclude each other");
+    EXPECT_ERROR("features: [{name: x}]\nlabel: {field: /y, ttl: 1d}\n", "ex.yaml:2: label.ttl: ",
+                 "only applies with label.topic");
+    EXPECT_ERROR("features: [{name: x}]\nlabel:\n  topic: t\n  value: /y\n", "ex.yaml:3: label.key: ",
+                 "required with label.topic");
+    EXPECT_ERROR("features: [{name: x}]\nlabel:\n  topic: t\n  key: /k\n", "ex.yaml:3: label.value: ",
+                 "required with label.topic");
+    EXPECT_ERROR("features: [{name: x}]\nlabel:\n  topic: t\n  key: k\n  value: /y\n", "ex.yaml:4: label.key: ",
+                 "JSON Pointer");
+    EXPECT_ERROR("features: [{name: x}]\nlabel: {topic: t, key: /k, value: /y, ttl: soon}\n", "ex.yaml:2: label.ttl: ",
+                 "");
+    EXPECT_ERROR("features: [{name: x}]\nlabel: {topic: t, key: /k, value: /y, max_pending: 0}\n",
+                 "ex.yaml:2: label.max_pending: ", "");
+    EXPECT_ERROR("features: [{name: x}]\nlabel: {topic: t, key: /k, value: /y}\nworkers: 2\n", "ex.yaml:3: workers: ",
+                 "use workers: 1");
+    EXPECT_ERROR("input: {topics: [t]}\nfeatures: [{name: x}]\nlabel: {topic: t, key: /k, value: /y}\n",
+                 "ex.yaml:3: label.topic: ", "also an input topic");
+    EXPECT_ERROR("features: [{name: x}]\nlabel: {topic: t, key: /k, value: /y}\nmodel:\n  engine: tensorflow\n"
+                 "  tensorflow: {saved_model: m, inputs: {a: [x]}}\n",
+                 "ex.yaml:2: label.topic: ", "engine: tensorflow");
 }
 
 static void test_model_errors(void) {
@@ -1252,6 +1297,7 @@ int main(void) {
     test_kafka_errors();
     test_input_errors();
     test_label_errors();
+    test_label_topic();
     test_model_errors();
     test_output_state_errors();
     test_dead_letter_monitor_errors();
