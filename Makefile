@@ -18,7 +18,7 @@ test:
 demo:
 	@bash scripts/demo.sh
 
-# Benchmarks (bench/run.sh): engines beside River and Vowpal Wabbit, TensorFlow beside Keras, workers and instances; results in bench/results/
+# Benchmarks (bench/run.sh): topic to topic beside a librdkafka passthrough and Python + River, engines beside River and Vowpal Wabbit, TensorFlow beside Keras, workers and instances; results in bench/results/
 bench:
 	@bash bench/run.sh
 

@@ -8,7 +8,9 @@
 # confluent-kafka + Keras consumer, on a private broker on port $BENCH_TF_PORT (39092) that this script starts
 # and stops; plus the fixed cost of one TF_SessionRun, bench/tf_sessionrun.c, built here against the
 # tensorflow wheel's C library); scaling (bench/scaling.py: records/s with 1 and 2 workers, 1 and 2 processes
-# in one group, on a private broker on port $BENCH_SCALE_PORT (39192)).
+# in one group, on a private broker on port $BENCH_SCALE_PORT (39192)); pipeline (bench/pipeline.py: topic to
+# topic, the librdkafka passthrough bench/passthrough.c against rtml and confluent-kafka + River, on a private
+# broker on port $BENCH_PIPE_PORT (39292)).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 PY=$ROOT/.venv/bin/python
@@ -48,13 +50,26 @@ scaling() {
   trap - EXIT
 }
 
+# The pipeline scenario: passthrough (bench/passthrough.c, built here), rtml and Python + River, topic to topic.
+pipeline() {
+  local port=${BENCH_PIPE_PORT:-39292} pass="$ROOT/build-bench/passthrough"
+  mkdir -p "$ROOT/build-bench"
+  gcc -O2 -Wall -Wextra -std=c11 -D_POSIX_C_SOURCE=200809L "$ROOT/bench/passthrough.c" -o "$pass" -lrdkafka
+  trap 'bash "$ROOT/scripts/kafka.sh" stop --port '"$port"' >/dev/null 2>&1 || true' EXIT
+  bash "$ROOT/scripts/kafka.sh" start --port "$port"
+  BENCH_PIPE_PORT=$port "$PY" "$ROOT/bench/pipeline.py" "$RTML_BIN" "$pass" "$ROOT/bench/results"
+  bash "$ROOT/scripts/kafka.sh" stop --port "$port"
+  trap - EXIT
+}
+
 scenarios=("$@")
-[ ${#scenarios[@]} -gt 0 ] || scenarios=(engine tensorflow scaling)
+[ ${#scenarios[@]} -gt 0 ] || scenarios=(pipeline engine tensorflow scaling)
 for s in "${scenarios[@]}"; do
   case $s in
     engine) "$PY" "$ROOT/bench/engine.py" "$RTML_BIN" "$ROOT/bench/results" ;;
     tensorflow) tensorflow ;;
     scaling) scaling ;;
-    *) echo "bench: unknown scenario '$s' (expected: engine, tensorflow, scaling)" >&2; exit 2 ;;
+    pipeline) pipeline ;;
+    *) echo "bench: unknown scenario '$s' (expected: pipeline, engine, tensorflow, scaling)" >&2; exit 2 ;;
   esac
 done

@@ -35,7 +35,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
-from confluent_kafka import Consumer, TopicPartition  # noqa: E402
+import benchlib  # noqa: E402
 
 ENV = os.environ.get
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -55,12 +55,7 @@ def name(c):
     return f"{p} process{'es' if p > 1 else ''} x {w} worker{'s' if w > 1 else ''}"
 
 
-def log(msg):
-    print(msg, flush=True)
-
-
-def sh(cmd, **kw):
-    return subprocess.run(cmd, check=True, **kw)
+log, sh = benchlib.log, benchlib.sh
 
 
 def broker_cpu():
@@ -78,27 +73,7 @@ def children_cpu():
 
 
 def output_rate(topic):
-    """(records, rate, seconds) of an output topic: its record count, and the steady rate: the middle 80% of its
-    records over the span of their timestamps (the first 10% hold the group's join and the first fetches, the
-    last 10% the members finishing at different times)."""
-    c = Consumer({"bootstrap.servers": BROKERS, "group.id": f"bench-span-{STAMP}", "enable.auto.commit": False,
-                  "enable.partition.eof": True})
-    parts = c.list_topics(topic, timeout=10).topics[topic].partitions
-    c.assign([TopicPartition(topic, p, 0) for p in parts])
-    stamps, eof, deadline = [], set(), time.time() + 120
-    while len(eof) < len(parts) and time.time() < deadline:
-        for m in c.consume(10000, timeout=1):
-            if m.error():
-                eof.add(m.partition())
-            else:
-                stamps.append(m.timestamp()[1])
-    c.close()
-    stamps.sort()
-    if len(stamps) < 10:
-        return len(stamps), 0.0, 0.0
-    lo, hi = len(stamps) // 10, len(stamps) * 9 // 10
-    secs = (stamps[hi] - stamps[lo]) / 1000.0
-    return len(stamps), (hi - lo) / secs if secs > 0 else 0.0, (stamps[-1] - stamps[0]) / 1000.0
+    return benchlib.output_rate(BROKERS, topic)
 
 
 def config(path, topic, out, group, state, workers):
