@@ -104,8 +104,7 @@ static void handle_label(rtml_runner *r, rtml_held *h, const rtml_origin *origin
     if (rej != RTML_REJECT_NONE) {
         rtml_log_every(RTML_LOG_WARN, r->pipe.rejected_by[rej], 10, 10, "rejected label %s/%d@%lld (%s): %s",
                        origin->topic, (int)m->partition, (long long)m->offset, rtml_reject_name(rej), why);
-        h->emit = h->emit && !origin->learned;
-        rtml_run_reject(r, h, rej, why);
+        rtml_run_reject(r, h, rej, why); /* h->emit: not dead-lettered already before a restart */
     } else {
         h->emit = false;
         rtml_run_reject(r, h, RTML_REJECT_NONE, NULL);

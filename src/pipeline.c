@@ -280,8 +280,8 @@ rtml_reject rtml_pipeline_submit(rtml_pipeline *p, const char *doc, size_t len, 
     if (p->engine->ops->accept && (why = (rtml_reject)p->engine->ops->accept(p->engine, &row, detail, dlen)))
         return reject(p, why);
     uint64_t key = 0;
-    int keyed = p->join && !learned && rtml_pipeline_feature_key(p, origin, &key);
-    if (p->join && !learned && !keyed) p->unkeyed++;
+    int keyed = 0;
+    if (p->join && !learned && !(keyed = rtml_pipeline_feature_key(p, origin, &key))) p->unkeyed++;
     rtml_batch_add(&p->batch, &row, row.raw, origin ? origin->topic : NULL, origin ? origin->partition : 0,
                    origin ? origin->offset : 0, tag, labelled, y);
     rtml_batch_item *it = &p->batch.items[p->batch.n - 1];

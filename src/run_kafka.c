@@ -430,24 +430,32 @@ void rtml_run_store_offsets(rtml_runner *r) {
     rd_kafka_topic_partition_list_destroy(l);
 }
 
-/* librdkafka drops a paused partition's prefetched messages and fetches again from the application's position
- * on resume, so a pause really frees memory. */
+/* Pause or resume the assigned partitions, or only those of topic when it is set. librdkafka drops a paused
+ * partition's prefetched messages and fetches again from the application's position on resume, so a pause
+ * really frees memory. -1 when the assignment cannot be read (nothing done), 1 when librdkafka refused (said),
+ * 0 when done. */
+static int pause_assigned(rtml_runner *r, const char *topic, bool pause, const char *what) {
+    rd_kafka_topic_partition_list_t *l = NULL;
+    if (rd_kafka_assignment(r->consumer, &l) != RD_KAFKA_RESP_ERR_NO_ERROR || !l) return -1;
+    if (topic) {
+        rd_kafka_topic_partition_list_t *only = rd_kafka_topic_partition_list_new(l->cnt);
+        for (int i = 0; i < l->cnt; i++)
+            if (!strcmp(l->elems[i].topic, topic)) rd_kafka_topic_partition_list_add(only, topic, l->elems[i].partition);
+        rd_kafka_topic_partition_list_destroy(l);
+        l = only;
+    }
+    rd_kafka_resp_err_t e = pause ? rd_kafka_pause_partitions(r->consumer, l) : rd_kafka_resume_partitions(r->consumer, l);
+    if (e) rtml_log(RTML_LOG_WARN, "%s %s partitions: %s", pause ? "pausing" : "resuming", what, rd_kafka_err2str(e));
+    rtml_log(RTML_LOG_DEBUG, "%s %d %s partition(s)", pause ? "paused" : "resumed", l->cnt, what);
+    rd_kafka_topic_partition_list_destroy(l);
+    return e ? 1 : 0;
+}
+
 /* label.topic: pause the label partitions while many labels wait for records not read yet (a backlog of labels
  * read faster than the records'), so that they wait in Kafka rather than fill the store past max_early; resume
- * when the records have caught up (pipeline_label.c). */
+ * when the records have caught up (cmd_run.c's labels_flow). */
 void rtml_run_pause_labels(rtml_runner *r, bool pause) {
-    if (r->labels_paused == pause) return;
-    rd_kafka_topic_partition_list_t *l = NULL;
-    if (rd_kafka_assignment(r->consumer, &l) != RD_KAFKA_RESP_ERR_NO_ERROR || !l) return;
-    rd_kafka_topic_partition_list_t *lab = rd_kafka_topic_partition_list_new(l->cnt);
-    for (int i = 0; i < l->cnt; i++)
-        if (!strcmp(l->elems[i].topic, r->cfg.label.topic))
-            rd_kafka_topic_partition_list_add(lab, l->elems[i].topic, l->elems[i].partition);
-    rd_kafka_resp_err_t e = pause ? rd_kafka_pause_partitions(r->consumer, lab) : rd_kafka_resume_partitions(r->consumer, lab);
-    if (e) rtml_log(RTML_LOG_WARN, "%s label partitions: %s", pause ? "pausing" : "resuming", rd_kafka_err2str(e));
-    rtml_log(RTML_LOG_DEBUG, "%s %d label partition(s)", pause ? "paused" : "resumed", lab->cnt);
-    rd_kafka_topic_partition_list_destroy(lab);
-    rd_kafka_topic_partition_list_destroy(l);
+    if (r->labels_paused == pause || pause_assigned(r, r->cfg.label.topic, pause, "label") < 0) return;
     r->labels_paused = pause;
     if (pause) r->label_pauses++, r->labels_paused_at = rtml_now();
 }
@@ -455,12 +463,8 @@ void rtml_run_pause_labels(rtml_runner *r, bool pause) {
 void rtml_run_pause(rtml_runner *r, bool pause) {
     if (r->paused == pause) return;
     if (!pause) r->labels_paused = false; /* resuming every partition resumes the label ones too */
-    rd_kafka_topic_partition_list_t *l = NULL;
-    if (rd_kafka_assignment(r->consumer, &l) != RD_KAFKA_RESP_ERR_NO_ERROR || !l) return;
-    rd_kafka_resp_err_t e = pause ? rd_kafka_pause_partitions(r->consumer, l) : rd_kafka_resume_partitions(r->consumer, l);
-    if (e) rtml_log(RTML_LOG_WARN, "%s input partitions: %s", pause ? "pausing" : "resuming", rd_kafka_err2str(e));
-    else if (pause) r->pauses++;
-    rtml_log(RTML_LOG_DEBUG, "%s %d input partition(s)", pause ? "paused" : "resumed", l->cnt);
-    rd_kafka_topic_partition_list_destroy(l);
+    int rc = pause_assigned(r, NULL, pause, "input");
+    if (rc < 0) return;
+    if (rc == 0 && pause) r->pauses++;
     r->paused = pause;
 }
