@@ -10,7 +10,10 @@
 # tensorflow wheel's C library); scaling (bench/scaling.py: records/s with 1 and 2 workers, 1 and 2 processes
 # in one group, on a private broker on port $BENCH_SCALE_PORT (39192)); pipeline (bench/pipeline.py: topic to
 # topic, the librdkafka passthrough bench/passthrough.c against rtml and confluent-kafka + River, on a private
-# broker on port $BENCH_PIPE_PORT (39292)).
+# broker on port $BENCH_PIPE_PORT (39292)); latency (bench/latency.py: end-to-end latency under a fixed offered
+# load, measured by bench/latency_probe.c, passthrough and rtml with and without the low-latency profile, on a
+# private broker on port $BENCH_LAT_PORT (39392)). After the scenarios, bench/summary.py writes
+# bench/results/<date>.md: the issue's targets against today's figures.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 PY=$ROOT/.venv/bin/python
@@ -62,14 +65,29 @@ pipeline() {
   trap - EXIT
 }
 
+# The latency scenario: the probe (open-loop producer + output consumer) against passthrough and rtml.
+latency() {
+  local port=${BENCH_LAT_PORT:-39392} pass="$ROOT/build-bench/passthrough" probe="$ROOT/build-bench/latency_probe"
+  mkdir -p "$ROOT/build-bench"
+  gcc -O2 -Wall -Wextra -std=c11 -D_POSIX_C_SOURCE=200809L "$ROOT/bench/passthrough.c" -o "$pass" -lrdkafka
+  gcc -O2 -Wall -Wextra -std=c11 -D_POSIX_C_SOURCE=200809L "$ROOT/bench/latency_probe.c" -o "$probe" -lrdkafka -lpthread
+  trap 'bash "$ROOT/scripts/kafka.sh" stop --port '"$port"' >/dev/null 2>&1 || true' EXIT
+  bash "$ROOT/scripts/kafka.sh" start --port "$port"
+  BENCH_LAT_PORT=$port "$PY" "$ROOT/bench/latency.py" "$RTML_BIN" "$pass" "$probe" "$ROOT/bench/results"
+  bash "$ROOT/scripts/kafka.sh" stop --port "$port"
+  trap - EXIT
+}
+
 scenarios=("$@")
-[ ${#scenarios[@]} -gt 0 ] || scenarios=(pipeline engine tensorflow scaling)
+[ ${#scenarios[@]} -gt 0 ] || scenarios=(pipeline latency tensorflow engine scaling)
 for s in "${scenarios[@]}"; do
   case $s in
     engine) "$PY" "$ROOT/bench/engine.py" "$RTML_BIN" "$ROOT/bench/results" ;;
     tensorflow) tensorflow ;;
     scaling) scaling ;;
     pipeline) pipeline ;;
-    *) echo "bench: unknown scenario '$s' (expected: pipeline, engine, tensorflow, scaling)" >&2; exit 2 ;;
+    latency) latency ;;
+    *) echo "bench: unknown scenario '$s' (expected: pipeline, latency, tensorflow, engine, scaling)" >&2; exit 2 ;;
   esac
 done
+"$PY" "$ROOT/bench/summary.py" "$ROOT/bench/results"

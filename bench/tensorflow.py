@@ -594,6 +594,9 @@ def write_report(results_dir, res, rtml_version):
             f"![tensorflow benchmark]({os.path.basename(png)})", ""]
     with open(md, "w") as f:
         f.write("\n".join(out) + "\n")
+    with open(md[:-3] + ".json", "w") as f:  # what bench/summary.py reads
+        json.dump({"rates": rate, "ratios": ratio, "ratios_inter_op_1": ratio_tuned, "n": N, "n_python": N_PY,
+                   "reps": REPS, "batch": BATCH}, f, indent=1)
     summary = [f"tensorflow: throughput {x:11} rtml {rate[f'{x}/rtml']:>8,.0f}/s  {TUNED} "
                f"{rate[f'{x}/{TUNED}']:>8,.0f}/s  Python {rate[f'{x}/Python']:>7,.0f}/s  rtml/Python {ratio[x]:.1f}x, "
                f"inter_op 1 {ratio_tuned[x]:.1f}x (target 10x)" for x in VARIANTS]

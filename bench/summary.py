@@ -1,0 +1,91 @@
+"""summary.py - bench/results/<date>.md: the benchmark targets (issue 9) against the newest figures.
+
+usage: summary.py RESULTS_DIR   (bench/run.sh calls it after its scenarios)
+
+Reads the .json each scenario writes beside its report (<date>-pipeline.json, <date>-latency.json,
+<date>-tensorflow.json); for each scenario the newest file, whose date the table names, so that a run of one
+scenario alone still gives a complete summary. Every ratio in the table comes from one scenario's run, where
+the contenders alternated: ratios are never taken across runs.
+"""
+import datetime
+import glob
+import json
+import os
+import sys
+
+
+def newest(results_dir, scenario):
+    """(date, figures) of the newest <date>-<scenario>.json, or (None, None)."""
+    files = sorted(glob.glob(f"{results_dir}/????-??-??-{scenario}.json"))
+    if not files:
+        return None, None
+    with open(files[-1]) as f:
+        return os.path.basename(files[-1])[:10], json.load(f)
+
+
+def row(target, measured, ok, source):
+    """A table row; ok is True (met), False (missed) or None (a figure for context, not a target)."""
+    verdict = "-" if ok is None else "met" if ok else "**missed**"
+    return f"| {target} | {measured} | {verdict} | {source} |"
+
+
+def pipeline_rows(date, p):
+    src = f"[pipeline]({date}-pipeline.md)"
+    floor, river = p["passthrough"]["median"], p["python + river"]["median"]
+    lo = p["rtml logistic"]["median"] / floor
+    rows = [row("rtml logistic / passthrough >= 0.7 (records/s)", f"{lo:.2f}", lo >= 0.7, src)]
+    for who, peer in (("rtml logistic", "python + river"), ("rtml mlp", "python + river"),
+                      ("rtml ftrl (cat)", "python + river (cat)")):
+        if who in p and peer in p:
+            x = p[who]["median"] / p[peer]["median"]
+            rows.append(row(f"{who} / {peer} >= 50x", f"{x:.1f}x", x >= 50, src))
+    rows.append(row("(context) passthrough / python + river", f"{floor / river:.1f}x", None, src))
+    return rows
+
+
+def tensorflow_rows(date, t):
+    src = f"[tensorflow]({date}-tensorflow.md)"
+    return [row(f"rtml tensorflow / Python + Keras >= 10x ({v})", f"{x:.1f}x", x >= 10, src)
+            for v, x in t["ratios"].items()]
+
+
+def latency_rows(date, lat):
+    src = f"[latency]({date}-latency.md)"
+    rows = []
+    for rate in lat["rates"]:
+        for who in ("rtml low-latency", "rtml default", "passthrough", "kafka one hop"):
+            r = lat["runs"][f"{who} @ {rate}"]
+            gated = who == "rtml low-latency" and rate == 10000
+            target = f"p99 at {rate:,}/s, {who}" + (" <= 5 ms" if gated else "")
+            rows.append(row(target, f"{r['p99']:.2f} ms (p50 {r['p50']:.2f}, p99.9 {r['p999']:.2f})",
+                            r["p99"] <= 5 if gated else None, src))
+    return rows
+
+
+def main():
+    results_dir = sys.argv[1]
+    today = datetime.date.today().isoformat()
+    lines = [f"# rtml benchmarks: targets, {today}", "",
+             "`make bench` (bench/run.sh) on this machine: each scenario's contenders alternate in one run on one "
+             "private broker; the ratios below are of medians within one scenario's run. Details, spreads and "
+             "charts: the scenario reports linked on each row.", "",
+             "| target | measured | | report |", "|---|---|---|---|"]
+    missing = []
+    for scenario, rows in (("pipeline", pipeline_rows), ("tensorflow", tensorflow_rows), ("latency", latency_rows)):
+        date, figures = newest(results_dir, scenario)
+        if figures is None:
+            missing.append(scenario)
+            continue
+        lines += rows(date, figures)
+    if missing:
+        lines += ["", f"No figures yet for: {', '.join(missing)} (run `bench/run.sh {' '.join(missing)}`)."]
+    lines.append("")
+    path = f"{results_dir}/{today}.md"
+    with open(path, "w") as f:
+        f.write("\n".join(lines))
+    print("\n".join(lines))
+    print(f"bench: wrote {path}")
+
+
+if __name__ == "__main__":
+    main()
