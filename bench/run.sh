@@ -80,14 +80,33 @@ latency() {
 
 scenarios=("$@")
 [ ${#scenarios[@]} -gt 0 ] || scenarios=(pipeline latency tensorflow engine scaling)
-for s in "${scenarios[@]}"; do
-  case $s in
+# One scenario runs here, under set -e; several run as one child each (RTML_BIN set, so it builds nothing
+# again), so that a scenario that fails is reported and the others still run: one broken scenario loses no
+# other figures. bench/summary.py runs last either way.
+run_scenario() {
+  case $1 in
     engine) "$PY" "$ROOT/bench/engine.py" "$RTML_BIN" "$ROOT/bench/results" ;;
     tensorflow) tensorflow ;;
     scaling) scaling ;;
     pipeline) pipeline ;;
     latency) latency ;;
+  esac
+}
+for s in "${scenarios[@]}"; do
+  case $s in
+    engine | tensorflow | scaling | pipeline | latency) ;;
     *) echo "bench: unknown scenario '$s' (expected: pipeline, latency, tensorflow, engine, scaling)" >&2; exit 2 ;;
   esac
 done
+if [ ${#scenarios[@]} -eq 1 ]; then
+  run_scenario "${scenarios[0]}"
+  [ -n "${BENCH_CHILD:-}" ] || "$PY" "$ROOT/bench/summary.py" "$ROOT/bench/results"
+  exit 0
+fi
+failed=()
+for s in "${scenarios[@]}"; do
+  RTML_BIN=$RTML_BIN BENCH_CHILD=1 bash "$0" "$s" || { failed+=("$s"); echo "bench: scenario $s FAILED (above); going on" >&2; }
+done
 "$PY" "$ROOT/bench/summary.py" "$ROOT/bench/results"
+if [ ${#failed[@]} -gt 0 ]; then echo "bench: failed scenarios: ${failed[*]}" >&2; exit 1; fi
+echo "bench: all ${#scenarios[@]} scenarios done"

@@ -111,8 +111,9 @@ def run_once(rtml, work, topic, c, tag):
     reports = []
     for p in running:
         stdout, _ = p.communicate(timeout=900)
-        if p.returncode != 0:
-            raise RuntimeError(f"rtml run failed ({p.returncode}): see {work}/{tag}-*.err")
+        if p.returncode != 0:  # the work dir is removed on the way out: the error goes into the message
+            errs = "".join(open(f"{work}/{tag}-{k}.err").read()[-1500:] for k in range(procs))
+            raise RuntimeError(f"rtml run failed ({p.returncode}) in {tag}; its stderr:\n{errs}")
         reports.append(json.loads(stdout.strip().splitlines()[-1]))
     cpu, bcpu = children_cpu() - cpu0, broker_cpu() - b0
     count, rate, secs = output_rate(out)
