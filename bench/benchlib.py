@@ -1,5 +1,7 @@
-"""benchlib.py - what the Kafka benchmarks (scaling.py, pipeline.py) measure alike."""
+"""benchlib.py - what the Kafka benchmarks (scaling.py, pipeline.py, latency.py) measure and do alike."""
+import shutil
 import subprocess
+import tempfile
 import time
 
 from confluent_kafka import Consumer, TopicPartition
@@ -35,3 +37,18 @@ def output_rate(brokers, topic, timeout=120):
     lo, hi = len(stamps) // 10, len(stamps) * 9 // 10
     secs = (stamps[hi] - stamps[lo]) / 1000.0
     return len(stamps), (hi - lo) / secs if secs > 0 else 0.0, (stamps[-1] - stamps[0]) / 1000.0
+
+
+def run_scenario(name, rtml, measure, report):
+    """A scenario's frame: measure(work) in a fresh work directory (removed afterwards, whatever happens), then
+    report(result, rtml's version line) writes the report and returns its path; the report is printed."""
+    work = tempfile.mkdtemp(prefix=f"rtml-bench-{name}-")
+    try:
+        res = measure(work)
+        version = subprocess.run([rtml, "--version"], capture_output=True, text=True).stdout.splitlines()[0]
+        md = report(res, version)
+        with open(md) as f:
+            log(f.read())
+        log(f"{name}: wrote {md}")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)

@@ -21,11 +21,9 @@ repetition, after a discarded warm-up run of each at the highest rate. Writes RE
 import datetime
 import json
 import os
-import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 
 import matplotlib
@@ -184,16 +182,8 @@ def write_report(results_dir, res, version):
 
 def main():
     bins, results_dir = sys.argv[1:4], sys.argv[4]
-    work = tempfile.mkdtemp(prefix="rtml-bench-lat-")
-    try:
-        res = measure(bins, work)
-        version = subprocess.run([bins[0], "--version"], capture_output=True, text=True).stdout.splitlines()[0]
-        md = write_report(results_dir, res, version)
-        with open(md) as f:
-            log(f.read())
-        log(f"latency: wrote {md} (+ .png, .json)")
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
+    benchlib.run_scenario("latency", bins[0], lambda work: measure(bins, work),
+                          lambda res, version: write_report(results_dir, res, version))
 
 
 if __name__ == "__main__":

@@ -28,11 +28,9 @@ RESULTS_DIR/<date>-pipeline.md, .png and .json (per contender: median, min, max,
 import datetime
 import json
 import os
-import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 
 import matplotlib
@@ -230,16 +228,8 @@ def write_report(results_dir, res, sizes, version):
 
 def main():
     bins, results_dir = sys.argv[1:3], sys.argv[3]
-    work = tempfile.mkdtemp(prefix="rtml-bench-pipe-")
-    try:
-        res, sizes = measure(bins, work)
-        version = subprocess.run([bins[0], "--version"], capture_output=True, text=True).stdout.splitlines()[0]
-        md = write_report(results_dir, res, sizes, version)
-        with open(md) as f:
-            log(f.read())
-        log(f"pipeline: wrote {md} (+ .png, .json)")
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
+    benchlib.run_scenario("pipeline", bins[0], lambda work: measure(bins, work),
+                          lambda res, version: write_report(results_dir, res[0], res[1], version))
 
 
 if __name__ == "__main__":

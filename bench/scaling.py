@@ -24,11 +24,9 @@ import datetime
 import json
 import os
 import resource
-import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 
 import matplotlib
@@ -204,16 +202,8 @@ def write_report(results_dir, res, version):
 
 def main():
     rtml, results_dir = sys.argv[1:3]
-    work = tempfile.mkdtemp(prefix="rtml-bench-scale-")
-    try:
-        res = measure(rtml, work)
-        version = subprocess.run([rtml, "--version"], capture_output=True, text=True).stdout.splitlines()[0]
-        md = write_report(results_dir, res, version)
-        with open(md) as f:
-            log(f.read())
-        log(f"scaling: wrote {md}")
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
+    benchlib.run_scenario("scaling", rtml, lambda work: measure(rtml, work),
+                          lambda res, version: write_report(results_dir, res, version))
 
 
 if __name__ == "__main__":
