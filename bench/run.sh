@@ -24,58 +24,57 @@ if [ -z "${RTML_BIN:-}" ]; then
   RTML_BIN=$ROOT/build-bench/rtml
 fi
 
+# with_broker PORT CMD...: runs CMD with a private broker on PORT, which is stopped afterwards, whatever happens.
+with_broker() {
+  local port=$1; shift
+  trap 'bash "$ROOT/scripts/kafka.sh" stop --port '"$port"' >/dev/null 2>&1 || true' EXIT
+  bash "$ROOT/scripts/kafka.sh" start --port "$port"
+  "$@"
+  bash "$ROOT/scripts/kafka.sh" stop --port "$port"
+  trap - EXIT
+}
+
+# build_c NAME [LIBS...]: bench/NAME.c to build-bench/NAME, against librdkafka.
+build_c() {
+  mkdir -p "$ROOT/build-bench"
+  gcc -O2 -Wall -Wextra -std=c11 -D_POSIX_C_SOURCE=200809L "$ROOT/bench/$1.c" -o "$ROOT/build-bench/$1" -lrdkafka "${@:2}"
+}
+
 # The tensorflow scenario: rtml must have the TensorFlow engine; the TF C library comes from .venv's wheel.
 tensorflow() {
   "$RTML_BIN" --version | grep -q "tensorflow: built in" ||
     { echo "bench: $RTML_BIN has no TensorFlow engine (scripts/setup.sh installs the wheel it builds against)" >&2; return 2; }
   local tf; tf=$(echo "$ROOT"/.venv/lib/python3*/site-packages/tensorflow)
   [ -f "$tf/include/tensorflow/c/c_api.h" ] || { echo "bench: no TensorFlow C API in $tf" >&2; return 2; }
-  local tfrun="$ROOT/build-bench/tf_sessionrun"
+  local tfrun="$ROOT/build-bench/tf_sessionrun" port=${BENCH_TF_PORT:-39092}
   mkdir -p "$ROOT/build-bench"
   gcc -O2 -Wall -Wextra -std=c11 -I"$tf/include" "$ROOT/bench/tf_sessionrun.c" -o "$tfrun" \
     -L"$tf" -Wl,-rpath,"$tf" -l:libtensorflow_cc.so.2 -l:libtensorflow_framework.so.2
-  local port=${BENCH_TF_PORT:-39092}
-  trap 'bash "$ROOT/scripts/kafka.sh" stop --port '"$port"' >/dev/null 2>&1 || true' EXIT
-  bash "$ROOT/scripts/kafka.sh" start --port "$port"
-  TF_CPP_MIN_LOG_LEVEL=2 PYTHONPATH="$ROOT/python${PYTHONPATH:+:$PYTHONPATH}" BENCH_TF_PORT=$port \
-    "$PY" "$ROOT/bench/tensorflow.py" "$RTML_BIN" "$tfrun" "$ROOT/bench/results"
-  bash "$ROOT/scripts/kafka.sh" stop --port "$port"
-  trap - EXIT
+  with_broker "$port" env TF_CPP_MIN_LOG_LEVEL=2 PYTHONPATH="$ROOT/python${PYTHONPATH:+:$PYTHONPATH}" \
+    BENCH_TF_PORT="$port" "$PY" "$ROOT/bench/tensorflow.py" "$RTML_BIN" "$tfrun" "$ROOT/bench/results"
 }
 
 # The scaling scenario: workers and instances against one private broker on this machine.
 scaling() {
   local port=${BENCH_SCALE_PORT:-39192}
-  trap 'bash "$ROOT/scripts/kafka.sh" stop --port '"$port"' >/dev/null 2>&1 || true' EXIT
-  bash "$ROOT/scripts/kafka.sh" start --port "$port"
-  BENCH_SCALE_PORT=$port "$PY" "$ROOT/bench/scaling.py" "$RTML_BIN" "$ROOT/bench/results"
-  bash "$ROOT/scripts/kafka.sh" stop --port "$port"
-  trap - EXIT
+  with_broker "$port" env BENCH_SCALE_PORT="$port" "$PY" "$ROOT/bench/scaling.py" "$RTML_BIN" "$ROOT/bench/results"
 }
 
 # The pipeline scenario: passthrough (bench/passthrough.c, built here), rtml and Python + River, topic to topic.
 pipeline() {
-  local port=${BENCH_PIPE_PORT:-39292} pass="$ROOT/build-bench/passthrough"
-  mkdir -p "$ROOT/build-bench"
-  gcc -O2 -Wall -Wextra -std=c11 -D_POSIX_C_SOURCE=200809L "$ROOT/bench/passthrough.c" -o "$pass" -lrdkafka
-  trap 'bash "$ROOT/scripts/kafka.sh" stop --port '"$port"' >/dev/null 2>&1 || true' EXIT
-  bash "$ROOT/scripts/kafka.sh" start --port "$port"
-  BENCH_PIPE_PORT=$port "$PY" "$ROOT/bench/pipeline.py" "$RTML_BIN" "$pass" "$ROOT/bench/results"
-  bash "$ROOT/scripts/kafka.sh" stop --port "$port"
-  trap - EXIT
+  local port=${BENCH_PIPE_PORT:-39292}
+  build_c passthrough
+  with_broker "$port" env BENCH_PIPE_PORT="$port" "$PY" "$ROOT/bench/pipeline.py" "$RTML_BIN" \
+    "$ROOT/build-bench/passthrough" "$ROOT/bench/results"
 }
 
 # The latency scenario: the probe (open-loop producer + output consumer) against passthrough and rtml.
 latency() {
-  local port=${BENCH_LAT_PORT:-39392} pass="$ROOT/build-bench/passthrough" probe="$ROOT/build-bench/latency_probe"
-  mkdir -p "$ROOT/build-bench"
-  gcc -O2 -Wall -Wextra -std=c11 -D_POSIX_C_SOURCE=200809L "$ROOT/bench/passthrough.c" -o "$pass" -lrdkafka
-  gcc -O2 -Wall -Wextra -std=c11 -D_POSIX_C_SOURCE=200809L "$ROOT/bench/latency_probe.c" -o "$probe" -lrdkafka -lpthread
-  trap 'bash "$ROOT/scripts/kafka.sh" stop --port '"$port"' >/dev/null 2>&1 || true' EXIT
-  bash "$ROOT/scripts/kafka.sh" start --port "$port"
-  BENCH_LAT_PORT=$port "$PY" "$ROOT/bench/latency.py" "$RTML_BIN" "$pass" "$probe" "$ROOT/bench/results"
-  bash "$ROOT/scripts/kafka.sh" stop --port "$port"
-  trap - EXIT
+  local port=${BENCH_LAT_PORT:-39392}
+  build_c passthrough
+  build_c latency_probe -lpthread
+  with_broker "$port" env BENCH_LAT_PORT="$port" "$PY" "$ROOT/bench/latency.py" "$RTML_BIN" \
+    "$ROOT/build-bench/passthrough" "$ROOT/build-bench/latency_probe" "$ROOT/bench/results"
 }
 
 scenarios=("$@")
