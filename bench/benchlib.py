@@ -6,6 +6,9 @@ import time
 
 from confluent_kafka import Consumer, TopicPartition
 
+# The features section of every benchmark config over SEA records (x1..x3, standardised), as YAML lines.
+SEA_FEATURES = "".join(f"  - {{name: x{i}, field: /x{i}, transforms: [standardize]}}\n" for i in (1, 2, 3))
+
 
 def log(msg):
     print(msg, flush=True)

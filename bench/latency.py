@@ -56,10 +56,7 @@ def rtml_config(path, topic, out, group, state, profile):
         f.write(f"""kafka: {{bootstrap.servers: "{BROKERS}", group.id: {group}, auto.offset.reset: earliest{extra}}}
 input: {{topics: [{topic}], format: json}}
 features:
-  - {{name: x1, field: /x1, transforms: [standardize]}}
-  - {{name: x2, field: /x2, transforms: [standardize]}}
-  - {{name: x3, field: /x3, transforms: [standardize]}}
-label: {{field: /label}}
+{benchlib.SEA_FEATURES}label: {{field: /label}}
 model: {{type: logistic, optimizer: {{name: sgd, learning_rate: 0.05}}}}
 output: {{topic: {out}, format: json}}
 state: {{dir: {state}, checkpoint_every: 5s}}

@@ -54,7 +54,7 @@ PY = sys.executable
 FIELDS, BUCKETS = 40, 1 << 20
 STREAMS = {"sea": "SEA JSON, 3 numeric fields", "cat": f"{FIELDS} hashed categoricals"}
 SIZES = {"sea": (N, RIVER_N), "cat": (CAT_N, RIVER_CAT_N)}  # records: (everyone else, River)
-FEATURES = {"sea": "".join(f"  - {{name: x{i}, field: /x{i}, transforms: [standardize]}}\n" for i in (1, 2, 3)),
+FEATURES = {"sea": benchlib.SEA_FEATURES,
             "cat": "".join(f"  - {{name: c{i}, field: /c{i}, transforms: [{{hash: {BUCKETS // FIELDS}}}]}}\n"
                            for i in range(FIELDS))}
 CONTENDERS = {  # name: (stream, runner, rtml's model section or River's KIND); each stream's in table order

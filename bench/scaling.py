@@ -82,10 +82,7 @@ def config(path, topic, out, group, state, workers):
   auto.offset.reset: earliest
 input: {{topics: [{topic}], format: json}}
 features:
-  - {{name: x1, field: /x1, transforms: [standardize]}}
-  - {{name: x2, field: /x2, transforms: [standardize]}}
-  - {{name: x3, field: /x3, transforms: [standardize]}}
-label: {{field: /label}}
+{benchlib.SEA_FEATURES}label: {{field: /label}}
 model: {{engine: native, type: logistic, optimizer: {{name: sgd, learning_rate: 0.05}}}}
 output: {{topic: {out}, format: json}}
 state: {{dir: {state}, checkpoint_every: 5s}}
