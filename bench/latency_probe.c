@@ -16,6 +16,7 @@
  * the records due after the first WARMUP_S seconds (default 1) and "all" over every record. Exits 0 when
  * every record came out, 1 otherwise. With LATENCY_PROBE_DUMP=FILE it also writes each record's due time and
  * latency (µs, -1 when it never came out) to FILE, to see when the slow ones happened. */
+#include <errno.h>
 #include <librdkafka/rdkafka.h>
 #include <pthread.h>
 #include <stdint.h>
@@ -36,7 +37,7 @@ typedef struct {
     long n;
     int64_t *due;      /* ns, CLOCK_MONOTONIC; owned here */
     int64_t *seen_at;  /* ns, 0 until record i is read from OUT; owned here */
-    volatile long sent;
+    long sent; /* read and written with __atomic builtins only */
     long produce_errors;     /* produce() calls refused (queue full), retried */
     long delivery_failures;  /* records the broker never acknowledged (the delivery callback's count) */
     char first_failure[160];
@@ -50,7 +51,7 @@ static int64_t now_ns(void) {
 
 static void sleep_until(int64_t ns) {
     struct timespec ts = {.tv_sec = ns / 1000000000, .tv_nsec = ns % 1000000000};
-    while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) != 0) {
+    while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR) {
     }
 }
 
