@@ -16,7 +16,8 @@ records on a fixed schedule whatever the contender does (open loop: a slow conte
 hide its own delay) and reads the output topic. Latency of a record = when the probe read its output - when it
 was due to be sent, on one clock: the probe's producer, the broker twice, the contender, the probe's consumer.
 Percentiles over the records due after the first second. Contenders alternate in a rotated order on each
-repetition, after a discarded warm-up run of each at the highest rate. Writes RESULTS_DIR/<date>-latency.md, .png and .json.
+repetition, after a discarded warm-up run of each at the highest rate. Writes RESULTS_DIR/<date>-latency.md,
+.png and .json.
 """
 import datetime
 import json

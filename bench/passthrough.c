@@ -3,9 +3,7 @@
  * is stored for commit only once its output is acknowledged). What any pipeline on this machine and broker can
  * do at most, so that rtml's figures read as a fraction of it.
  *
- * usage: passthrough BROKERS IN OUT N GROUP [PROPERTY=VALUE ...]
- * PROPERTY=VALUE pairs are librdkafka settings for both clients, after the defaults (the latency benchmark
- * gives it rtml's low-latency profile this way; a producer-only or consumer-only property is set on that one).
+ * usage: passthrough BROKERS IN OUT N GROUP
  * Stops when N outputs were acknowledged; prints {"records","seconds","records_per_second"} (seconds from the
  * first record read to the last acknowledgement). The client settings are rtml's own defaults where they
  * matter for speed (queued.min.messages 1M for librdkafka 2.0.2's prefetch, linger.ms 2, idempotence). */
@@ -29,34 +27,14 @@ static double now(void) {
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static void set(rd_kafka_conf_t *c, const char *key, const char *value) {
-    char err[256];
-    if (rd_kafka_conf_set(c, key, value, err, sizeof err) != RD_KAFKA_CONF_OK) {
-        fprintf(stderr, "passthrough: %s: %s\n", key, err);
-        exit(2);
-    }
-}
-
-/* The client's settings: kv (NULL-terminated pairs), then each PROPERTY=VALUE of extra that applies to it. */
-static rd_kafka_conf_t *conf(const char *const *kv, char **extra, int n_extra, int producer) {
-    static const char *const producer_only[] = {"linger.ms", "queue.buffering.max.ms", "batch.", "acks", NULL};
-    static const char *const consumer_only[] = {"fetch.", "queued.", NULL};
+static rd_kafka_conf_t *conf(const char *const *kv) {
     rd_kafka_conf_t *c = rd_kafka_conf_new();
-    for (; kv[0]; kv += 2) set(c, kv[0], kv[1]);
-    for (int i = 0; i < n_extra; i++) {
-        char key[128];
-        const char *eq = strchr(extra[i], '=');
-        if (!eq || (size_t)(eq - extra[i]) >= sizeof key) {
-            fprintf(stderr, "passthrough: expected PROPERTY=VALUE, got '%s'\n", extra[i]);
+    char err[256];
+    for (; kv[0]; kv += 2)
+        if (rd_kafka_conf_set(c, kv[0], kv[1], err, sizeof err) != RD_KAFKA_CONF_OK) {
+            fprintf(stderr, "passthrough: %s: %s\n", kv[0], err);
             exit(2);
         }
-        memcpy(key, extra[i], (size_t)(eq - extra[i]));
-        key[eq - extra[i]] = 0;
-        int skip = 0;
-        for (const char *const *p = producer ? consumer_only : producer_only; *p; p++)
-            skip |= strncmp(key, *p, strlen(*p)) == 0;
-        if (!skip) set(c, key, eq + 1);
-    }
     return c;
 }
 
@@ -77,8 +55,8 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaqu
 }
 
 int main(int argc, char **argv) {
-    if (argc < 6) {
-        fprintf(stderr, "usage: passthrough BROKERS IN OUT N GROUP [PROPERTY=VALUE ...]\n");
+    if (argc != 6) {
+        fprintf(stderr, "usage: passthrough BROKERS IN OUT N GROUP\n");
         return 2;
     }
     bench b = {.in = argv[2]};
@@ -88,11 +66,11 @@ int main(int argc, char **argv) {
                          "partition.assignment.strategy", "cooperative-sticky", NULL};
     const char *pkv[] = {"bootstrap.servers", argv[1], "linger.ms", "2", "enable.idempotence", "true", NULL};
     char err[256];
-    rd_kafka_conf_t *pc = conf(pkv, argv + 6, argc - 6, 1);
+    rd_kafka_conf_t *pc = conf(pkv);
     rd_kafka_conf_set_dr_msg_cb(pc, on_delivery);
     rd_kafka_conf_set_opaque(pc, &b);
     rd_kafka_t *producer = rd_kafka_new(RD_KAFKA_PRODUCER, pc, err, sizeof err);
-    b.consumer = rd_kafka_new(RD_KAFKA_CONSUMER, conf(ckv, argv + 6, argc - 6, 0), err, sizeof err);
+    b.consumer = rd_kafka_new(RD_KAFKA_CONSUMER, conf(ckv), err, sizeof err);
     if (!producer || !b.consumer) {
         fprintf(stderr, "passthrough: %s\n", err);
         return 1;
