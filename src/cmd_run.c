@@ -117,7 +117,7 @@ static void handle_label(rtml_runner *r, rtml_held *h, const rtml_origin *origin
 /* Takes ownership of m (its partition is offsets slot `slot`): destroyed at once, or held until its batch is
  * scored. A re-delivered record below its partition's learn_next is scored but not learned; one below
  * emit_from gets no output (checkpoint.h). */
-static void handle_record(rtml_runner *r, rd_kafka_message_t *m, int slot) {
+void rtml_run_handle(rtml_runner *r, rd_kafka_message_t *m, int slot) {
     const char *topic = rd_kafka_topic_name(m->rkt);
     rtml_partition_track *t = &r->offsets.parts[slot];
     if (t->emit_from < 0) t->emit_from = m->offset; /* nothing committed: answer everything from here on */
@@ -234,11 +234,8 @@ static bool throttle(rtml_runner *r) {
 
 static void take(rtml_runner *r, rd_kafka_message_t *m) {
     if (m->err) {
-        if (m->err == RD_KAFKA_RESP_ERR__FATAL) { /* e.g. fenced: another member took this group.instance.id */
-            char why[256];
-            rd_kafka_fatal_error(r->consumer, why, sizeof why);
-            snprintf(r->fatal, sizeof r->fatal, "the consumer cannot go on: %s", why);
-            rtml_run_stop = SIGTERM;
+        if (m->err == RD_KAFKA_RESP_ERR__FATAL) { /* e.g. fenced: its group.instance.id joined again */
+            rtml_run_consumer_fatal(r);
         } else if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
             rtml_log(RTML_LOG_WARN, "consumer: %s", rd_kafka_message_errstr(m));
         }
@@ -265,7 +262,7 @@ static void take(rtml_runner *r, rd_kafka_message_t *m) {
     }
     r->last_at = rtml_now();
     if (r->first_at == 0) r->first_at = r->last_at;
-    handle_record(r, m, slot);
+    rtml_run_handle(r, m, slot);
 }
 
 static void consume_loop(rtml_runner *r, const run_opts *o) {
@@ -290,6 +287,7 @@ static void consume_loop(rtml_runner *r, const run_opts *o) {
         }
         if (rtml_pipeline_due(&r->pipe, now)) rtml_run_flush_batch(r);
         if (rtml_run_txn_commit(r, TXN_EVERY_S) != 0) break;
+        if (r->consumer_fenced && rtml_run_rejoin(r) != 0) break;
         maybe_checkpoint(r, now);
         rtml_run_models_tick(r, now);
         rtml_run_monitor_tick(r, now);
@@ -322,7 +320,9 @@ static int shutdown_clean(rtml_runner *r) {
             rc = 1;
         }
     }
-    if (r->delivery_failed) {
+    /* exactly_once: an output not delivered fails its transaction, which is aborted and answered again; the
+     * commits above say whether that worked. at_least_once: its input stays uncommitted, for the next run. */
+    if (r->delivery_failed && !r->exactly_once) {
         rtml_log(RTML_LOG_ERROR, "%llu outputs were not delivered (first error: %s); their inputs stay uncommitted",
                  r->delivery_failed, r->first_delivery_error);
         rc = 1;
@@ -478,10 +478,11 @@ int rtml_run_instance(const run_opts *o, const rtml_worker *w, rtml_buf *report)
     report->len--; /* reopen the object: rtml run's own figures follow the pipeline's */
     rtml_buf_printf(report, ",\"dead_letters\":%llu,\"checkpoint_seq\":%llu,\"checkpoint_failures\":%llu,"
                     "\"pauses\":%llu,\"transactions\":%llu,\"transactions_aborted\":%llu,"
-                    "\"handover_uncommitted\":%llu,\"stale_dropped\":%llu,\"label_pauses\":%llu,\"first_at\":",
+                    "\"handover_uncommitted\":%llu,\"handover_unlearned\":%llu,\"stale_dropped\":%llu,"
+                    "\"label_pauses\":%llu,\"consumer_rejoins\":%llu,\"first_at\":",
                     r->dead_letters, (unsigned long long)r->ckpt_seq, (unsigned long long)r->ckpt_failures,
                     r->pauses, (unsigned long long)r->txn_commits, (unsigned long long)r->txn_aborts,
-                    r->handover_uncommitted, r->stale_dropped, r->label_pauses);
+                    r->handover_uncommitted, r->handover_unlearned, r->stale_dropped, r->label_pauses, r->rejoins);
     /* When the first and last records arrived (unix seconds; 0: none): the span of several workers' work. */
     double wall_minus_mono = rtml_wall_time() - rtml_now();
     rtml_buf_put_double(report, r->first_at > 0 ? r->first_at + wall_minus_mono : 0);

@@ -76,6 +76,9 @@ typedef struct {
     int lock_fd;            /* state.dir's lock, held while running (checkpoint.h) */
     bool positions_changed; /* a partition got its first position: checkpoint even if no record was read */
     bool closing;           /* shutting down: revoked partitions keep their positions (run_kafka.c) */
+    bool consumer_fenced;   /* the consumer fenced its own static membership: the loop replaces it */
+    double rejoined_at;     /* when the consumer was last replaced (monotonic; 0: never) */
+    unsigned long long rejoins;
     double last_checkpoint;
     uint64_t learned_at_checkpoint, records_at_checkpoint, ckpt_failures;
     /* counters for the report and logs */
@@ -83,6 +86,9 @@ typedef struct {
     /* records of revoked partitions learned here but not committed at the handover (the commit failed): the
      * next owner answers and learns them again, so the group's learned total may exceed the input by this */
     unsigned long long handover_uncommitted;
+    /* records below a revoked partition's committed offset that it had still to re-learn after a restart and that
+     * could not be read before it went (run_kafka.c): no model learns them */
+    unsigned long long handover_unlearned;
     unsigned long long stale_dropped; /* messages of partitions no longer assigned here, dropped (cmd_run.c) */
     uint64_t client_errors; /* transient client errors, for rate-limited logging */
     double first_at, last_at; /* when the first and the latest record arrived (the report's time span) */
@@ -115,6 +121,10 @@ int rtml_run_worker_config(rtml_config *cfg, const rtml_worker *w, char *err, si
 /* Run n workers (n > 1) and print one report: the totals, and each worker's. The highest exit status. */
 int rtml_run_workers(const rtml_run_opts *o, unsigned n);
 
+/* cmd_run.c: one record of an input or label partition (offsets slot `slot`) into the pipeline; takes m. A
+ * record below learn_next is scored only, one below emit_from gets no output. */
+void rtml_run_handle(rtml_runner *r, rd_kafka_message_t *m, int slot);
+
 /* cmd_run.c: write the model (TensorFlow: as a new SavedModel version first) and the positions, unless
  * nothing was read since the last checkpoint. A failure (a full disk) is logged and counted, and the stream
  * goes on: the previous checkpoint stays valid, only older. 0, or -1. */
@@ -122,6 +132,10 @@ int rtml_run_checkpoint(rtml_runner *r);
 
 /* run_kafka.c */
 int rtml_run_open_clients(rtml_runner *r, char *err, size_t errlen);
+/* A fatal consumer error: a fenced static membership is left to rtml_run_rejoin, anything else stops the run. */
+void rtml_run_consumer_fatal(rtml_runner *r);
+/* Replace a consumer that fenced its own static membership (see run_kafka.c). 0, or -1 when the run must stop. */
+int rtml_run_rejoin(rtml_runner *r);
 /* at_least_once: store the advanced watermarks of assigned partitions, for the next commit. */
 void rtml_run_store_offsets(rtml_runner *r);
 /* Pause every assigned partition, or resume them (backpressure). */

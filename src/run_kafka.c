@@ -101,6 +101,10 @@ static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque) 
         rtml_log_every(RTML_LOG_WARN, ++r->client_errors, 10, 10, "kafka %s: %s", rd_kafka_name(rk), reason);
         return;
     }
+    if (e == RD_KAFKA_RESP_ERR__FATAL && rk == r->consumer) {
+        rtml_run_consumer_fatal(r);
+        return;
+    }
     if (e == RD_KAFKA_RESP_ERR__FATAL) {
         char why[256];
         rd_kafka_fatal_error(rk, why, sizeof why);
@@ -272,16 +276,17 @@ static int64_t uncommitted_learned(const rtml_partition_track *t) {
     return t->learn_next >= 0 && committed >= 0 && t->learn_next > committed ? t->learn_next - committed : 0;
 }
 
-/* Revoked partitions leave the offsets (handed_over: see rtml_offsets_release). When their work could not be
- * committed (settled false), what was learned past their last commit is counted and said: their next owner
- * learns it again. */
-static void release_revoked(rtml_runner *r, const rd_kafka_topic_partition_list_t *parts, bool settled,
-                            bool handed_over) {
+/* Revoked partitions leave the offsets (handed_over: see rtml_offsets_release). What was learned past their
+ * last commit is counted and said: their next owner answers it, and learns it again. That happens when the
+ * handover's commit fails (a rebalance raced it, the assignment was lost), and also after a transaction that a
+ * rebalance aborted just before the revoke: its records are learned, and rewound to be answered again, but
+ * the partition goes before they are. */
+static void release_revoked(rtml_runner *r, const rd_kafka_topic_partition_list_t *parts, bool handed_over) {
     for (int i = 0; i < parts->cnt; i++) {
         const char *topic = parts->elems[i].topic;
         int32_t partition = parts->elems[i].partition;
         int s = rtml_offsets_find(&r->offsets, topic, partition);
-        int64_t n = !settled && s >= 0 ? uncommitted_learned(&r->offsets.parts[s]) : 0;
+        int64_t n = s >= 0 ? uncommitted_learned(&r->offsets.parts[s]) : 0;
         if (n > 0) {
             r->handover_uncommitted += (unsigned long long)n;
             rtml_log(RTML_LOG_WARN, "%s/%d leaves with its last %lld records learned but not committed (a rebalance "
@@ -292,6 +297,98 @@ static void release_revoked(rtml_runner *r, const rd_kafka_topic_partition_list_
     }
 }
 
+/* ---- re-learning before a partition goes --------------------------------------------------------------- */
+
+/* The revoked partitions still re-learning below their committed offset (a restart from a checkpoint older than
+ * the last commit): their records [learn_next, emit_from), with the offsets as the reader's start. NULL: none. */
+static rd_kafka_topic_partition_list_t *unfinished_relearning(rtml_runner *r, const rd_kafka_topic_partition_list_t *parts) {
+    rd_kafka_topic_partition_list_t *todo = NULL;
+    for (int i = 0; i < parts->cnt; i++) {
+        int s = rtml_offsets_find(&r->offsets, parts->elems[i].topic, parts->elems[i].partition);
+        if (s < 0) continue;
+        const rtml_partition_track *t = &r->offsets.parts[s];
+        if (t->learn_next < 0 || t->emit_from <= t->learn_next) continue;
+        if (!todo) todo = rd_kafka_topic_partition_list_new(parts->cnt);
+        rd_kafka_topic_partition_list_add(todo, t->topic, t->partition)->offset = t->learn_next;
+    }
+    return todo;
+}
+
+/* A consumer outside the group (assign, never subscribe; it commits nothing) with the config's connection
+ * settings, to read what a revoked partition has left to re-learn. NULL with the reason logged. */
+static rd_kafka_t *relearn_reader(rtml_runner *r) {
+    char err[RTML_ERRLEN];
+    rtml_config view = r->cfg;
+    rtml_kv *kept = calloc(r->cfg.n_kafka ? r->cfg.n_kafka : 1, sizeof *kept);
+    if (!kept) return NULL;
+    view.n_kafka = 0;
+    for (size_t i = 0; i < r->cfg.n_kafka; i++) /* not a member: no static identity to fence the real one with */
+        if (strcmp(r->cfg.kafka[i].key, "group.instance.id") && strcmp(r->cfg.kafka[i].key, "enable.auto.commit") &&
+            strcmp(r->cfg.kafka[i].key, "enable.auto.offset.store"))
+            kept[view.n_kafka++] = r->cfg.kafka[i];
+    view.kafka = kept;
+    static const char *const forced[] = {"enable.auto.commit", "false", "enable.auto.offset.store", "false", NULL};
+    rd_kafka_conf_t *c = client_conf(&view, true, NULL, forced, err, sizeof err);
+    free(kept);
+    rd_kafka_t *rk = c ? rtml_kafka_new(RD_KAFKA_CONSUMER, c, err, sizeof err) : NULL;
+    if (!rk) rtml_log(RTML_LOG_ERROR, "re-learning before a handover: %s", err);
+    return rk;
+}
+
+/* Reads todo's partitions from their offsets until each reaches its emit_from (the deadline: 60 s), and hands
+ * each record to the pipeline, which learns it without answering (it is below emit_from). */
+static void relearn_from(rtml_runner *r, rd_kafka_t *rk, rd_kafka_topic_partition_list_t *todo) {
+    if (rd_kafka_assign(rk, todo)) return;
+    int left = todo->cnt;
+    double deadline = rtml_now() + 60;
+    while (left > 0 && rtml_now() < deadline) {
+        rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 100);
+        if (!m) continue;
+        int s = m->err ? -1 : rtml_offsets_find(&r->offsets, rd_kafka_topic_name(m->rkt), m->partition);
+        if (s < 0 || m->offset >= r->offsets.parts[s].emit_from || m->offset < r->offsets.parts[s].learn_next) {
+            if (m->err && m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
+                rtml_log(RTML_LOG_WARN, "re-learning before a handover: %s", rd_kafka_message_errstr(m));
+            rd_kafka_message_destroy(m);
+            continue;
+        }
+        bool last = m->offset + 1 >= r->offsets.parts[s].emit_from;
+        rtml_run_handle(r, m, s); /* takes m */
+        if (last) left--;
+    }
+    rtml_run_flush_batch(r); /* before the reader (and its messages) go */
+}
+
+/* A partition never leaves while it re-learns below its committed offset: its next owner starts at that offset,
+ * so the records in between would be learned by no model. They are read here, by a reader of their own (the
+ * group's consumer cannot be polled inside a rebalance), and learned before the handover. What cannot be read
+ * in time is counted and said. */
+static void finish_relearning(rtml_runner *r, const rd_kafka_topic_partition_list_t *parts) {
+    rd_kafka_topic_partition_list_t *todo = unfinished_relearning(r, parts);
+    if (!todo) return;
+    rtml_run_flush_batch(r);
+    rd_kafka_t *rk = relearn_reader(r);
+    if (rk) {
+        relearn_from(r, rk, todo);
+        rd_kafka_consumer_close(rk);
+        rd_kafka_destroy(rk);
+    }
+    for (int i = 0; i < todo->cnt; i++) {
+        int s = rtml_offsets_find(&r->offsets, todo->elems[i].topic, todo->elems[i].partition);
+        const rtml_partition_track *t = &r->offsets.parts[s];
+        int64_t n = t->emit_from - t->learn_next;
+        if (n > 0) {
+            r->handover_unlearned += (unsigned long long)n;
+            rtml_log(RTML_LOG_WARN, "%s/%d leaves %lld records below its committed offset %lld unlearned (they could "
+                     "not be read before the handover): no model learns them", t->topic, (int)t->partition,
+                     (long long)n, (long long)t->emit_from);
+        } else {
+            rtml_log(RTML_LOG_INFO, "%s/%d: re-learned up to its committed offset %lld before the handover", t->topic,
+                     (int)t->partition, (long long)t->emit_from);
+        }
+    }
+    rd_kafka_topic_partition_list_destroy(todo);
+}
+
 /* Before partitions go: answer what was read, then commit it (offsets, or the transaction). When that worked
  * mid-run, the partitions are handed over: the next owner learns from the commit on, and this model forgets
  * its positions in them (offsets.h), so that getting one back later does not read again what the other
@@ -300,6 +397,7 @@ static void release_revoked(rtml_runner *r, const rd_kafka_topic_partition_list_
  * checkpoint: the model as it is when they go. */
 static void settle_before_revoke(rtml_runner *r, rd_kafka_topic_partition_list_t *parts) {
     rtml_run_flush_batch(r);
+    finish_relearning(r, parts);
     bool settled = true;
     if (r->exactly_once) {
         uint64_t aborts = r->txn_aborts;
@@ -318,7 +416,7 @@ static void settle_before_revoke(rtml_runner *r, rd_kafka_topic_partition_list_t
             settled = false;
         }
     }
-    release_revoked(r, parts, settled, settled && !r->closing);
+    release_revoked(r, parts, settled && !r->closing);
     r->positions_changed = true;
     rtml_run_checkpoint(r);
 }
@@ -351,7 +449,8 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic
     if (!lost) {
         settle_before_revoke(r, parts);
     } else {
-        release_revoked(r, parts, false, false);
+        finish_relearning(r, parts);
+        release_revoked(r, parts, false);
         /* Another member owns them now: the open transaction must not commit their outputs. Aborting it drops
          * the outputs of the partitions still held too, so those are rewound and answered again. */
         rtml_run_txn_abort(r);
@@ -405,6 +504,64 @@ static int open_consumer(rtml_runner *r, char *err, size_t errlen) {
     return e ? rtml_fail(err, errlen, "subscribe: %s", rd_kafka_err2str(e)) : 0;
 }
 
+/* ---- a consumer fenced by its own rejoin ---------------------------------------------------------------- */
+
+void rtml_run_consumer_fatal(rtml_runner *r) {
+    char why[256];
+    rd_kafka_resp_err_t e = rd_kafka_fatal_error(r->consumer, why, sizeof why);
+    if (e == RD_KAFKA_RESP_ERR_FENCED_INSTANCE_ID) { /* said both as an error event and as a message */
+        r->consumer_fenced = true; /* the loop replaces the consumer (rtml_run_rejoin) */
+        return;
+    }
+    if (!r->fatal[0]) snprintf(r->fatal, sizeof r->fatal, "the consumer cannot go on: %s", why);
+    rtml_run_stop = SIGTERM;
+}
+
+/* librdkafka treats a static member whose session expired (the coordinator unreachable for longer than
+ * session.timeout.ms, e.g. a long broker restart) as gone: it rejoins under the same group.instance.id, and the
+ * broker's answer to the old membership, "fenced by another consumer with the same group.instance.id", is fatal
+ * for the consumer (librdkafka #3437); the documented remedy is a new consumer. The partitions were lost with
+ * the session (the rebalance callback released them, aborting the open transaction), so the new consumer
+ * resumes from the committed offsets as after a restart. Another process really using the same
+ * group.instance.id fences it again at once: a second fencing within a minute stops the run instead. */
+int rtml_run_rejoin(rtml_runner *r) {
+    double now = rtml_now();
+    r->consumer_fenced = false;
+    if (r->rejoined_at > 0 && now - r->rejoined_at < 60) {
+        snprintf(r->fatal, sizeof r->fatal, "the consumer was fenced again %.0f s after it rejoined: another "
+                 "consumer uses group.instance.id %s", now - r->rejoined_at,
+                 rtml_config_kafka(&r->cfg, "group.instance.id") ? rtml_config_kafka(&r->cfg, "group.instance.id") : "");
+        rtml_run_stop = SIGTERM;
+        return -1;
+    }
+    rtml_log(RTML_LOG_WARN, "the consumer was fenced: its group.instance.id joined the group again (librdkafka "
+             "does so itself when the group session expired, e.g. the coordinator was unreachable for longer than "
+             "session.timeout.ms); a new consumer joins the group");
+    rtml_run_flush_batch(r);
+    rd_kafka_topic_partition_list_t *held = NULL;
+    if (!rd_kafka_assignment(r->consumer, &held) && held) { /* not released yet: lost with the session */
+        finish_relearning(r, held);
+        release_revoked(r, held, false);
+        rd_kafka_topic_partition_list_destroy(held);
+    }
+    if (rtml_run_txn_abort(r) != 0) return -1; /* its outputs answer partitions this member no longer holds */
+    r->closing = true; /* a revoke during close keeps the positions, as at shutdown */
+    rd_kafka_consumer_close(r->consumer);
+    r->closing = false;
+    rd_kafka_destroy(r->consumer);
+    r->consumer = NULL;
+    r->paused = r->labels_paused = false;
+    r->rejoined_at = now;
+    r->rejoins++;
+    char err[RTML_ERRLEN];
+    if (open_consumer(r, err, sizeof err) != 0) {
+        snprintf(r->fatal, sizeof r->fatal, "replacing the fenced consumer: %.400s", err);
+        rtml_run_stop = SIGTERM;
+        return -1;
+    }
+    return 0;
+}
+
 int rtml_run_open_clients(rtml_runner *r, char *err, size_t errlen) {
     if (r->exactly_once) transactional_id(r);
     if (open_producer(r, err, errlen) != 0) return -1;
@@ -413,6 +570,9 @@ int rtml_run_open_clients(rtml_runner *r, char *err, size_t errlen) {
 
 /* ---- commits and pauses ------------------------------------------------------------------------------ */
 
+/* Only offsets past the partition's committed one at assignment (emit_from) are stored: while it re-learns
+ * below it after a restart from an older checkpoint, its watermark moves over records that need no output, and
+ * committing that would move the group's offset backwards (a later crash would then answer them again). */
 void rtml_run_store_offsets(rtml_runner *r) {
     if (r->exactly_once) return;
     rtml_offsets_advance(&r->offsets);
@@ -420,6 +580,10 @@ void rtml_run_store_offsets(rtml_runner *r) {
     for (size_t i = 0; i < r->offsets.n; i++) {
         rtml_partition_track *t = &r->offsets.parts[i];
         if (!t->assigned || !t->dirty) continue;
+        if (t->next_commit <= t->emit_from) {
+            t->dirty = false;
+            continue;
+        }
         if (!l) l = rd_kafka_topic_partition_list_new(4);
         rd_kafka_topic_partition_list_add(l, t->topic, t->partition)->offset = t->next_commit;
         t->dirty = false;

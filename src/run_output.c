@@ -28,7 +28,8 @@ static void mark_done(rtml_runner *r, uint64_t ticket) {
     if (!r->exactly_once) rtml_offsets_done(&r->offsets, ticket);
 }
 
-/* exactly_once: the record is answered in the open transaction. */
+/* exactly_once: the record is answered in the open transaction (or needs no answer: a label, a record whose
+ * output an earlier run committed). done_next moves over both; txn_offsets sends it only past emit_from. */
 static void note_done(rtml_runner *r, const rtml_held *h) {
     if (!r->exactly_once) return;
     rtml_partition_track *t = &r->offsets.parts[h->slot];
@@ -135,6 +136,8 @@ void rtml_run_on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opa
     (void)rk;
     rtml_runner *r = opaque;
     if (m->err) {
+        /* Dropped by an abort (exactly_once): the rewind answers its input again. Not a failure. */
+        if (m->err == RD_KAFKA_RESP_ERR__PURGE_QUEUE || m->err == RD_KAFKA_RESP_ERR__PURGE_INFLIGHT) return;
         /* Not acknowledged: its input offset must never be committed, so the ticket stays open (and under
          * exactly_once the transaction cannot commit; it is aborted and redone). */
         if (r->delivery_failed++ == 0)
@@ -149,26 +152,32 @@ void rtml_run_on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opa
 
 /* ---- exactly_once ------------------------------------------------------------------------------------ */
 
-/* The input offsets answered in the open transaction: assigned partitions with a done_next. */
+/* The input offsets answered in the open transaction: assigned partitions whose done_next is past their last
+ * commit. After a restart from an older checkpoint a partition re-learns below its committed offset (emit_from)
+ * without answering; its done_next, sent then, would move the group's offset backwards, and the records between
+ * would be answered a second time after the commit (issue 18). */
 static rd_kafka_topic_partition_list_t *txn_offsets(rtml_runner *r) {
     rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(8);
     for (size_t i = 0; i < r->offsets.n; i++) {
         rtml_partition_track *t = &r->offsets.parts[i];
-        if (t->assigned && t->done_next >= 0)
+        if (t->assigned && t->done_next >= 0 && t->done_next > t->emit_from)
             rd_kafka_topic_partition_list_add(l, t->topic, t->partition)->offset = t->done_next;
     }
     return l;
 }
 
-/* After an abort: read every assigned partition again from its last committed offset. The batch is empty
- * (flushed before the commit), so learn_next already covers every record that was learned. */
+/* After an abort: read every assigned partition again from its last committed offset, where its aborted
+ * outputs begin. The batch is empty (flushed before the abort), so learn_next covers every record that was
+ * learned: a partition still re-learning below its committed offset (learn_next < emit_from) goes on from
+ * learn_next instead, or the records between would never be learned. */
 static void rewind_inputs(rtml_runner *r) {
     rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(8);
     for (size_t i = 0; i < r->offsets.n; i++) {
         rtml_partition_track *t = &r->offsets.parts[i];
         t->done_next = -1;
-        if (t->assigned && t->emit_from >= 0)
-            rd_kafka_topic_partition_list_add(l, t->topic, t->partition)->offset = t->emit_from;
+        if (!t->assigned || t->emit_from < 0) continue;
+        int64_t from = t->learn_next >= 0 && t->learn_next < t->emit_from ? t->learn_next : t->emit_from;
+        rd_kafka_topic_partition_list_add(l, t->topic, t->partition)->offset = from;
     }
     if (l->cnt) {
         rd_kafka_error_t *e = rd_kafka_seek_partitions(r->consumer, l, 10000);

@@ -99,7 +99,8 @@ static double field(const rtml_buf *b, const char *key) {
 static void merged_report(worker_slot *slots, unsigned n, rtml_buf *out) {
     static const char *const sums[] = {"records", "learned", "errors", "redelivered", "model_learned",
                                        "dead_letters", "checkpoint_failures", "pauses", "transactions",
-                                       "transactions_aborted", "handover_uncommitted", "stale_dropped"};
+                                       "transactions_aborted", "handover_uncommitted", "handover_unlearned",
+                                       "stale_dropped", "consumer_rejoins"};
     double first = 0, last = 0;
     for (unsigned k = 0; k < n; k++) {
         double f = field(&slots[k].report, "first_at"), l = field(&slots[k].report, "last_at");
