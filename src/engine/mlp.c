@@ -9,8 +9,7 @@
  * gradient of those B rows (the schedule's t counts steps, not rows). Rows left over at the end of a
  * learn() call stay pending and complete a batch with the next call's rows, so learn(8 rows),
  * learn(4) + learn(4) and eight learn(1) calls give the same model. predict() never sees a pending batch.
- * The pending gradient is not saved: a save after a partial batch, then a load, loses at most B - 1 rows'
- * contribution (and loading discards any pending batch).
+ * A save keeps the pending batch (its rows' gradient sums), so a checkpoint between two steps loses nothing.
  *
  * Sparse inputs go through layer 1 as sum_i val_i * W1[idx_i][:], never densified, and the step moves only
  * the layer-1 rows of inputs that were dense or seen in the batch (lazy, like linear.c). Layer 1 has
@@ -24,7 +23,7 @@
  * n_inputs. Same config + same rows = same model, bit for bit.
  *
  * Parameters (rtml_engine_params): for each layer l in order, W_l[j * fan_out + k] then b_l[k].
- * Saved state: the layer widths, the parameters, the optimizer (slots and step count). */
+ * Saved state: the layer widths, the parameters, the optimizer (slots and step count), the pending batch. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -166,22 +165,39 @@ static double visit_range(mlp_model *m, size_t a, size_t len, int is_weight, vis
     return s;
 }
 
-static double visit(const rtml_engine *e, mlp_model *m, visit_mode mode, double scale) {
+/* Calls fn on every range of parameters that a pending batch may have a gradient for, in one fixed order: the
+ * dense inputs' layer-1 rows, the touched sparse inputs' rows, then each layer's bias and next weights. */
+typedef void (*range_fn)(mlp_model *m, size_t a, size_t len, int is_weight, void *ctx);
+static void each_range(const rtml_engine *e, mlp_model *m, range_fn fn, void *ctx) {
     size_t h = m->width[1];
-    double s = visit_range(m, m->w_off[0], e->shape.n_dense * h, 1, mode, scale);
-    for (size_t i = 0; i < m->n_touched; i++)
-        s += visit_range(m, m->w_off[0] + (size_t)m->touched[i] * h, h, 1, mode, scale);
-    s += visit_range(m, m->b_off[0], h, 0, mode, scale);
+    fn(m, m->w_off[0], e->shape.n_dense * h, 1, ctx);
+    for (size_t i = 0; i < m->n_touched; i++) fn(m, m->w_off[0] + (size_t)m->touched[i] * h, h, 1, ctx);
+    fn(m, m->b_off[0], h, 0, ctx);
     for (size_t l = 1; l < m->n_layers; l++) {
-        s += visit_range(m, m->w_off[l], m->width[l] * m->width[l + 1], 1, mode, scale);
-        s += visit_range(m, m->b_off[l], m->width[l + 1], 0, mode, scale);
+        fn(m, m->w_off[l], m->width[l] * m->width[l + 1], 1, ctx);
+        fn(m, m->b_off[l], m->width[l + 1], 0, ctx);
     }
+}
+
+typedef struct {
+    visit_mode mode;
+    double scale, sum;
+} visit_ctx;
+
+static void visit_one(mlp_model *m, size_t a, size_t len, int is_weight, void *ctx) {
+    visit_ctx *v = ctx;
+    v->sum += visit_range(m, a, len, is_weight, v->mode, v->scale);
+}
+
+static double visit(const rtml_engine *e, mlp_model *m, visit_mode mode, double scale) {
+    visit_ctx v = {mode, scale, 0};
+    each_range(e, m, visit_one, &v);
     if (mode != VISIT_SUMSQ) {
         for (size_t i = 0; i < m->n_touched; i++) m->mark[m->touched[i]] = 0;
         m->n_touched = 0;
         m->pending = 0;
     }
-    return s;
+    return v.sum;
 }
 
 static void step(const rtml_engine *e, mlp_model *m) {
@@ -215,12 +231,52 @@ static int mlp_learn(rtml_engine *e, const rtml_row *rows, const double *y, size
     return 0;
 }
 
+static void save_range(mlp_model *m, size_t a, size_t len, int is_weight, void *ctx) {
+    (void)is_weight;
+    rtml_w_f64s(ctx, m->g + a, len);
+}
+
+static void load_range(mlp_model *m, size_t a, size_t len, int is_weight, void *ctx) {
+    (void)is_weight;
+    rtml_r_f64s(ctx, m->g + a, len);
+}
+
+/* The pending batch, after the optimizer (a state without it has none pending): its row count, the sparse inputs
+ * it touched, and its gradient sums over each_range's ranges. So a checkpoint taken between two steps resumes
+ * the batch exactly: the same model as without the restart, bit for bit. */
+static void save_pending(const rtml_engine *e, mlp_model *m, rtml_writer *w) {
+    rtml_w_u64(w, m->pending);
+    rtml_w_u64(w, m->n_touched);
+    for (size_t i = 0; i < m->n_touched; i++) rtml_w_u32(w, m->touched[i]);
+    each_range(e, m, save_range, w);
+}
+
+static int load_pending(const rtml_engine *e, mlp_model *m, rtml_reader *r, char *err, size_t errlen) {
+    if (r->pos == r->len) return 0; /* saved by an rtml that did not keep pending batches: none */
+    uint64_t pending = rtml_r_u64(r), n_touched = rtml_r_u64(r);
+    if (r->failed || pending >= m->batch || n_touched > m->width[0])
+        return rtml_fail(err, errlen, "model state: a pending batch of %llu rows over %llu inputs does not fit "
+                         "batch %zu and %zu inputs", (unsigned long long)pending, (unsigned long long)n_touched,
+                         m->batch, m->width[0]);
+    for (uint64_t i = 0; i < n_touched; i++) {
+        uint32_t j = rtml_r_u32(r);
+        if (r->failed || j >= m->width[0] || m->mark[j])
+            return rtml_fail(err, errlen, "model state: pending batch input %u is out of range or repeated", j);
+        if (mark_input(m, j) != 0) return rtml_fail(err, errlen, "out of memory");
+    }
+    each_range(e, m, load_range, r);
+    if (r->failed) return rtml_fail(err, errlen, "model state is truncated");
+    m->pending = (size_t)pending;
+    return 0;
+}
+
 static int mlp_save(const rtml_engine *e, rtml_writer *w) {
-    const mlp_model *m = e->impl;
+    mlp_model *m = e->impl;
     rtml_w_u32(w, (uint32_t)m->n_layers);
     for (size_t l = 0; l <= m->n_layers; l++) rtml_w_u64(w, m->width[l]);
     rtml_w_f64s(w, m->p, m->n_params);
     rtml_optim_save(&m->opt, w);
+    save_pending(e, m, w);
     return 0;
 }
 
@@ -236,10 +292,13 @@ static int mlp_load(rtml_engine *e, rtml_reader *r, char *err, size_t errlen) {
             return rtml_fail(err, errlen, "model layer %zu has width %llu, the config makes %zu", l,
                              (unsigned long long)wd, m->width[l]);
     }
-    visit(e, m, VISIT_CLEAR, 0); /* a pending batch belongs to the old state */
+    visit(e, m, VISIT_CLEAR, 0); /* a pending batch belongs to the old state; the loaded one's comes last */
     rtml_r_f64s(r, m->p, m->n_params);
     if (r->failed) return rtml_fail(err, errlen, "model state is truncated");
-    return rtml_optim_load(&m->opt, r, err, errlen);
+    if (rtml_optim_load(&m->opt, r, err, errlen) != 0) return -1;
+    if (load_pending(e, m, r, err, errlen) == 0) return 0;
+    visit(e, m, VISIT_CLEAR, 0);
+    return -1;
 }
 
 static void mlp_close(rtml_engine *e) {

@@ -786,6 +786,61 @@ static void test_save_load(void) {
     rtml_engine_close(b);
 }
 
+/* An MLP saved in the middle of a micro-batch (3 of 4 rows pending, some of them sparse) and loaded elsewhere
+ * completes the batch exactly: the same model as without the save, bit for bit (a restart from a checkpoint
+ * loses nothing). A state without the pending trailer (an older rtml's) loads with nothing pending; a trailer
+ * that does not fit the config is refused. */
+static void test_pending_batch(void) {
+    static size_t hidden[2] = {5, 3};
+    rtml_config c = mk("mlp", "adam", 0.05);
+    c.model.hidden = hidden;
+    c.model.n_hidden = 2;
+    c.model.batch = 4;
+    rtml_shape shape = {2, 11, 0};
+    rtml_engine *ref = open_ok(&c, &shape), *a = open_ok(&c, &shape), *b = open_ok(&c, &shape);
+    lcg g = {12};
+    double dense[11][2], val[11][3], y[11];
+    uint32_t idx[11][3];
+    rtml_row rows[11];
+    make_sparse_rows(&g, 11, dense, idx, val, rows, y);
+    rtml_engine_learn(ref, rows, y, 11);
+    rtml_engine_learn(a, rows, y, 7); /* one step, then 3 rows pending */
+    rtml_writer w = {RTML_BUF_INIT};
+    CHECK(a->ops->save(a, &w) == 0);
+    char err[RTML_ERRLEN] = "";
+    rtml_reader r = {(const unsigned char *)w.buf.data, w.buf.len, 0, false};
+    CHECK(b->ops->load(b, &r, err, sizeof err) == 0);
+    CHECK(r.pos == r.len);
+    rtml_engine_learn(b, rows + 7, y + 7, 4);
+    CHECK(same_params(ref, b));
+    /* the same state cut before its trailer: nothing pending, so the next 4 rows make a batch of their own */
+    size_t trailer = 2 * 8; /* at least the pending count and the touched count */
+    rtml_engine *old = open_ok(&c, &shape);
+    size_t cut = 0;
+    for (size_t len = w.buf.len - trailer; len > 0 && !cut; len--) { /* find where the optimizer state ends */
+        r = (rtml_reader){(const unsigned char *)w.buf.data, len, 0, false};
+        if (old->ops->load(old, &r, err, sizeof err) == 0 && r.pos == len) cut = len;
+    }
+    CHECK(cut > 0 && cut < w.buf.len);
+    rtml_engine_learn(old, rows + 7, y + 7, 4);
+    CHECK(!same_params(ref, old));
+    /* a trailer claiming a full batch pending does not fit batch 4 */
+    rtml_buf bad = RTML_BUF_INIT;
+    rtml_buf_append(&bad, w.buf.data, cut);
+    uint64_t four = 4;
+    rtml_buf_append(&bad, &four, sizeof four);
+    rtml_buf_append(&bad, (const char *)w.buf.data + cut + 8, w.buf.len - cut - 8);
+    r = (rtml_reader){(const unsigned char *)bad.data, bad.len, 0, false};
+    CHECK(b->ops->load(b, &r, err, sizeof err) != 0);
+    CHECK(strstr(err, "pending batch of 4 rows") != NULL);
+    rtml_buf_free(&bad);
+    rtml_buf_free(&w.buf);
+    rtml_engine_close(ref);
+    rtml_engine_close(a);
+    rtml_engine_close(b);
+    rtml_engine_close(old);
+}
+
 /* ---- errors and dispatch ----------------------------------------------------------------------------- */
 
 static void expect_open_error(rtml_config c, rtml_shape shape, const char *want) {
@@ -881,6 +936,7 @@ int main(void) {
     test_micro_batches();
     test_clipping();
     test_save_load();
+    test_pending_batch();
     test_errors_and_dispatch();
     return check_exit("test_engines");
 }
