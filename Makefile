@@ -1,5 +1,5 @@
 # rtml — the two commands (see README.md) and a few conveniences. The build itself is CMake's (build/).
-.PHONY: all setup build test demo bench clean kafka-start kafka-stop
+.PHONY: all setup build install test demo bench clean kafka-start kafka-stop
 
 all: build
 
@@ -9,6 +9,13 @@ setup:
 build: setup
 	@cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 	@cmake --build build -j2
+
+# Build if needed, then install into PREFIX (default /usr/local; DESTDIR=DIR stages it under DIR): bin/rtml
+# (stripped), the man page, docs and examples, the systemd unit rtml@.service, etc/default/rtml and etc/rtml
+# (/etc when PREFIX is /usr). The .deb: `cd build && cpack`. docs/operations.md, Installing.
+PREFIX ?= /usr/local
+install: build
+	@cmake --install build --prefix "$(PREFIX)" --strip
 
 # Set-up, build, unit + CLI + integration tests (real broker), the sanitizer build, a short fuzz run.
 test:

@@ -29,6 +29,8 @@ APT_PACKAGES=(
   zlib1g-dev                           # zlib: model versions are deflated on the model topic (modelbus.c)
   prometheus                           # promtool: tests validate /metrics with `promtool check metrics`
   chromium chromium-driver             # the dashboard's browser test (headless)
+  dpkg-dev file                        # the .deb: dpkg-shlibdeps and file find its Depends (CPack)
+  systemd man-db                       # tests/install: systemd-analyze verify (the unit), man (the man page)
 )
 missing=()
 for p in "${APT_PACKAGES[@]}"; do

@@ -89,6 +89,8 @@ typedef struct {
     double reload_every_s; /* how often to look for them, default 1 */
     char *export_dir;      /* where trained versions go; NULL: saved_model when it is a base dir, else
                               <state.dir>/tensorflow */
+    char *library;         /* libtensorflow_cc.so.2 or its directory; NULL: RTML_TENSORFLOW_LIBRARY, else the
+                              build's default (engine/tf_api.h) */
 } rtml_tf_config;
 
 typedef enum { RTML_DELIVERY_AT_LEAST_ONCE = 0, RTML_DELIVERY_EXACTLY_ONCE } rtml_delivery;

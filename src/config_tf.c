@@ -24,6 +24,8 @@
  *       reload_every: 1s               # how often to look (default 1s)
  *       export_dir: models/clf         # where trained versions go (default: saved_model when it is a base
  *                                      # dir of versions, else <state.dir>/tensorflow)
+ *       library: /opt/tensorflow/lib   # libtensorflow_cc.so.2 or the directory that holds it (default:
+ *                                      # $RTML_TENSORFLOW_LIBRARY, else the build's; engine/tf_api.h)
  *
  * The keys of the native learners (type, optimizer, learning_rate, hidden, ...) do not apply to a
  * SavedModel and are rejected with engine: tensorflow, as model.tensorflow is with engine: native: a key
@@ -39,12 +41,13 @@
 
 enum {
     T_SAVED_MODEL, T_SIGNATURE, T_TRAIN_SIGNATURE, T_INPUTS, T_LABEL_INPUT, T_OUTPUT, T_EXTRA, T_BATCH,
-    T_MAX_DELAY, T_INTRA, T_INTER, T_WATCH, T_RELOAD_EVERY, T_EXPORT_DIR
+    T_MAX_DELAY, T_INTRA, T_INTER, T_WATCH, T_RELOAD_EVERY, T_EXPORT_DIR, T_LIBRARY
 };
 static const char *const TF_KEYS[] = {"saved_model", "signature",        "train_signature", "inputs",
                                       "label_input", "output",           "extra_outputs",   "batch",
                                       "max_delay",   "intra_op_threads", "inter_op_threads", "watch",
-                                      "reload_every", "export_dir",      NULL};
+                                      "reload_every", "export_dir",      "library",
+                                      NULL};
 
 void rtml_tf_config_defaults(rtml_tf_config *t) {
     t->batch = 64;
@@ -141,6 +144,7 @@ int rtml_config_parse_tf(const cfg_ctx *c, const yaml_node_t *map, rtml_config *
         {T_LABEL_INPUT, "model.tensorflow.label_input", offsetof(rtml_tf_config, label_input)},
         {T_OUTPUT, "model.tensorflow.output", offsetof(rtml_tf_config, output)},
         {T_EXPORT_DIR, "model.tensorflow.export_dir", offsetof(rtml_tf_config, export_dir)},
+        {T_LIBRARY, "model.tensorflow.library", offsetof(rtml_tf_config, library)},
     };
     for (size_t i = 0; i < COUNT(strings); i++)
         if (v[strings[i].key] && cfg_dup_string(c, v[strings[i].key], strings[i].name,
@@ -178,6 +182,7 @@ void rtml_tf_config_free(rtml_tf_config *t) {
     free(t->label_input);
     free(t->output);
     free(t->export_dir);
+    free(t->library);
     for (size_t i = 0; i < t->n_extra_outputs; i++) free(t->extra_outputs[i]);
     free(t->extra_outputs);
     for (size_t i = 0; i < t->n_inputs; i++) {
@@ -227,4 +232,5 @@ void rtml_config_print_tf(const rtml_tf_config *t, FILE *out) {
     cfg_put_num(out, t->reload_every_s);
     fputc('\n', out);
     print_opt(out, "export_dir", t->export_dir);
+    print_opt(out, "library", t->library);
 }

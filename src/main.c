@@ -34,14 +34,20 @@ static void usage(FILE *f) {
                "usage: rtml COMMAND [OPTIONS]    (rtml COMMAND --help for its options)\n\ncommands:\n",
             RTML_VERSION);
     for (size_t i = 0; i < N_COMMANDS; i++) fprintf(f, "  %-9s %s\n", commands[i].name, commands[i].summary);
-    fprintf(f, "\n  --version  print versions and build features\n  --help     this text\n"
+    fprintf(f, "\n  --version  print versions, and which TensorFlow library is loaded\n  --help     this text\n"
                "\nExit status: 0 ok, 1 runtime failure, 2 bad usage or bad config.\n");
 }
 
+/* The TensorFlow lines load the library (a second or two) to say which file and which version it is. */
 static void version(void) {
     printf("rtml %s\nlibrdkafka %s\n", RTML_VERSION, rd_kafka_version_str());
-    if (rtml_tf_available()) printf("tensorflow: built in (%s)\n", rtml_tf_version());
-    else printf("tensorflow: not built in\n");
+    if (!rtml_tf_available()) {
+        printf("tensorflow: not built in\n");
+        return;
+    }
+    char lib[RTML_ERRLEN + 64];
+    printf("tensorflow: built in (%s)\n", rtml_tf_version());
+    printf("tensorflow library: %s\n", rtml_tf_library_info(lib, sizeof lib));
 }
 
 int main(int argc, char **argv) {

@@ -107,6 +107,9 @@ rtml_engine *rtml_tf_open(const rtml_config *cfg, const rtml_featurizer *feature
 /* Whether this build has the TensorFlow engine, and the TensorFlow version it links ("" without). */
 int rtml_tf_available(void);
 const char *rtml_tf_version(void);
+/* For `rtml --version`: the library file loaded when no config names one (tf_api.h: RTML_TENSORFLOW_LIBRARY or
+ * the build's default) and the setting that chose it, else why none loaded; written into buf (loads it). */
+const char *rtml_tf_library_info(char *buf, size_t len);
 
 /* Native engines. */
 rtml_engine *rtml_linear_open(const rtml_config *cfg, rtml_task task, const rtml_shape *shape, char *err,

@@ -1,24 +1,38 @@
-/* tf_api.c — dlopen the TensorFlow C API once and resolve the functions rtml calls (see tf_api.h). */
+/* tf_api.c — find the TensorFlow C API's library, dlopen it once and resolve the functions rtml calls (see
+ * tf_api.h: which file, and why it is loaded on use). */
 #include "engine/tf_api.h"
 
 #include <dlfcn.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include "engine/engine.h"
 #include "rtml.h"
 
-#ifndef RTML_TF_LIB_DIR
-#define RTML_TF_LIB_DIR ""
+/* The build's default library (CMakeLists.txt: the .venv wheel's, or RTML_TF_LIBRARY_DEFAULT); "" for none. */
+#ifndef RTML_TF_LIBRARY_DEFAULT
+#define RTML_TF_LIBRARY_DEFAULT ""
 #endif
+#define TF_LIB_FILE "libtensorflow_cc.so.2"
+#define TF_LIB_ENV "RTML_TENSORFLOW_LIBRARY"
+#define TF_LIB_HOW                                                                                               \
+    "set model.tensorflow.library in the config or the environment variable " TF_LIB_ENV " to " TF_LIB_FILE      \
+    " or the directory that holds it (docs/tensorflow.md)"
 
 rtml_tf_api_table rtml_tf_api;
 
-/* The outcome of the one load: 0 not tried, 1 loaded, -1 failed (with the reason kept for later callers).
- * Written only by rtml_tf_load_library, which the main thread calls before any worker exists. */
+/* The outcome of the one load: 0 not tried, 1 loaded, -1 failed (with the reason kept for later callers), and
+ * which file it was. Written only by rtml_tf_load_library, which the main thread calls before any worker exists. */
 static int load_state;
+static int load_found; /* the file existed (a failure was dlopen's or dlsym's) */
 static char load_error[RTML_ERRLEN];
+static char loaded_path[4096];
+static const char *loaded_from;
 
 int rtml_tf_quiet_begin(void) {
     fflush(stderr);
@@ -40,56 +54,84 @@ void rtml_tf_quiet_end(int saved) {
     close(saved);
 }
 
-static int resolve(void *lib, const char *name, void **slot) {
-    *slot = dlsym(lib, name);
-    if (*slot) return 0;
-    return rtml_fail(load_error, sizeof load_error, "the TensorFlow library has no %s", name);
+/* Every function rtml calls, and its slot in rtml_tf_api. */
+#define TF_FN(name) {"TF_" #name, offsetof(rtml_tf_api_table, name)}
+static const struct {
+    const char *symbol;
+    size_t offset;
+} TF_FUNCTIONS[] = {
+    TF_FN(AllocateTensor), TF_FN(CloseSession), TF_FN(DeleteBuffer), TF_FN(DeleteGraph), TF_FN(DeleteSession),
+    TF_FN(DeleteSessionOptions), TF_FN(DeleteStatus), TF_FN(DeleteTensor), TF_FN(Dim), TF_FN(GetCode),
+    TF_FN(GraphOperationByName), TF_FN(LoadSessionFromSavedModel), TF_FN(Message), TF_FN(NewBuffer),
+    TF_FN(NewGraph), TF_FN(NewSessionOptions), TF_FN(NewStatus), TF_FN(NumDims), TF_FN(OperationNumOutputs),
+    TF_FN(SessionRun), TF_FN(SetConfig), TF_FN(StringCopy), TF_FN(StringDealloc), TF_FN(StringInit),
+    TF_FN(TensorByteSize), TF_FN(TensorData), TF_FN(TensorType), TF_FN(Version),
+};
+#undef TF_FN
+
+/* The file to load and the setting that named it (tf_api.h: the order); 0, or -1 with why there is none. */
+static int find_library(const char *configured, char *path, size_t len, const char **from, char *err,
+                        size_t errlen) {
+    const char *env = getenv(TF_LIB_ENV), *value = RTML_TF_LIBRARY_DEFAULT;
+    *from = "the build's default";
+    if (configured && *configured) {
+        value = configured;
+        *from = "model.tensorflow.library";
+    } else if (env && *env) {
+        value = env;
+        *from = TF_LIB_ENV;
+    }
+    if (!*value) return rtml_fail(err, errlen, "no library is set; %s", TF_LIB_HOW);
+    struct stat st;
+    int dir = stat(value, &st) == 0 && S_ISDIR(st.st_mode);
+    if (snprintf(path, len, dir ? "%s/" TF_LIB_FILE : "%s", value) >= (int)len)
+        return rtml_fail(err, errlen, "the path in %s is too long", *from);
+    if (stat(path, &st) != 0)
+        return rtml_fail(err, errlen, "%s (from %s): %s; %s", path, *from, strerror(errno), TF_LIB_HOW);
+    return 0;
 }
 
-int rtml_tf_load_library(char *err, size_t errlen) {
-    if (load_state == 0) {
-        const char *dir = getenv("RTML_TF_LIB_DIR");
-        char path[4096];
-        snprintf(path, sizeof path, "%s/libtensorflow_cc.so.2", dir && *dir ? dir : RTML_TF_LIB_DIR);
-        setenv("TF_CPP_MIN_LOG_LEVEL", "2", 0); /* read by TensorFlow's static initialisers; the user's value wins */
-        int quiet = rtml_tf_quiet_begin();
-        void *lib = dlopen(path, RTLD_NOW | RTLD_LOCAL);
-        rtml_tf_quiet_end(quiet);
-        load_state = -1;
-        if (!lib) {
-            rtml_fail(load_error, sizeof load_error, "cannot load TensorFlow (%s): run scripts/setup.sh, which installs "
-                      "the pinned tensorflow-cpu wheel into .venv, or set RTML_TF_LIB_DIR", dlerror());
-        } else if (resolve(lib, "TF_AllocateTensor", (void **)&rtml_tf_api.AllocateTensor) != 0 ||
-                   resolve(lib, "TF_CloseSession", (void **)&rtml_tf_api.CloseSession) != 0 ||
-                   resolve(lib, "TF_DeleteBuffer", (void **)&rtml_tf_api.DeleteBuffer) != 0 ||
-                   resolve(lib, "TF_DeleteGraph", (void **)&rtml_tf_api.DeleteGraph) != 0 ||
-                   resolve(lib, "TF_DeleteSession", (void **)&rtml_tf_api.DeleteSession) != 0 ||
-                   resolve(lib, "TF_DeleteSessionOptions", (void **)&rtml_tf_api.DeleteSessionOptions) != 0 ||
-                   resolve(lib, "TF_DeleteStatus", (void **)&rtml_tf_api.DeleteStatus) != 0 ||
-                   resolve(lib, "TF_DeleteTensor", (void **)&rtml_tf_api.DeleteTensor) != 0 ||
-                   resolve(lib, "TF_Dim", (void **)&rtml_tf_api.Dim) != 0 ||
-                   resolve(lib, "TF_GetCode", (void **)&rtml_tf_api.GetCode) != 0 ||
-                   resolve(lib, "TF_GraphOperationByName", (void **)&rtml_tf_api.GraphOperationByName) != 0 ||
-                   resolve(lib, "TF_LoadSessionFromSavedModel", (void **)&rtml_tf_api.LoadSessionFromSavedModel) != 0 ||
-                   resolve(lib, "TF_Message", (void **)&rtml_tf_api.Message) != 0 ||
-                   resolve(lib, "TF_NewBuffer", (void **)&rtml_tf_api.NewBuffer) != 0 ||
-                   resolve(lib, "TF_NewGraph", (void **)&rtml_tf_api.NewGraph) != 0 ||
-                   resolve(lib, "TF_NewSessionOptions", (void **)&rtml_tf_api.NewSessionOptions) != 0 ||
-                   resolve(lib, "TF_NewStatus", (void **)&rtml_tf_api.NewStatus) != 0 ||
-                   resolve(lib, "TF_NumDims", (void **)&rtml_tf_api.NumDims) != 0 ||
-                   resolve(lib, "TF_OperationNumOutputs", (void **)&rtml_tf_api.OperationNumOutputs) != 0 ||
-                   resolve(lib, "TF_SessionRun", (void **)&rtml_tf_api.SessionRun) != 0 ||
-                   resolve(lib, "TF_SetConfig", (void **)&rtml_tf_api.SetConfig) != 0 ||
-                   resolve(lib, "TF_StringCopy", (void **)&rtml_tf_api.StringCopy) != 0 ||
-                   resolve(lib, "TF_StringDealloc", (void **)&rtml_tf_api.StringDealloc) != 0 ||
-                   resolve(lib, "TF_StringInit", (void **)&rtml_tf_api.StringInit) != 0 ||
-                   resolve(lib, "TF_TensorByteSize", (void **)&rtml_tf_api.TensorByteSize) != 0 ||
-                   resolve(lib, "TF_TensorData", (void **)&rtml_tf_api.TensorData) != 0 ||
-                   resolve(lib, "TF_TensorType", (void **)&rtml_tf_api.TensorType) != 0 ||
-                   resolve(lib, "TF_Version", (void **)&rtml_tf_api.Version) == 0) {
-            load_state = 1;
-        }
+/* dlopen the file quietly and fill rtml_tf_api; 0, or -1 with the reason. */
+static int open_library(const char *path, const char *from, char *err, size_t errlen) {
+    setenv("TF_CPP_MIN_LOG_LEVEL", "2", 0); /* read by TensorFlow's static initialisers; the user's value wins */
+    int quiet = rtml_tf_quiet_begin();
+    void *lib = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    rtml_tf_quiet_end(quiet);
+    if (!lib) return rtml_fail(err, errlen, "%s (from %s) cannot be loaded: %s; %s", path, from, dlerror(), TF_LIB_HOW);
+    for (size_t i = 0; i < sizeof TF_FUNCTIONS / sizeof TF_FUNCTIONS[0]; i++) {
+        void *fn = dlsym(lib, TF_FUNCTIONS[i].symbol);
+        if (!fn) return rtml_fail(err, errlen, "%s (from %s) has no %s: is it TensorFlow's C API?", path, from,
+                                  TF_FUNCTIONS[i].symbol);
+        memcpy((char *)&rtml_tf_api + TF_FUNCTIONS[i].offset, &fn, sizeof fn);
     }
-    if (load_state == 1) return 0;
-    return rtml_fail(err, errlen, "%s", load_error);
+    return 0;
+}
+
+static void load_once(const char *configured) {
+    load_state = -1;
+    if (find_library(configured, loaded_path, sizeof loaded_path, &loaded_from, load_error, sizeof load_error) != 0)
+        return;
+    load_found = 1;
+    if (open_library(loaded_path, loaded_from, load_error, sizeof load_error) == 0) load_state = 1;
+}
+
+int rtml_tf_load_library(const char *configured, char *err, size_t errlen) {
+    if (load_state == 0) load_once(configured);
+    if (load_state != 1) return rtml_fail(err, errlen, "cannot load TensorFlow: %s", load_error);
+    char path[sizeof loaded_path], why[RTML_ERRLEN];
+    const char *from;
+    if (configured && *configured && find_library(configured, path, sizeof path, &from, why, sizeof why) == 0 &&
+        strcmp(path, loaded_path) != 0)
+        return rtml_fail(err, errlen, "cannot load TensorFlow from %s (model.tensorflow.library): this process "
+                         "already loaded %s (from %s), and a process holds one TensorFlow", path, loaded_path,
+                         loaded_from);
+    return 0;
+}
+
+const char *rtml_tf_library_info(char *buf, size_t len) {
+    char err[RTML_ERRLEN];
+    if (rtml_tf_load_library(NULL, err, sizeof err) == 0)
+        snprintf(buf, len, "%s (from %s)", loaded_path, loaded_from);
+    else snprintf(buf, len, "%s%s", load_found ? "" : "none found: ", load_error);
+    return buf;
 }

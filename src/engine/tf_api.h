@@ -8,8 +8,15 @@
  * still reach rtml through TF_Status).
  *
  * The sources use the TF_* names as usual: after the TensorFlow headers, each name used is redefined to the
- * matching pointer in rtml_tf_api, which rtml_tf_load_library() fills once with dlsym. The library comes from
- * the tensorflow-cpu wheel the build found (RTML_TF_LIB_DIR), or from RTML_TF_LIB_DIR in the environment. */
+ * matching pointer in rtml_tf_api, which rtml_tf_load_library() fills once with dlsym.
+ *
+ * Which library (libtensorflow_cc.so.2; it finds libtensorflow_framework.so.2 beside it), first that is set:
+ *   1. model.tensorflow.library in the config;
+ *   2. the environment variable RTML_TENSORFLOW_LIBRARY;
+ *   3. the build's default, RTML_TF_LIBRARY_DEFAULT: the tensorflow-cpu wheel in .venv in a development build.
+ * Each names the file or the directory that holds it. The library is not packaged with rtml (docs/tensorflow.md
+ * says where to get one); an rtml without one runs every native pipeline and says why `engine: tensorflow`
+ * cannot start. */
 #ifndef RTML_ENGINE_TF_API_H
 #define RTML_ENGINE_TF_API_H
 #include <stddef.h>
@@ -55,9 +62,11 @@ typedef struct {
  * TensorFlow, so one table (the one piece of global state the TensorFlow engine has). */
 extern rtml_tf_api_table rtml_tf_api;
 
-/* Load the library and resolve every function; 0, or -1 with a reason (missing library, missing symbol).
- * Later calls return the first outcome. */
-int rtml_tf_load_library(char *err, size_t errlen);
+/* Load the library that `configured` (model.tensorflow.library; NULL or "" when not set), the environment or
+ * the build's default names, and resolve every function; 0, or -1 with a reason that names the file tried and
+ * the settings that choose another. Later calls return the first outcome (a process loads one TensorFlow: a
+ * later call that names another file fails). */
+int rtml_tf_load_library(const char *configured, char *err, size_t errlen);
 
 /* Point stderr at /dev/null until rtml_tf_quiet_end() (TensorFlow's start-up chatter); nothing else writes
  * to stderr then: the library and the first model load before any Kafka client exists. */

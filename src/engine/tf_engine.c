@@ -62,7 +62,7 @@ int rtml_tf_available(void) { return 1; }
 
 const char *rtml_tf_version(void) {
     char err[RTML_ERRLEN];
-    return rtml_tf_load_library(err, sizeof err) == 0 ? TF_Version() : "cannot be loaded";
+    return rtml_tf_load_library(NULL, err, sizeof err) == 0 ? TF_Version() : "cannot be loaded";
 }
 
 static void unbind(bound_model *b) {
@@ -615,7 +615,7 @@ rtml_engine *rtml_tf_open(const rtml_config *cfg, const rtml_featurizer *feature
     e->cfg = cfg;
     e->tc = &cfg->model.tf;
     e->n_dense = shape->n_dense;
-    if (rtml_tf_load_library(err, errlen) != 0) goto fail;
+    if (rtml_tf_load_library(e->tc->library, err, errlen) != 0) goto fail;
     char start[4096];
     int64_t version = 1;
     if (!e->tc->saved_model) {
