@@ -12,7 +12,9 @@
 # topic, the librdkafka passthrough bench/passthrough.c against rtml and confluent-kafka + River, on a private
 # broker on port $BENCH_PIPE_PORT (39292)); latency (bench/latency.py: end-to-end latency under a fixed offered
 # load, measured by bench/latency_probe.c, passthrough and rtml with and without the low-latency profile, on a
-# private broker on port $BENCH_LAT_PORT (39392)). After the scenarios, bench/summary.py writes
+# private broker on port $BENCH_LAT_PORT (39392)); recovery (bench/recovery.py: restart to first output and
+# takeover after kill -9, classic and KIP-848 group protocols, static and dynamic members, on a private broker
+# on port $BENCH_RECOVERY_PORT (39492)). After the scenarios, bench/summary.py writes
 # bench/results/<date>.md: the issue's targets against today's figures.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -34,10 +36,14 @@ with_broker() {
   trap - EXIT
 }
 
-# build_c NAME [LIBS...]: bench/NAME.c to build-bench/NAME, against librdkafka.
+# build_c NAME [LIBS...]: bench/NAME.c to build-bench/NAME, against the librdkafka rtml links (scripts/setup.sh
+# builds it into .deps/librdkafka; static, with its own dependencies from Debian), so both sides run one client.
 build_c() {
+  local rdk="$ROOT/.deps/librdkafka"
   mkdir -p "$ROOT/build-bench"
-  gcc -O2 -Wall -Wextra -std=c11 -D_POSIX_C_SOURCE=200809L "$ROOT/bench/$1.c" -o "$ROOT/build-bench/$1" -lrdkafka "${@:2}"
+  # shellcheck disable=SC2046
+  gcc -O2 -Wall -Wextra -std=c11 -D_POSIX_C_SOURCE=200809L -I"$rdk/include" "$ROOT/bench/$1.c" -o "$ROOT/build-bench/$1" \
+    "$rdk/lib/librdkafka.a" $(pkg-config --libs zlib libcrypto libssl libsasl2 libzstd liblz4) -lm -ldl -lpthread -lrt "${@:2}"
 }
 
 # The tensorflow scenario: rtml must have the TensorFlow engine; the TF C library comes from .venv's wheel.
@@ -68,6 +74,12 @@ pipeline() {
     "$ROOT/build-bench/passthrough" "$ROOT/bench/results"
 }
 
+# The recovery scenario: restart to first output and takeover after kill -9, per group membership variant.
+recovery() {
+  local port=${BENCH_RECOVERY_PORT:-39492}
+  with_broker "$port" env BENCH_RECOVERY_PORT="$port" "$PY" "$ROOT/bench/recovery.py" "$RTML_BIN" "$ROOT/bench/results"
+}
+
 # The latency scenario: the probe (open-loop producer + output consumer) against passthrough and rtml.
 latency() {
   local port=${BENCH_LAT_PORT:-39392}
@@ -78,7 +90,7 @@ latency() {
 }
 
 scenarios=("$@")
-[ ${#scenarios[@]} -gt 0 ] || scenarios=(pipeline latency tensorflow engine scaling)
+[ ${#scenarios[@]} -gt 0 ] || scenarios=(pipeline latency tensorflow engine scaling recovery)
 # One scenario runs here, under set -e; several run as one child each (RTML_BIN set, so it builds nothing
 # again), so that a scenario that fails is reported and the others still run: one broken scenario loses no
 # other figures. bench/summary.py runs last either way.
@@ -89,12 +101,13 @@ run_scenario() {
     scaling) scaling ;;
     pipeline) pipeline ;;
     latency) latency ;;
+    recovery) recovery ;;
   esac
 }
 for s in "${scenarios[@]}"; do
   case $s in
-    engine | tensorflow | scaling | pipeline | latency) ;;
-    *) echo "bench: unknown scenario '$s' (expected: pipeline, latency, tensorflow, engine, scaling)" >&2; exit 2 ;;
+    engine | tensorflow | scaling | pipeline | latency | recovery) ;;
+    *) echo "bench: unknown scenario '$s' (expected: pipeline, latency, tensorflow, engine, scaling, recovery)" >&2; exit 2 ;;
   esac
 done
 if [ ${#scenarios[@]} -eq 1 ]; then

@@ -272,6 +272,7 @@ static void consume_loop(rtml_runner *r, const run_opts *o) {
         rd_kafka_poll(r->producer, 0);
         rtml_run_store_offsets(r);
         double now = rtml_now();
+        rtml_run_commit_offsets(r, now);
         if (now - last_status >= STATUS_EVERY_S) {
             log_status(r, started);
             last_status = now;
@@ -312,10 +313,9 @@ static int shutdown_clean(rtml_runner *r) {
         rtml_log(RTML_LOG_ERROR, "%d outputs still unacknowledged after 60 s", rd_kafka_outq_len(r->producer));
         rc = 1;
     }
-    rtml_run_store_offsets(r);
     if (!r->exactly_once) {
-        rd_kafka_resp_err_t e = rd_kafka_commit(r->consumer, NULL, 0);
-        if (e && e != RD_KAFKA_RESP_ERR__NO_OFFSET) {
+        rd_kafka_resp_err_t e = rtml_run_commit_now(r);
+        if (e) {
             rtml_log(RTML_LOG_ERROR, "final commit: %s", rd_kafka_err2str(e));
             rc = 1;
         }
@@ -380,7 +380,7 @@ static int parse_opts(int argc, char **argv, run_opts *o) {
 static void runner_free(rtml_runner *r) {
     for (size_t i = 0; i < r->n_held; i++) rd_kafka_message_destroy(r->held[i].m);
     free(r->held);
-    if (r->consumer) rd_kafka_destroy(r->consumer);
+    rtml_run_close_consumer(r);
     for (int i = 0; i < 3; i++)
         if (r->outputs[i]) rd_kafka_topic_destroy(r->outputs[i]);
     if (r->producer) rd_kafka_destroy(r->producer);

@@ -58,6 +58,9 @@ typedef struct {
     rtml_pipeline pipe;
     rtml_offsets offsets; /* in-flight records, and every partition's positions (offsets.h) */
     rd_kafka_t *consumer, *producer;
+    rd_kafka_queue_t *commit_q; /* at_least_once: the answers to rtml's commits (run_kafka.c) */
+    bool commit_in_flight;
+    double last_commit;
     rd_kafka_topic_t *outputs[3]; /* the producer's topics, known before the first record (run_kafka.c) */
     bool exactly_once;
     rtml_held *held; /* the pending batch's messages, by tag; pipe.batch_size of them */
@@ -71,6 +74,7 @@ typedef struct {
     double txn_started;
     uint64_t txn_commits, txn_aborts;
     char transactional_id[256];
+    char group_instance_id[256]; /* "": a dynamic member (run_kafka.c) */
     /* checkpoints */
     uint64_t ckpt_seq;
     int lock_fd;            /* state.dir's lock, held while running (checkpoint.h) */
@@ -138,6 +142,13 @@ void rtml_run_consumer_fatal(rtml_runner *r);
 int rtml_run_rejoin(rtml_runner *r);
 /* at_least_once: store the advanced watermarks of assigned partitions, for the next commit. */
 void rtml_run_store_offsets(rtml_runner *r);
+/* at_least_once: collect the answer to the commit in flight; when none is and one is due, commit the stored
+ * offsets (asynchronously, one at a time: in order). */
+void rtml_run_commit_offsets(rtml_runner *r, double now);
+/* at_least_once: wait for the commit in flight, store, and commit synchronously (revoke, shutdown). */
+rd_kafka_resp_err_t rtml_run_commit_now(rtml_runner *r);
+/* Destroy the consumer and its commit queue. */
+void rtml_run_close_consumer(rtml_runner *r);
 /* Pause every assigned partition, or resume them (backpressure). */
 void rtml_run_pause(rtml_runner *r, bool pause);
 /* Pause label.topic's assigned partitions, or resume them. */

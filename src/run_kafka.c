@@ -5,15 +5,16 @@
  * at min(C, L): records below L are scored but not learned again, records below C get no output again. With
  * no committed offset it starts where auto.offset.reset says, still learning nothing below L.
  *
- * at_least_once: automatic offset *storing* is off; an offset is stored (then committed by the periodic
- * auto-commit, and synchronously at revoke and shutdown) only over a prefix of inputs whose outputs were
- * acknowledged (offsets.h). exactly_once: nothing is committed here; input offsets go into the producer's
+ * at_least_once: automatic offset *storing* is off; an offset is stored (then committed by rtml's own periodic
+ * commit, one at a time, and synchronously at revoke and shutdown) only over a prefix of inputs whose outputs
+ * were acknowledged (offsets.h). exactly_once: nothing is committed here; input offsets go into the producer's
  * transactions (run_output.c), and the consumer reads committed data only. */
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "kafka.h"
@@ -73,6 +74,7 @@ static rd_kafka_conf_t *client_conf(const rtml_config *cfg, bool consumer, const
     for (size_t i = 0; i < cfg->n_kafka; i++) {
         const char *k = cfg->kafka[i].key;
         if (consumer ? producer_only(k) : consumer_only(k)) continue;
+        if (!strcmp(k, "group.instance.id") && !*cfg->kafka[i].value) continue; /* "": a dynamic member */
         kept[view.n_kafka++] = cfg->kafka[i];
     }
     view.kafka = kept;
@@ -115,22 +117,40 @@ static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque) 
     rtml_run_stop = SIGTERM;
 }
 
-/* exactly_once: one transactional id per instance, stable across its restarts (so a restarted instance
- * fences its own zombie and aborts what it left open) and distinct between instances of one group (each has
- * its own state.dir): "rtml-<group.id>-<hash of the state dir's absolute path>". kafka.transactional.id
- * overrides it. */
+/* The instance's name, for its transactional.id (exactly_once) and its group.instance.id: stable across its
+ * restarts (so a restarted instance fences its own zombie, aborts what it left open and, a static member, takes
+ * its partitions back at once) and distinct between instances of one group: "rtml-<group.id>-<hash>", the hash
+ * (FNV-1a) of "<host name>:<absolute state.dir>". The host is in it because identical paths on several hosts are
+ * the rule (a unit's StateDirectory), and equal ids would fence each other. The kafka section's
+ * transactional.id and group.instance.id override it. */
+static void instance_name(const rtml_runner *r, char *out, size_t len) {
+    const char *group = rtml_config_kafka(&r->cfg, "group.id");
+    char real[PATH_MAX], host[256] = "";
+    const char *dir = realpath(r->cfg.state.dir, real) ? real : r->cfg.state.dir;
+    gethostname(host, sizeof host - 1);
+    uint32_t h = 2166136261u;
+    for (const char *p = host; *p; p++) h = (h ^ (unsigned char)*p) * 16777619u;
+    h = (h ^ ':') * 16777619u;
+    for (const char *p = dir; *p; p++) h = (h ^ (unsigned char)*p) * 16777619u;
+    snprintf(out, len, "rtml-%s-%08x", group ? group : "rtml", h);
+}
+
+/* exactly_once: kafka.transactional.id, or the instance's name. */
 static void transactional_id(rtml_runner *r) {
     const char *user = rtml_config_kafka(&r->cfg, "transactional.id");
-    if (user) {
-        snprintf(r->transactional_id, sizeof r->transactional_id, "%s", user);
-        return;
-    }
-    const char *group = rtml_config_kafka(&r->cfg, "group.id");
-    char real[PATH_MAX];
-    const char *dir = realpath(r->cfg.state.dir, real) ? real : r->cfg.state.dir;
-    uint32_t h = 2166136261u;
-    for (const char *p = dir; *p; p++) h = (h ^ (unsigned char)*p) * 16777619u;
-    snprintf(r->transactional_id, sizeof r->transactional_id, "rtml-%s-%08x", group ? group : "rtml", h);
+    if (user) snprintf(r->transactional_id, sizeof r->transactional_id, "%s", user);
+    else instance_name(r, r->transactional_id, sizeof r->transactional_id);
+}
+
+/* Static membership unless the kafka section says otherwise: kafka.group.instance.id, or the instance's name.
+ * A restart (a crash, an upgrade) then takes the same partitions back as soon as it joins, instead of waiting
+ * for the old member's session to expire (measured in docs/operations.md). `group.instance.id: ""` asks for a
+ * dynamic member, which leaves the group when it stops (so its partitions move at once) but whose restart
+ * after a crash waits for session.timeout.ms. Empty: dynamic. */
+static void group_instance_id(rtml_runner *r) {
+    const char *user = rtml_config_kafka(&r->cfg, "group.instance.id");
+    if (user) snprintf(r->group_instance_id, sizeof r->group_instance_id, "%s", user);
+    else instance_name(r, r->group_instance_id, sizeof r->group_instance_id);
 }
 
 /* librdkafka 2.0.2 learns the partitions of a topic it has not produced to yet only at its next periodic topic
@@ -409,9 +429,8 @@ static void settle_before_revoke(rtml_runner *r, rd_kafka_topic_partition_list_t
         }
         rtml_offsets_advance(&r->offsets);
         settled = settled && rtml_offsets_inflight(&r->offsets) == 0;
-        rtml_run_store_offsets(r);
-        rd_kafka_resp_err_t e = rd_kafka_commit(r->consumer, NULL, 0);
-        if (e && e != RD_KAFKA_RESP_ERR__NO_OFFSET) {
+        rd_kafka_resp_err_t e = rtml_run_commit_now(r);
+        if (e) {
             rtml_log(RTML_LOG_WARN, "commit at revoke: %s", rd_kafka_err2str(e));
             settled = false;
         }
@@ -463,21 +482,28 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic
     }
 }
 
+/* The consumer's defaults (the kafka section wins where it sets a key): cooperative rebalancing under the classic
+ * group protocol (the consumer protocol, KIP-848, assigns on the broker and refuses the setting), static
+ * membership, and under exactly_once read_committed input. */
+static const char **consumer_defaults(rtml_runner *r) {
+    const char **d = calloc(16, sizeof *d);
+    if (!d) return NULL;
+    size_t n = 0;
+    const char *protocol = rtml_config_kafka(&r->cfg, "group.protocol");
+    if (!protocol || strcmp(protocol, "consumer") != 0)
+        d[n++] = "partition.assignment.strategy", d[n++] = "cooperative-sticky";
+    d[n++] = "group.id", d[n++] = "rtml";
+    if (r->group_instance_id[0]) d[n++] = "group.instance.id", d[n++] = r->group_instance_id;
+    if (r->exactly_once) d[n++] = "isolation.level", d[n++] = "read_committed";
+    return d;
+}
+
 static int open_consumer(rtml_runner *r, char *err, size_t errlen) {
-    /* queued.min.messages: librdkafka 2.0.2 (Debian 12's) stops fetching a partition for a whole
-     * fetch.wait/backoff cycle once its prefetch queue holds this many messages (librdkafka #2879, fixed in
-     * 2.3.0); at the default 100k a fast consumer idles in poll, measured at 123k records/s against 336k
-     * with 1M. Memory stays bounded by queued.max.messages.kbytes (64 MiB by default). */
-    static const char *const alo_defaults[] = {
-        "enable.auto.commit", "true", "auto.commit.interval.ms", "1000", "partition.assignment.strategy",
-        "cooperative-sticky", "group.id", "rtml", "queued.min.messages", "1000000", NULL};
-    static const char *const alo_required[] = {"enable.auto.offset.store", "false", NULL};
-    static const char *const eos_defaults[] = {"partition.assignment.strategy", "cooperative-sticky", "group.id",
-                                               "rtml", "queued.min.messages", "1000000", "isolation.level",
-                                               "read_committed", NULL};
-    static const char *const eos_required[] = {"enable.auto.commit", "false", "enable.auto.offset.store", "false", NULL};
-    rd_kafka_conf_t *cc = client_conf(&r->cfg, true, r->exactly_once ? eos_defaults : alo_defaults,
-                                      r->exactly_once ? eos_required : alo_required, err, errlen);
+    static const char *const required[] = {"enable.auto.commit", "false", "enable.auto.offset.store", "false", NULL};
+    const char **defaults = consumer_defaults(r);
+    if (!defaults) return rtml_fail(err, errlen, "out of memory");
+    rd_kafka_conf_t *cc = client_conf(&r->cfg, true, defaults, required, err, errlen);
+    free(defaults);
     if (!cc) return -1;
     rd_kafka_conf_set_rebalance_cb(cc, on_rebalance);
     rd_kafka_conf_set_error_cb(cc, on_error);
@@ -493,6 +519,7 @@ static int open_consumer(rtml_runner *r, char *err, size_t errlen) {
     rd_kafka_conf_set_opaque(cc, r);
     if (!(r->consumer = rtml_kafka_new(RD_KAFKA_CONSUMER, cc, err, errlen))) return -1;
     rd_kafka_poll_set_consumer(r->consumer);
+    if (!(r->commit_q = rd_kafka_queue_new(r->consumer))) return rtml_fail(err, errlen, "out of memory");
     rd_kafka_topic_partition_list_t *sub = rd_kafka_topic_partition_list_new((int)r->cfg.input.n_topics + 1);
     for (size_t i = 0; i < r->cfg.input.n_topics; i++)
         rd_kafka_topic_partition_list_add(sub, r->cfg.input.topics[i], RD_KAFKA_PARTITION_UA);
@@ -529,8 +556,7 @@ int rtml_run_rejoin(rtml_runner *r) {
     r->consumer_fenced = false;
     if (r->rejoined_at > 0 && now - r->rejoined_at < 60) {
         snprintf(r->fatal, sizeof r->fatal, "the consumer was fenced again %.0f s after it rejoined: another "
-                 "consumer uses group.instance.id %s", now - r->rejoined_at,
-                 rtml_config_kafka(&r->cfg, "group.instance.id") ? rtml_config_kafka(&r->cfg, "group.instance.id") : "");
+                 "consumer uses group.instance.id %s", now - r->rejoined_at, r->group_instance_id);
         rtml_run_stop = SIGTERM;
         return -1;
     }
@@ -548,8 +574,7 @@ int rtml_run_rejoin(rtml_runner *r) {
     r->closing = true; /* a revoke during close keeps the positions, as at shutdown */
     rd_kafka_consumer_close(r->consumer);
     r->closing = false;
-    rd_kafka_destroy(r->consumer);
-    r->consumer = NULL;
+    rtml_run_close_consumer(r);
     r->paused = r->labels_paused = false;
     r->rejoined_at = now;
     r->rejoins++;
@@ -564,6 +589,9 @@ int rtml_run_rejoin(rtml_runner *r) {
 
 int rtml_run_open_clients(rtml_runner *r, char *err, size_t errlen) {
     if (r->exactly_once) transactional_id(r);
+    group_instance_id(r);
+    if (r->group_instance_id[0]) rtml_log(RTML_LOG_INFO, "static group member: group.instance.id %s", r->group_instance_id);
+    else rtml_log(RTML_LOG_INFO, "dynamic group member (group.instance.id is empty)");
     if (open_producer(r, err, errlen) != 0) return -1;
     return open_consumer(r, err, errlen);
 }
@@ -592,6 +620,59 @@ void rtml_run_store_offsets(rtml_runner *r) {
     rd_kafka_resp_err_t e = rd_kafka_offsets_store(r->consumer, l);
     if (e) rtml_log(RTML_LOG_WARN, "storing offsets: %s", rd_kafka_err2str(e));
     rd_kafka_topic_partition_list_destroy(l);
+}
+
+/* at_least_once commits are rtml's own, one at a time: librdkafka's auto-commit can have several in flight, and
+ * one retried after a broker restart can land after a newer one and move the group's offset backwards (the fault
+ * campaign saw 9919 -> 9913). An asynchronous commit of the stored offsets goes out every auto.commit.interval.ms
+ * of the kafka section (default 1 s), on a queue of its own, and the next only once its answer came back. */
+static double commit_interval(const rtml_runner *r) {
+    const char *v = rtml_config_kafka(&r->cfg, "auto.commit.interval.ms");
+    double ms = v ? strtod(v, NULL) : 0; /* librdkafka already refused a value it cannot take */
+    return ms > 0 ? ms / 1000 : 1.0;
+}
+
+/* The answer to the commit in flight, waiting up to timeout_ms for it. */
+static void commit_answered(rtml_runner *r, int timeout_ms) {
+    if (!r->commit_in_flight) return;
+    rd_kafka_event_t *ev = rd_kafka_queue_poll(r->commit_q, timeout_ms);
+    if (!ev) return;
+    if (rd_kafka_event_type(ev) == RD_KAFKA_EVENT_OFFSET_COMMIT) {
+        r->commit_in_flight = false;
+        rd_kafka_resp_err_t e = rd_kafka_event_error(ev);
+        if (e && e != RD_KAFKA_RESP_ERR__NO_OFFSET)
+            rtml_log_every(RTML_LOG_WARN, ++r->client_errors, 3, 10, "commit: %s (the next one retries)",
+                           rd_kafka_event_error_string(ev));
+    }
+    rd_kafka_event_destroy(ev);
+}
+
+void rtml_run_commit_offsets(rtml_runner *r, double now) {
+    if (r->exactly_once) return;
+    commit_answered(r, 0);
+    if (r->commit_in_flight || now - r->last_commit < commit_interval(r)) return;
+    r->last_commit = now;
+    rd_kafka_resp_err_t e = rd_kafka_commit_queue(r->consumer, NULL, r->commit_q, NULL, NULL);
+    if (!e) r->commit_in_flight = true;
+    else if (e != RD_KAFKA_RESP_ERR__NO_OFFSET) rtml_log(RTML_LOG_WARN, "commit: %s", rd_kafka_err2str(e));
+}
+
+rd_kafka_resp_err_t rtml_run_commit_now(rtml_runner *r) {
+    double deadline = rtml_now() + 30;
+    while (r->commit_in_flight && rtml_now() < deadline) commit_answered(r, 100);
+    if (r->commit_in_flight) return RD_KAFKA_RESP_ERR__TIMED_OUT;
+    rtml_run_store_offsets(r);
+    rd_kafka_resp_err_t e = rd_kafka_commit(r->consumer, NULL, 0);
+    r->last_commit = rtml_now();
+    return e == RD_KAFKA_RESP_ERR__NO_OFFSET ? RD_KAFKA_RESP_ERR_NO_ERROR : e;
+}
+
+void rtml_run_close_consumer(rtml_runner *r) {
+    if (r->commit_q) rd_kafka_queue_destroy(r->commit_q);
+    r->commit_q = NULL;
+    r->commit_in_flight = false;
+    if (r->consumer) rd_kafka_destroy(r->consumer);
+    r->consumer = NULL;
 }
 
 /* Pause or resume the assigned partitions, or only those of topic when it is set. librdkafka drops a paused

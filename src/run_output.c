@@ -61,11 +61,18 @@ static int produce(rtml_runner *r, const char *topic, const void *key, size_t ke
         return -1;
     }
     rd_kafka_resp_err_t e;
+    double full_since = 0;
     while ((e = rd_kafka_producev(r->producer, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_KEY(key, key_len),
                                   RD_KAFKA_V_VALUE((void *)value, len), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
                                   RD_KAFKA_V_HEADERS(headers), RD_KAFKA_V_OPAQUE((void *)(uintptr_t)ticket),
-                                  RD_KAFKA_V_END)) == RD_KAFKA_RESP_ERR__QUEUE_FULL)
+                                  RD_KAFKA_V_END)) == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+        /* The broker takes nothing (backpressure pauses the input long before the queue fills): wait, but not
+         * forever once a stop was asked for. */
+        double now = rtml_now();
+        if (full_since == 0) full_since = now;
+        if (rtml_run_stop && now - full_since > 30) break;
         rd_kafka_poll(r->producer, 10);
+    }
     if (!e) return 0; /* the headers now belong to the message */
     if (headers) rd_kafka_headers_destroy(headers);
     snprintf(r->fatal, sizeof r->fatal, "cannot produce to %s: %s", topic, rd_kafka_err2str(e));
@@ -186,25 +193,45 @@ static void rewind_inputs(rtml_runner *r) {
     rd_kafka_topic_partition_list_destroy(l);
 }
 
-/* Retriable errors are retried (each call may block up to the transaction timeout); abortable ones abort. */
+/* Retriable errors (a coordinator moving, a broker restarting) are retried, each call bounded by 10 s, for up
+ * to TXN_RETRY_S in all, saying why each time; abortable ones abort. A transaction that cannot finish in that
+ * time ends the run (the caller: fatal), so a SIGTERM is never kept waiting for minutes: the state stays
+ * consistent, and the next start fences and aborts what is left open. */
+#define TXN_RETRY_S 60.0
 static rd_kafka_error_t *with_retries(rtml_runner *r, bool commit, rd_kafka_topic_partition_list_t *l) {
-    for (int attempt = 0;; attempt++) {
+    double started = rtml_now();
+    for (;;) {
         rd_kafka_error_t *e;
         if (commit) {
-            e = rd_kafka_commit_transaction(r->producer, 30000);
+            e = rd_kafka_commit_transaction(r->producer, 10000);
         } else {
             rd_kafka_consumer_group_metadata_t *g = rd_kafka_consumer_group_metadata(r->consumer);
-            e = rd_kafka_send_offsets_to_transaction(r->producer, l, g, 30000);
+            e = rd_kafka_send_offsets_to_transaction(r->producer, l, g, 10000);
             rd_kafka_consumer_group_metadata_destroy(g);
         }
-        if (!e || !rd_kafka_error_is_retriable(e) || attempt == 10) return e;
-        rtml_log(RTML_LOG_WARN, "transaction %s: %s; retrying", commit ? "commit" : "offsets", rd_kafka_error_string(e));
+        double spent = rtml_now() - started;
+        if (!e || !rd_kafka_error_is_retriable(e) || spent >= TXN_RETRY_S) return e;
+        rtml_log(RTML_LOG_WARN, "transaction %s: %s; retrying (%.0f s so far, at most %.0f)", commit ? "commit" : "offsets",
+                 rd_kafka_error_string(e), spent, TXN_RETRY_S);
         rd_kafka_error_destroy(e);
     }
 }
 
+/* Some assigned partition moved past its last commit without an output to open a transaction: labels (they
+ * answer nothing), rejected records without a dead-letter topic, a partition done re-learning. */
+static bool offsets_pending(const rtml_runner *r) {
+    for (size_t i = 0; i < r->offsets.n; i++) {
+        const rtml_partition_track *t = &r->offsets.parts[i];
+        if (t->assigned && t->done_next >= 0 && t->done_next > t->emit_from) return true;
+    }
+    return false;
+}
+
 int rtml_run_txn_commit(rtml_runner *r, double max_age) {
-    if (!r->exactly_once || !r->txn_open || rtml_now() - r->txn_started < max_age) return r->fatal[0] ? -1 : 0;
+    if (!r->exactly_once) return 0;
+    /* Without one, a stream of labels alone (its records all answered) would never commit its offsets. */
+    if (!r->txn_open && offsets_pending(r) && !ensure_txn(r)) return -1;
+    if (!r->txn_open || rtml_now() - r->txn_started < max_age) return r->fatal[0] ? -1 : 0;
     rtml_run_flush_batch(r); /* every record read so far is answered in this transaction */
     rd_kafka_topic_partition_list_t *l = txn_offsets(r);
     rd_kafka_error_t *e = l->cnt ? with_retries(r, false, l) : NULL;

@@ -48,7 +48,7 @@ int rtml_run_worker_config(rtml_config *cfg, const rtml_worker *w, char *err, si
      * across restarts (worker K of a restart takes over worker K's partitions and fences its zombie). */
     for (size_t i = 0; i < cfg->n_kafka; i++) {
         rtml_kv *kv = &cfg->kafka[i];
-        if ((!strcmp(kv->key, "group.instance.id") || !strcmp(kv->key, "transactional.id")) &&
+        if ((!strcmp(kv->key, "group.instance.id") || !strcmp(kv->key, "transactional.id")) && *kv->value &&
             suffix(&kv->value, kv->value, w->index) != 0)
             return rtml_fail(err, errlen, "out of memory");
     }

@@ -156,10 +156,20 @@ class Instance:
         try:
             rc = self.proc.wait(seconds)
         except subprocess.TimeoutExpired:
+            stacks = self.stacks()
             self.proc.kill()
-            raise Violation(f"instance {self.name} did not stop within {seconds} s of SIGTERM: {tail(self.logs[-1])}")
+            raise Violation(f"instance {self.name} did not stop within {seconds} s of SIGTERM (its threads: {stacks}): "
+                            f"{tail(self.logs[-1])}")
         if rc != 0:
             raise Violation(f"instance {self.name} exited {rc} after SIGTERM: {tail(self.logs[-1])}")
+
+    def stacks(self):
+        """Every thread's stack (gdb), into the work dir: where a hung instance waits. Returns the file's path."""
+        path = os.path.join(self.work, f"{self.name}-{self.starts}.stacks")
+        with open(path, "w") as f:
+            subprocess.run(["gdb", "-p", str(self.proc.pid), "-batch", "-ex", "thread apply all bt"], stdout=f,
+                           stderr=subprocess.STDOUT, timeout=120)
+        return path
 
     def up(self):
         return self.proc is not None and not self.expected_exit
