@@ -11,9 +11,11 @@ For each group membership variant, and each delivery mode:
     moment every input partition has a new prediction again (the survivor took over the dead one's partitions).
 Variants:
   classic, dynamic    cooperative-sticky, no group.instance.id: rtml's default before issue 19
-  classic, static     cooperative-sticky, group.instance.id derived from the state directory: the new default
-  consumer, dynamic   the broker-side protocol of KIP-848 (group.protocol: consumer), no group.instance.id
-  consumer, static    KIP-848 with group.instance.id
+  classic, static     cooperative-sticky, group.instance.id derived from the host and state directory: the
+                      default since issue 19
+  consumer, dynamic   the broker-side protocol of KIP-848 (group.protocol: consumer), no group.instance.id: the
+                      default under that protocol
+  consumer, static    KIP-848 with a group.instance.id of its own
 Session timeouts are the defaults (45 s; KIP-848: the broker's group.consumer.session.timeout.ms, 45 s).
 Writes RESULTS_DIR/<date>-recovery.md and .json."""
 import datetime
@@ -34,7 +36,7 @@ VARIANTS = [
     ("classic, dynamic", {"group.instance.id": '""'}),
     ("classic, static", {}),
     ("consumer, dynamic", {"group.protocol": "consumer", "group.instance.id": '""'}),
-    ("consumer, static", {"group.protocol": "consumer"}),
+    ("consumer, static", {"group.protocol": "consumer", "group.instance.id": "STATIC"}),
 ]
 RATE = 2000
 DEADLINE = 120  # seconds to wait for the first output or the takeover before calling it failed
@@ -47,7 +49,9 @@ def topics_create(rtml, *names):
 
 
 def config(work, name, group, inp, out, mode, extra):
-    kafka = "".join(f"  {k}: {v}\n" for k, v in extra.items())
+    """STATIC: an explicit group.instance.id of the instance's own (rtml derives one only for the classic
+    protocol)."""
+    kafka = "".join(f"  {k}: {f'{group}-{name}' if v == 'STATIC' else v}\n" for k, v in extra.items())
     path = os.path.join(work, f"{name}.yaml")
     with open(path, "w") as f:
         f.write(f"kafka:\n  bootstrap.servers: {BROKERS}\n  group.id: {group}\n  auto.offset.reset: earliest\n{kafka}"
@@ -99,12 +103,13 @@ def wait_outputs(topic, n, deadline):
 
 
 def first_output_after(c, since, deadline, sources=None):
-    """Seconds from `since` to the first prediction read from c (with sources: once every input partition in
-    sources answered again); None past the deadline."""
+    """Seconds from `since` to the first prediction produced after it (its timestamp, the producer's clock on this
+    machine: an at_least_once output of the killed process still on its way is not a new one), read from c
+    (with sources: once every input partition in sources answered again); None past the deadline."""
     left = set(sources) if sources else None
     while time.time() < deadline:
         for m in c.consume(1000, timeout=0.2):
-            if m.error():
+            if m.error() or m.timestamp()[1] < since * 1000:
                 continue
             if left is None:
                 return time.time() - since

@@ -21,6 +21,9 @@
  *                model.classes (a list of names or a count >= 2), and no other model may have them.
  *   input.csv    a mapping {delimiter, header, columns}, only with format: csv; avro needs input.schema,
  *                protobuf input.schema and input.message, and neither is allowed with the other formats.
+ *   output       format json | avro | protobuf; avro may name a schema (else the built-in one), protobuf must
+ *                name a descriptor set (schema) and a message; schema_id (Confluent framing) only with avro
+ *                or protobuf. Docs: docs/formats.md.
  *
  * Anchors and aliases: an alias (*name) is rejected with its line, not resolved. A config is short enough
  * to write out in full, an error inside an expanded alias would point at the anchor instead of the use,
@@ -45,8 +48,8 @@ enum { K_KAFKA, K_INPUT, K_FEATURES, K_LABEL, K_MODEL, K_OUTPUT, K_DELIVERY, K_S
        K_LOG };
 
 static const char *const FORMAT_NAMES[] = {"json", "csv", "avro", "protobuf"};
-static const char *const OUTPUT_FORMAT_NAMES[] = {"json", "avro"};
-static const rtml_format OUTPUT_FORMATS[] = {RTML_FMT_JSON, RTML_FMT_AVRO};
+static const char *const OUTPUT_FORMAT_NAMES[] = {"json", "avro", "protobuf"};
+static const rtml_format OUTPUT_FORMATS[] = {RTML_FMT_JSON, RTML_FMT_AVRO, RTML_FMT_PROTOBUF};
 static const char *const ENGINE_NAMES[] = {"native", "tensorflow"};
 static const char *const TYPE_NAMES[] = {"linear", "logistic", "softmax", "ftrl", "mlp"};
 static const char *const OPTIMIZER_NAMES[] = {"sgd", "momentum", "adagrad", "adam"};
@@ -722,10 +725,29 @@ static int parse_model(const cfg_ctx *c, const yaml_node_t *map, rtml_config *cf
     return check_model(c, v, map, cfg);
 }
 
+/* What each output format needs and allows: protobuf a schema and a message; avro and protobuf a schema id. */
+static int check_output(const cfg_ctx *c, yaml_node_t *const *v, const yaml_node_t *map, const rtml_config *cfg) {
+    rtml_format f = cfg->output.format;
+    const char *name = rtml_format_name(f);
+    int line = v[1] ? cfg_line(v[1]) : cfg_line(map);
+    if (v[2] && f == RTML_FMT_JSON)
+        return cfg_fail(c, cfg_line(v[2]), "output.schema", "only used by format avro or protobuf, not %s", name);
+    if (v[3] && f != RTML_FMT_PROTOBUF)
+        return cfg_fail(c, cfg_line(v[3]), "output.message", "only used by format protobuf, not %s", name);
+    if (v[4] && f == RTML_FMT_JSON)
+        return cfg_fail(c, cfg_line(v[4]), "output.schema_id", "only used by format avro or protobuf, not %s", name);
+    if (f == RTML_FMT_PROTOBUF && !v[2])
+        return cfg_fail(c, line, "output.schema", "required by format protobuf (a descriptor set from "
+                        "protoc --include_imports --descriptor_set_out)");
+    if (f == RTML_FMT_PROTOBUF && !v[3])
+        return cfg_fail(c, line, "output.message", "required by format protobuf (the fully qualified message name)");
+    return 0;
+}
+
 static int parse_output(const cfg_ctx *c, const yaml_node_t *map, rtml_config *cfg) {
-    static const char *const keys[] = {"topic", "format", "schema", NULL};
+    static const char *const keys[] = {"topic", "format", "schema", "message", "schema_id", NULL};
     yaml_node_t *v[CFG_MAX_KEYS];
-    size_t fmt;
+    size_t fmt, id;
     if (cfg_fields(c, map, "output", keys, v) != 0)
         return -1;
     if (v[0] && cfg_dup_string(c, v[0], "output.topic", &cfg->output.topic) != 0)
@@ -736,10 +758,17 @@ static int parse_output(const cfg_ctx *c, const yaml_node_t *map, rtml_config *c
             return -1;
         cfg->output.format = OUTPUT_FORMATS[fmt];
     }
-    if (v[2] && cfg->output.format != RTML_FMT_AVRO)
-        return cfg_fail(c, cfg_line(v[2]), "output.schema", "only used by format avro, not %s",
-                        rtml_format_name(cfg->output.format));
-    return v[2] ? cfg_dup_string(c, v[2], "output.schema", &cfg->output.schema) : 0;
+    if (check_output(c, v, map, cfg) != 0)
+        return -1;
+    if (v[2] && cfg_dup_string(c, v[2], "output.schema", &cfg->output.schema) != 0)
+        return -1;
+    if (v[3] && cfg_dup_string(c, v[3], "output.message", &cfg->output.message) != 0)
+        return -1;
+    if (v[4] && cfg_get_count(c, v[4], "output.schema_id", 0, 2147483647ULL, &id) != 0)
+        return -1;
+    cfg->output.has_schema_id = v[4] != NULL;
+    cfg->output.schema_id = v[4] ? (unsigned)id : 0;
+    return 0;
 }
 
 static int parse_delivery(const cfg_ctx *c, const yaml_node_t *n, rtml_config *cfg) {
@@ -1008,6 +1037,7 @@ void rtml_config_free(rtml_config *cfg) {
     free(cfg->model.classes);
     free(cfg->output.topic);
     free(cfg->output.schema);
+    free(cfg->output.message);
     free(cfg->state.dir);
     free(cfg->dead_letter.topic);
     rtml_config_free_monitor(cfg);
@@ -1215,6 +1245,10 @@ static void print_output(const rtml_config *cfg, FILE *out) {
     fprintf(out, "  format: %s\n", rtml_format_name(cfg->output.format));
     if (cfg->output.schema)
         print_key_str(out, "  schema: ", cfg->output.schema);
+    if (cfg->output.message)
+        print_key_str(out, "  message: ", cfg->output.message);
+    if (cfg->output.has_schema_id)
+        fprintf(out, "  schema_id: %u\n", cfg->output.schema_id);
 }
 
 void rtml_config_print(const rtml_config *cfg, FILE *out) {

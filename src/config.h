@@ -163,8 +163,13 @@ typedef struct {
 
     struct {
         char *topic;        /* predictions topic; NULL allowed for replay */
-        rtml_format format; /* default json; avro also possible */
-        char *schema;       /* avro output: .avsc file of the prediction record (optional: built-in) */
+        rtml_format format; /* default json; avro or protobuf also possible */
+        char *schema;       /* avro: .avsc file of the prediction record (optional: built-in); protobuf: the
+                             * descriptor set (protoc --include_imports --descriptor_set_out), required */
+        char *message;      /* protobuf: the prediction record's fully qualified message name, required */
+        int has_schema_id;  /* avro, protobuf: Confluent framing with schema_id (protobuf: and the message's
+                             * indexes); 0: bare records */
+        unsigned schema_id; /* 0 .. 2147483647 */
     } output;
 
     rtml_delivery delivery;    /* default at_least_once */

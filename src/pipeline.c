@@ -81,7 +81,7 @@ int rtml_pipeline_init(rtml_pipeline *p, const rtml_config *cfg, char *err, size
     p->engine = rtml_config_is_tensorflow(cfg) ? rtml_tf_open(cfg, p->features, &shape, err, errlen)
                                    : rtml_engine_open(cfg, &shape, err, errlen);
     if (!p->engine) goto fail;
-    if (cfg->output.format == RTML_FMT_AVRO && !(p->avro = rtml_avro_encoder_open(cfg, err, errlen))) goto fail;
+    if (cfg->output.format != RTML_FMT_JSON && !(p->encoder = rtml_encoder_open(cfg, err, errlen))) goto fail;
     p->batch_size = p->engine->batch ? p->engine->batch : 1;
     rtml_batch_init(&p->batch, shape.n_dense, p->n_raw);
     p->scores = calloc(p->batch_size * p->engine->n_outputs, sizeof *p->scores);
@@ -106,7 +106,7 @@ void rtml_pipeline_free(rtml_pipeline *p) {
     free(p->values);
     rtml_featurizer_free(p->features);
     rtml_engine_close(p->engine);
-    rtml_avro_encoder_close(p->avro);
+    rtml_encoder_close(p->encoder);
     rtml_eval_free(&p->eval);
     rtml_drift_free(p->drift);
     rtml_pipeline_labels_free(p);
@@ -217,9 +217,9 @@ static void put_prediction(const rtml_pipeline *p, const double *s, rtml_buf *ou
     put_score(p, out, s[best]);
 }
 
-/* output.format: avro — the same fields as the JSON record, through the Avro encoder (codec.h). */
-static int encode_prediction_avro(const rtml_pipeline *p, const double *s, const rtml_batch_item *o, rtml_buf *out,
-                                  char *detail, size_t dlen) {
+/* output.format avro or protobuf — the same fields as the JSON record, through the encoder (codec.h). */
+static int encode_prediction_binary(const rtml_pipeline *p, const double *s, const rtml_batch_item *o, rtml_buf *out,
+                                    char *detail, size_t dlen) {
     rtml_prediction_fields f = {.model_version = model_version(p), .score = s[0], .is_class = 1};
     if (p->engine->task == RTML_TASK_BINARY) f.value = s[0] >= 0.5;
     else if (p->engine->task == RTML_TASK_REGRESSION) f.value = s[0], f.is_class = 0;
@@ -230,7 +230,7 @@ static int encode_prediction_avro(const rtml_pipeline *p, const double *s, const
         f.label = k < p->n_classes ? p->classes[k] : NULL;
     }
     if (o->topic) f.topic = o->topic, f.partition = o->partition, f.offset = o->offset;
-    return rtml_avro_encode_prediction(p->avro, &f, out, detail, dlen);
+    return rtml_encode_prediction(p->encoder, &f, out, detail, dlen);
 }
 
 static void encode_prediction(const rtml_pipeline *p, const double *s, size_t i, const rtml_batch_item *o,
@@ -348,8 +348,8 @@ void rtml_pipeline_flush(rtml_pipeline *p, rtml_emit_fn emit, void *ctx) {
     char detail[RTML_ERRLEN];
     for (size_t i = 0; i < n; i++) {
         const rtml_batch_item *it = &p->batch.items[i];
-        if (!p->avro) encode_prediction(p, &p->scores[i * k], i, it, &p->encoded);
-        else if (encode_prediction_avro(p, &p->scores[i * k], it, &p->encoded, detail, sizeof detail) != 0)
+        if (!p->encoder) encode_prediction(p, &p->scores[i * k], i, it, &p->encoded);
+        else if (encode_prediction_binary(p, &p->scores[i * k], it, &p->encoded, detail, sizeof detail) != 0)
             /* cannot happen with the built-in schema; a user schema that cannot hold this prediction */
             rtml_log_every(RTML_LOG_ERROR, ++p->encode_failures, 10, 10, "cannot encode a prediction: %s", detail);
         ends[i] = p->encoded.len;

@@ -66,7 +66,7 @@ typedef struct {
     size_t n_raw;            /* then this many fields the engine reads raw (TensorFlow inputs) */
     rtml_featurizer *features;
     rtml_engine *engine;
-    rtml_avro_encoder *avro; /* output.format avro; NULL: JSON predictions */
+    rtml_encoder *encoder;   /* output.format avro or protobuf (codec.h); NULL: JSON predictions */
     uint64_t encode_failures;
     rtml_eval eval;
     rtml_batch batch;       /* records waiting for the engine */

@@ -75,6 +75,7 @@ typedef struct {
     uint64_t txn_commits, txn_aborts;
     char transactional_id[256];
     char group_instance_id[256]; /* "": a dynamic member (run_kafka.c) */
+    char commit_owner[300];      /* "rtml:<instance name>": the metadata of this instance's commits (run_kafka.c) */
     /* checkpoints */
     uint64_t ckpt_seq;
     int lock_fd;            /* state.dir's lock, held while running (checkpoint.h) */
@@ -140,6 +141,8 @@ int rtml_run_open_clients(rtml_runner *r, char *err, size_t errlen);
 void rtml_run_consumer_fatal(rtml_runner *r);
 /* Replace a consumer that fenced its own static membership (see run_kafka.c). 0, or -1 when the run must stop. */
 int rtml_run_rejoin(rtml_runner *r);
+/* p's offset to commit, with this instance's name as its metadata (who committed it: run_kafka.c). */
+void rtml_run_set_owner(const rtml_runner *r, rd_kafka_topic_partition_t *p, int64_t offset);
 /* at_least_once: store the advanced watermarks of assigned partitions, for the next commit. */
 void rtml_run_store_offsets(rtml_runner *r);
 /* at_least_once: collect the answer to the commit in flight; when none is and one is due, commit the stored

@@ -144,12 +144,16 @@ static void transactional_id(rtml_runner *r) {
 
 /* Static membership unless the kafka section says otherwise: kafka.group.instance.id, or the instance's name.
  * A restart (a crash, an upgrade) then takes the same partitions back as soon as it joins, instead of waiting
- * for the old member's session to expire (measured in docs/operations.md). `group.instance.id: ""` asks for a
- * dynamic member, which leaves the group when it stops (so its partitions move at once) but whose restart
- * after a crash waits for session.timeout.ms. Empty: dynamic. */
+ * for the old member's session to expire (measured in docs/operations.md: 0.4-1.3 s against 44 s). `""` asks
+ * for a dynamic member, which leaves the group when it stops (its partitions move at once) but whose restart
+ * after a crash waits for session.timeout.ms. Under the consumer group protocol (KIP-848) the broker refuses a
+ * static member's restart until the crashed one's session expires (UNRELEASED_INSTANCE_ID, fatal), so there a
+ * derived id would only turn that wait into an error: dynamic unless the section names one. Empty: dynamic. */
 static void group_instance_id(rtml_runner *r) {
     const char *user = rtml_config_kafka(&r->cfg, "group.instance.id");
+    const char *protocol = rtml_config_kafka(&r->cfg, "group.protocol");
     if (user) snprintf(r->group_instance_id, sizeof r->group_instance_id, "%s", user);
+    else if (protocol && !strcmp(protocol, "consumer")) r->group_instance_id[0] = '\0';
     else instance_name(r, r->group_instance_id, sizeof r->group_instance_id);
 }
 
@@ -244,6 +248,24 @@ static rd_kafka_resp_err_t read_committed_offsets(rtml_runner *r, rd_kafka_topic
     }
 }
 
+/* Commits carry their committer's name as metadata ("rtml:<instance name>"). A partition whose last commit is
+ * another instance's was answered, and learned, by that one since this model last held it (a crash moved it
+ * while this instance was away): the checkpoint's learn_next is stale, and reading from it would learn again
+ * what the other model learned. It starts as a partition new to this model, at the committed offset. (What this
+ * instance learned after its last checkpoint and before its last commit is then learned by no model: bounded by
+ * checkpoint_every, where re-learning from the checkpoint would count everything since twice.) Commits without
+ * rtml's metadata (an older rtml, another tool) change nothing. */
+static void forget_if_answered_elsewhere(rtml_runner *r, rtml_partition_track *t, const rd_kafka_topic_partition_t *c) {
+    const char *m = c->metadata;
+    size_t n = c->metadata_size, mine = strlen(r->commit_owner);
+    if (t->learn_next < 0 || !m || n < 5 || memcmp(m, "rtml:", 5) != 0) return;
+    if (n == mine && memcmp(m, r->commit_owner, n) == 0) return;
+    rtml_log(RTML_LOG_WARN, "%s/%d: its last commit (%lld) is another instance's (%.*s): learning it from there, not "
+             "from this checkpoint's %lld", t->topic, (int)t->partition, (long long)c->offset, (int)(n > 200 ? 200 : n),
+             m, (long long)t->learn_next);
+    t->learn_next = -1;
+}
+
 /* Set each newly assigned partition's start offset, emit_from and slot (see the top of this file). A partition
  * the model knows nothing of gets its learn_next now, at its start, and a checkpoint records it before any
  * record is read: otherwise a crash after its outputs were committed but before the next checkpoint would
@@ -262,6 +284,7 @@ static void choose_starts(rtml_runner *r, rd_kafka_topic_partition_list_t *parts
         }
         rtml_partition_track *t = &r->offsets.parts[s];
         int64_t committed = !e && !c->elems[i].err && c->elems[i].offset >= 0 ? c->elems[i].offset : -1;
+        if (committed >= 0) forget_if_answered_elsewhere(r, t, &c->elems[i]);
         int64_t lo, hi;
         if (t->learn_next >= 0 &&
             !rd_kafka_query_watermark_offsets(r->consumer, p->topic, p->partition, &lo, &hi, 30000) && t->learn_next > hi) {
@@ -588,10 +611,13 @@ int rtml_run_rejoin(rtml_runner *r) {
 }
 
 int rtml_run_open_clients(rtml_runner *r, char *err, size_t errlen) {
+    char name[sizeof r->commit_owner - 5];
+    instance_name(r, name, sizeof name);
+    snprintf(r->commit_owner, sizeof r->commit_owner, "rtml:%s", name);
     if (r->exactly_once) transactional_id(r);
     group_instance_id(r);
     if (r->group_instance_id[0]) rtml_log(RTML_LOG_INFO, "static group member: group.instance.id %s", r->group_instance_id);
-    else rtml_log(RTML_LOG_INFO, "dynamic group member (group.instance.id is empty)");
+    else rtml_log(RTML_LOG_INFO, "dynamic group member (no group.instance.id)");
     if (open_producer(r, err, errlen) != 0) return -1;
     return open_consumer(r, err, errlen);
 }
@@ -613,13 +639,20 @@ void rtml_run_store_offsets(rtml_runner *r) {
             continue;
         }
         if (!l) l = rd_kafka_topic_partition_list_new(4);
-        rd_kafka_topic_partition_list_add(l, t->topic, t->partition)->offset = t->next_commit;
+        rtml_run_set_owner(r, rd_kafka_topic_partition_list_add(l, t->topic, t->partition), t->next_commit);
         t->dirty = false;
     }
     if (!l) return;
     rd_kafka_resp_err_t e = rd_kafka_offsets_store(r->consumer, l);
     if (e) rtml_log(RTML_LOG_WARN, "storing offsets: %s", rd_kafka_err2str(e));
     rd_kafka_topic_partition_list_destroy(l);
+}
+
+void rtml_run_set_owner(const rtml_runner *r, rd_kafka_topic_partition_t *p, int64_t offset) {
+    p->offset = offset;
+    p->metadata_size = strlen(r->commit_owner);
+    p->metadata = strdup(r->commit_owner); /* freed with the list (librdkafka frees it with free()) */
+    if (!p->metadata) p->metadata_size = 0;
 }
 
 /* at_least_once commits are rtml's own, one at a time: librdkafka's auto-commit can have several in flight, and

@@ -168,7 +168,7 @@ static rd_kafka_topic_partition_list_t *txn_offsets(rtml_runner *r) {
     for (size_t i = 0; i < r->offsets.n; i++) {
         rtml_partition_track *t = &r->offsets.parts[i];
         if (t->assigned && t->done_next >= 0 && t->done_next > t->emit_from)
-            rd_kafka_topic_partition_list_add(l, t->topic, t->partition)->offset = t->done_next;
+            rtml_run_set_owner(r, rd_kafka_topic_partition_list_add(l, t->topic, t->partition), t->done_next);
     }
     return l;
 }

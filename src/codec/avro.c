@@ -1,9 +1,10 @@
-/* avro.c — Avro schemas (avro.h) and the Avro input format: one binary datum per message.
+/* avro.c — the Avro input format: one binary datum per message, read with the configured schema (avro.h,
+ * parsed by avro_schema.c).
  *
- * The schema is parsed once with jansson. At open, the configured field paths are compiled against it into
- * a plan that mirrors the schema only where a path leads; decoding walks the datum once, following the plan
- * where there is one and skipping (while bounds-checking) everywhere else. Strings, bytes and fixed point
- * into the message, enum symbols into the schema, numeric arrays into scratch space.
+ * At open, the configured field paths are compiled against the schema into a plan that mirrors it only
+ * where a path leads; decoding walks the datum once, following the plan where there is one and skipping
+ * (while bounds-checking) everywhere else. Strings, bytes and fixed point into the message, enum symbols
+ * into the schema, numeric arrays and uuid text into scratch space. docs/formats.md states the rules.
  *
  * Decisions (tests/unit/test_avro.c pins each down):
  *  - input.schema is an .avsc file whose top-level type is a record; every datum is written with it (the
@@ -15,16 +16,23 @@
  *    header is decoded again as a bare datum; if that fails too, the error reported is that of the reading
  *    that got further into the message.
  *  - Paths: "/user/age" follows nested records; unions are transparent (the branch the datum holds is
- *    followed; a path through a null or non-record branch is ABSENT). A path that no branch of the schema can
- *    reach is an error at open. Values: null -> NULL; boolean -> BOOL; int, long -> NUMBER (is_int); float,
- *    double -> NUMBER; string, bytes, fixed -> STRING (bytes unchecked for UTF-8); enum -> STRING (its
- *    symbol); array of int/long/float/double -> ARRAY; other arrays, maps and records -> OTHER.
+ *    followed; a path through a null or non-record branch is ABSENT); "/items/0/price" goes through element
+ *    0 of an array (ABSENT when the array is shorter), "/attrs/country" through the map entry with that key
+ *    (ABSENT when there is none; a later entry with the same key replaces an earlier one). A path that no
+ *    branch of the schema can reach is an error at open.
+ *  - Values: null -> NULL; boolean -> BOOL; int, long -> NUMBER (is_int); float, double -> NUMBER; string,
+ *    bytes, fixed -> STRING (bytes unchecked for UTF-8); enum -> STRING (its symbol); array of
+ *    int/long/float/double -> ARRAY; other arrays, maps and records -> OTHER.
+ *  - Logical types, so that the time transforms read them and the JSON text of the same value gives the same
+ *    number: date -> NUMBER, seconds since the epoch of its midnight (days * 86400); time-millis/micros ->
+ *    NUMBER, seconds after midnight; timestamp-* and local-timestamp-* -> NUMBER, seconds since the epoch;
+ *    decimal -> NUMBER, the unscaled integer times 10^-scale. Fractions are correctly rounded (the decimal
+ *    text read by strtod); whole values are is_int. uuid -> STRING (on fixed(16): the 36-character text).
  *  - Strictness: varints longer than their type allows or overflowing it, negative lengths, lengths past the
  *    end, union branches and enum indexes out of range, booleans other than 0/1, nesting deeper than 64 and
  *    bytes left over after the datum are all errors ("offset N: reason"). Blocks written with a byte size
  *    are skipped by that size without looking inside. */
-#include <errno.h>
-#include <jansson.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,317 +42,25 @@
 #include "codec/avro.h"
 #include "rtml.h"
 
-/* ---- schema ------------------------------------------------------------------------------------------ */
-
-struct rtml_avro_schema {
-    rtml_avro_type **nodes; /* every node, for lookup by name and for freeing */
-    size_t n_nodes, cap;
-    rtml_avro_type *root;
-};
-
-typedef struct {
-    rtml_avro_schema *s;
-    char *err;
-    size_t errlen;
-} parse_ctx;
-
-static const char *const KIND_NAMES[] = {"null",   "boolean", "int",  "long",  "float", "double", "bytes",
-                                         "string", "record",  "enum", "array", "map",   "union",  "fixed"};
-
-const char *rtml_avro_kind_name(rtml_avro_kind k) {
-    return (unsigned)k <= RTML_AVRO_FIXED ? KIND_NAMES[k] : "?";
-}
-
-static rtml_avro_type *new_node(parse_ctx *c, rtml_avro_kind k) {
-    rtml_avro_schema *s = c->s;
-    if (s->n_nodes == s->cap) {
-        size_t cap = s->cap ? s->cap * 2 : 16;
-        rtml_avro_type **n = realloc(s->nodes, cap * sizeof *n);
-        if (!n) return NULL;
-        s->nodes = n;
-        s->cap = cap;
-    }
-    rtml_avro_type *t = calloc(1, sizeof *t);
-    if (!t) return NULL;
-    t->kind = k;
-    s->nodes[s->n_nodes++] = t;
-    return t;
-}
-
-static rtml_avro_type *find_named(const rtml_avro_schema *s, const char *full) {
-    for (size_t i = 0; i < s->n_nodes; i++)
-        if (s->nodes[i]->name && strcmp(s->nodes[i]->name, full) == 0) return s->nodes[i];
-    return NULL;
-}
-
-static int primitive_kind(const char *name) {
-    for (int k = RTML_AVRO_NULL; k <= RTML_AVRO_STRING; k++)
-        if (strcmp(name, KIND_NAMES[k]) == 0) return k;
-    return -1;
-}
-
-/* "ns" + "." + "name", or "name" when ns is empty; malloc'd. */
-static char *join_name(const char *ns, const char *name) {
-    size_t a = ns ? strlen(ns) : 0, b = strlen(name);
-    char *f = malloc(a + b + 2);
-    if (!f) return NULL;
-    if (a) {
-        memcpy(f, ns, a);
-        f[a++] = '.';
-    }
-    memcpy(f + a, name, b + 1);
-    return f;
-}
-
-static rtml_avro_type *parse_type(parse_ctx *c, json_t *j, const char *ns, int depth);
-
-/* A type named by a string: a primitive, or a named type defined earlier (relative to ns, then as is). */
-static rtml_avro_type *parse_reference(parse_ctx *c, const char *name, const char *ns) {
-    int k = primitive_kind(name);
-    if (k >= 0) return new_node(c, (rtml_avro_kind)k);
-    rtml_avro_type *t = NULL;
-    if (!strchr(name, '.') && ns && *ns) {
-        char *full = join_name(ns, name);
-        if (full) t = find_named(c->s, full);
-        free(full);
-    }
-    if (!t) t = find_named(c->s, name);
-    if (!t) rtml_fail(c->err, c->errlen, "unknown type '%s'", name);
-    return t;
-}
-
-/* The full name of a named type object, registered as t->name; *ns_out (malloc'd) is its namespace. */
-static int name_node(parse_ctx *c, rtml_avro_type *t, json_t *j, const char *ns, char **ns_out) {
-    const char *name = json_string_value(json_object_get(j, "name"));
-    if (!name || !*name) return rtml_fail(c->err, c->errlen, "a %s needs a \"name\"", rtml_avro_kind_name(t->kind));
-    const char *own = json_string_value(json_object_get(j, "namespace"));
-    char *full = strchr(name, '.') ? strdup(name) : join_name(own ? own : ns, name);
-    if (!full) return rtml_fail(c->err, c->errlen, "out of memory");
-    if (find_named(c->s, full)) {
-        rtml_fail(c->err, c->errlen, "type '%s' is defined twice", full);
-        free(full);
-        return -1;
-    }
-    t->name = full;
-    const char *dot = strrchr(full, '.');
-    *ns_out = dot ? strndup(full, (size_t)(dot - full)) : strdup("");
-    return *ns_out ? 0 : rtml_fail(c->err, c->errlen, "out of memory");
-}
-
-/* names[] and name_lens[] and items[] for n entries. */
-static int alloc_members(parse_ctx *c, rtml_avro_type *t, size_t n, int with_names, int with_items) {
-    t->n = n;
-    if (with_names && (!(t->names = calloc(n ? n : 1, sizeof *t->names)) ||
-                       !(t->name_lens = calloc(n ? n : 1, sizeof *t->name_lens))))
-        return rtml_fail(c->err, c->errlen, "out of memory");
-    if (with_items && !(t->items = calloc(n ? n : 1, sizeof *t->items)))
-        return rtml_fail(c->err, c->errlen, "out of memory");
-    return 0;
-}
-
-static int set_member_name(parse_ctx *c, rtml_avro_type *t, size_t i, const char *name) {
-    for (size_t k = 0; k < i; k++)
-        if (strcmp(t->names[k], name) == 0)
-            return rtml_fail(c->err, c->errlen, "%s '%s': '%s' appears twice", rtml_avro_kind_name(t->kind),
-                             t->name ? t->name : "", name);
-    if (!(t->names[i] = strdup(name))) return rtml_fail(c->err, c->errlen, "out of memory");
-    t->name_lens[i] = strlen(name);
-    return 0;
-}
-
-static int parse_fields(parse_ctx *c, rtml_avro_type *t, json_t *j, const char *ns, int depth) {
-    json_t *fields = json_object_get(j, "fields");
-    if (!json_is_array(fields)) return rtml_fail(c->err, c->errlen, "record '%s' needs a \"fields\" array", t->name);
-    if (alloc_members(c, t, json_array_size(fields), 1, 1) != 0) return -1;
-    for (size_t i = 0; i < t->n; i++) {
-        json_t *f = json_array_get(fields, i);
-        const char *name = json_string_value(json_object_get(f, "name"));
-        if (!name) return rtml_fail(c->err, c->errlen, "record '%s': field %zu needs a \"name\"", t->name, i);
-        if (set_member_name(c, t, i, name) != 0) return -1;
-        if (!(t->items[i] = parse_type(c, json_object_get(f, "type"), ns, depth + 1))) return -1;
-    }
-    return 0;
-}
-
-static int parse_symbols(parse_ctx *c, rtml_avro_type *t, json_t *j) {
-    json_t *syms = json_object_get(j, "symbols");
-    if (!json_is_array(syms)) return rtml_fail(c->err, c->errlen, "enum '%s' needs a \"symbols\" array", t->name);
-    if (alloc_members(c, t, json_array_size(syms), 1, 0) != 0) return -1;
-    for (size_t i = 0; i < t->n; i++) {
-        const char *sym = json_string_value(json_array_get(syms, i));
-        if (!sym) return rtml_fail(c->err, c->errlen, "enum '%s': symbol %zu is not a string", t->name, i);
-        if (set_member_name(c, t, i, sym) != 0) return -1;
-    }
-    return 0;
-}
-
-static int parse_fixed_size(parse_ctx *c, rtml_avro_type *t, json_t *j) {
-    json_t *size = json_object_get(j, "size");
-    if (!json_is_integer(size) || json_integer_value(size) < 0 || json_integer_value(size) > INT32_MAX)
-        return rtml_fail(c->err, c->errlen, "fixed '%s' needs a \"size\" (a non-negative integer)", t->name);
-    t->n = (size_t)json_integer_value(size);
-    return 0;
-}
-
-/* record / error / enum / fixed: named, registered before their members (so records may be recursive). */
-static rtml_avro_type *parse_named(parse_ctx *c, rtml_avro_kind k, json_t *j, const char *ns, int depth) {
-    rtml_avro_type *t = new_node(c, k);
-    char *inner = NULL;
-    if (!t) {
-        rtml_fail(c->err, c->errlen, "out of memory");
-        return NULL;
-    }
-    int rc = name_node(c, t, j, ns, &inner);
-    if (rc == 0 && k == RTML_AVRO_RECORD) rc = parse_fields(c, t, j, inner, depth);
-    if (rc == 0 && k == RTML_AVRO_ENUM) rc = parse_symbols(c, t, j);
-    if (rc == 0 && k == RTML_AVRO_FIXED) rc = parse_fixed_size(c, t, j);
-    free(inner);
-    return rc == 0 ? t : NULL;
-}
-
-/* array / map: one item type under "items" / "values". */
-static rtml_avro_type *parse_container(parse_ctx *c, rtml_avro_kind k, json_t *j, const char *ns, int depth) {
-    const char *key = k == RTML_AVRO_ARRAY ? "items" : "values";
-    json_t *item = json_object_get(j, key);
-    if (!item) {
-        rtml_fail(c->err, c->errlen, "%s needs \"%s\"", rtml_avro_kind_name(k), key);
-        return NULL;
-    }
-    rtml_avro_type *t = new_node(c, k);
-    if (!t || alloc_members(c, t, 1, 0, 1) != 0) {
-        rtml_fail(c->err, c->errlen, "out of memory");
-        return NULL;
-    }
-    return (t->items[0] = parse_type(c, item, ns, depth + 1)) ? t : NULL;
-}
-
-static rtml_avro_type *parse_union(parse_ctx *c, json_t *j, const char *ns, int depth) {
-    if (json_array_size(j) == 0) {
-        rtml_fail(c->err, c->errlen, "a union needs at least one branch");
-        return NULL;
-    }
-    rtml_avro_type *t = new_node(c, RTML_AVRO_UNION);
-    if (!t || alloc_members(c, t, json_array_size(j), 0, 1) != 0) {
-        rtml_fail(c->err, c->errlen, "out of memory");
-        return NULL;
-    }
-    for (size_t i = 0; i < t->n; i++)
-        if (!(t->items[i] = parse_type(c, json_array_get(j, i), ns, depth + 1))) return NULL;
-    return t;
-}
-
-static rtml_avro_type *parse_object(parse_ctx *c, json_t *j, const char *ns, int depth) {
-    json_t *type = json_object_get(j, "type");
-    const char *tn = json_string_value(type);
-    if (!tn) {
-        if (json_is_object(type) || json_is_array(type)) return parse_type(c, type, ns, depth + 1);
-        rtml_fail(c->err, c->errlen, "a schema object needs a \"type\"");
-        return NULL;
-    }
-    if (strcmp(tn, "record") == 0 || strcmp(tn, "error") == 0) return parse_named(c, RTML_AVRO_RECORD, j, ns, depth);
-    if (strcmp(tn, "enum") == 0) return parse_named(c, RTML_AVRO_ENUM, j, ns, depth);
-    if (strcmp(tn, "fixed") == 0) return parse_named(c, RTML_AVRO_FIXED, j, ns, depth);
-    if (strcmp(tn, "array") == 0) return parse_container(c, RTML_AVRO_ARRAY, j, ns, depth);
-    if (strcmp(tn, "map") == 0) return parse_container(c, RTML_AVRO_MAP, j, ns, depth);
-    return parse_reference(c, tn, ns); /* a primitive, maybe with a logicalType; or a name */
-}
-
-static rtml_avro_type *parse_type(parse_ctx *c, json_t *j, const char *ns, int depth) {
-    if (depth > RTML_AVRO_MAX_DEPTH) {
-        rtml_fail(c->err, c->errlen, "types nested deeper than %d", RTML_AVRO_MAX_DEPTH);
-        return NULL;
-    }
-    if (json_is_string(j)) return parse_reference(c, json_string_value(j), ns);
-    if (json_is_array(j)) return parse_union(c, j, ns, depth);
-    if (json_is_object(j)) return parse_object(c, j, ns, depth);
-    rtml_fail(c->err, c->errlen, "a type is a string, an object or an array (a union)");
-    return NULL;
-}
-
-/* empty: always encoded as zero bytes. A record on a cycle counts as not empty. */
-static int compute_empty(rtml_avro_type *t) {
-    if (t->state == 2) return t->empty;
-    if (t->state == 1) return 0;
-    t->state = 1;
-    int e = t->kind == RTML_AVRO_NULL || (t->kind == RTML_AVRO_FIXED && t->n == 0);
-    if (t->kind == RTML_AVRO_RECORD) {
-        e = 1;
-        for (size_t i = 0; i < t->n; i++) e &= compute_empty(t->items[i]);
-    }
-    t->state = 2;
-    return t->empty = e;
-}
-
-rtml_avro_schema *rtml_avro_schema_parse(const char *json, size_t len, char *err, size_t errlen) {
-    json_error_t jerr;
-    json_t *j = json_loadb(json, len, JSON_DECODE_ANY, &jerr);
-    if (!j) {
-        rtml_fail(err, errlen, "line %d column %d: %s", jerr.line, jerr.column, jerr.text);
-        return NULL;
-    }
-    rtml_avro_schema *s = calloc(1, sizeof *s);
-    parse_ctx c = {s, err, errlen};
-    if (!s) rtml_fail(err, errlen, "out of memory");
-    else if ((s->root = parse_type(&c, j, "", 0)) != NULL)
-        for (size_t i = 0; i < s->n_nodes; i++) compute_empty(s->nodes[i]);
-    json_decref(j);
-    if (s && !s->root) {
-        rtml_avro_schema_free(s);
-        return NULL;
-    }
-    return s;
-}
-
-rtml_avro_schema *rtml_avro_schema_load(const char *path, char *err, size_t errlen) {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        rtml_fail(err, errlen, "cannot open '%s': %s", path, strerror(errno));
-        return NULL;
-    }
-    char *text = NULL;
-    size_t len = 0, cap = 0, n;
-    do {
-        if (len + 4096 > cap) {
-            char *t = realloc(text, cap = cap * 2 + 4096);
-            if (!t) break;
-            text = t;
-        }
-        n = fread(text + len, 1, cap - len, f);
-        len += n;
-    } while (n > 0);
-    int bad = ferror(f) || !text;
-    fclose(f);
-    rtml_avro_schema *s = NULL;
-    if (bad) rtml_fail(err, errlen, "cannot read '%s'", path);
-    else s = rtml_avro_schema_parse(text, len, err, errlen);
-    free(text);
-    return s;
-}
-
-const rtml_avro_type *rtml_avro_schema_root(const rtml_avro_schema *s) { return s->root; }
-
-void rtml_avro_schema_free(rtml_avro_schema *s) {
-    if (!s) return;
-    for (size_t i = 0; i < s->n_nodes; i++) {
-        rtml_avro_type *t = s->nodes[i];
-        for (size_t k = 0; t->names && k < t->n; k++) free(t->names[k]);
-        free(t->names);
-        free(t->name_lens);
-        free(t->items);
-        free(t->name);
-        free(t);
-    }
-    free(s->nodes);
-    free(s);
-}
-
 /* ---- plan: the schema, pruned to where the configured paths lead ----------------------------------- */
 
 typedef struct avro_plan avro_plan;
+
+/* An element of an array (by index) or an entry of a map (by key) that paths go to. */
+typedef struct {
+    uint32_t index;
+    char *key; /* map: owned */
+    size_t key_len;
+    avro_plan *plan;
+    int seen; /* decoding: an entry with this key was read (a later one replaces it) */
+} avro_elem;
+
 struct avro_plan {
     const rtml_avro_type *type;
-    long slot;       /* the output this position fills, or -1 */
-    avro_plan **sub; /* record: per field; union: per branch; NULL entries are skipped */
+    long slot;        /* the output this position fills, or -1 */
+    avro_plan **sub;  /* record: per field; union: per branch; NULL entries are skipped */
+    avro_elem *elems; /* array, map: the elements paths name */
+    size_t n_elems;
 };
 
 typedef struct {
@@ -355,6 +71,8 @@ typedef struct {
     size_t *first;     /* field i takes the value of field first[i] (the same path) */
     double *nums;      /* scratch for numeric arrays: one double per byte of the record at most */
     size_t nums_cap;
+    char *text;        /* scratch for uuid text: 36 characters per 16 bytes of the record at most */
+    size_t text_cap;
 } avro_state;
 
 typedef struct {
@@ -404,6 +122,56 @@ static int compile_fields(avro_state *s, path_set *ps, const rtml_avro_type *t, 
     return 1;
 }
 
+/* An element index as JSON Pointers write one: "0" or [1-9][0-9]{0,8}. */
+static int parse_index(const char *seg, uint32_t *out) {
+    size_t len = strlen(seg);
+    if (len == 0 || len > 9 || (len > 1 && seg[0] == '0')) return -1;
+    uint32_t v = 0;
+    for (size_t i = 0; i < len; i++) {
+        if (seg[i] < '0' || seg[i] > '9') return -1;
+        v = v * 10 + (uint32_t)(seg[i] - '0');
+    }
+    *out = v;
+    return 0;
+}
+
+/* Paths idx[0..n) whose segment d is seg (all deeper than d), into next; how many. */
+static size_t same_segment(const path_set *ps, const size_t *idx, size_t n, size_t d, const char *seg, size_t *next) {
+    size_t m = 0;
+    for (size_t k = 0; k < n; k++)
+        if (ps->nseg[idx[k]] > d && strcmp(ps->segs[idx[k]][d], seg) == 0) next[m++] = idx[k];
+    return m;
+}
+
+static int add_elem(avro_elem **elems, size_t *n, uint32_t index, const char *key, avro_plan *plan) {
+    avro_elem *e = realloc(*elems, (*n + 1) * sizeof *e);
+    if (!e) return -1;
+    *elems = e;
+    e[*n] = (avro_elem){index, NULL, key ? strlen(key) : 0, plan, 0};
+    if (key && !(e[*n].key = strdup(key))) return -1;
+    ++*n;
+    return 0;
+}
+
+/* The array's elements (segment d an index) or the map's entries (segment d a key) that paths continue into.
+ * A segment that is not an index leaves its path unreached (an error at open). */
+static void compile_elems(avro_state *s, path_set *ps, const rtml_avro_type *t, const size_t *idx, size_t n,
+                          size_t d, avro_plan *p, int *oom) {
+    size_t *next = malloc((n ? n : 1) * sizeof *next);
+    if (!next) *oom = 1;
+    for (size_t k = 0; !*oom && k < n; k++) {
+        if (ps->nseg[idx[k]] <= d) continue;
+        const char *seg = ps->segs[idx[k]][d];
+        uint32_t index = 0;
+        if (t->kind == RTML_AVRO_ARRAY && parse_index(seg, &index) != 0) continue;
+        if (same_segment(ps, idx, k, d, seg, next) > 0) continue; /* done with an earlier path */
+        size_t m = same_segment(ps, idx, n, d, seg, next);
+        avro_plan *sub = compile(s, ps, t->items[0], next, m, d + 1, oom);
+        if (sub && add_elem(&p->elems, &p->n_elems, index, t->kind == RTML_AVRO_MAP ? seg : NULL, sub) != 0) *oom = 1;
+    }
+    free(next);
+}
+
 /* Plan for type t at depth d, for the paths idx[0..n) that agree on their first d segments. NULL: nothing
  * wanted here (or *oom). */
 static avro_plan *compile(avro_state *s, path_set *ps, const rtml_avro_type *t, const size_t *idx, size_t n,
@@ -413,6 +181,15 @@ static avro_plan *compile(avro_state *s, path_set *ps, const rtml_avro_type *t, 
         if (ps->nseg[idx[k]] == d) slot = (long)idx[k];
     avro_plan **sub = NULL;
     int any = 0;
+    if (t->kind == RTML_AVRO_ARRAY || t->kind == RTML_AVRO_MAP) {
+        avro_plan *p = new_plan(s, t, -1);
+        if (!p) *oom = 1;
+        else compile_elems(s, ps, t, idx, n, d, p, oom);
+        if (*oom || (slot < 0 && !p->n_elems)) return NULL; /* an unused plan is freed with the others */
+        if (slot >= 0) ps->reached[slot] = 1;
+        p->slot = slot;
+        return p;
+    }
     if (t->kind == RTML_AVRO_RECORD) {
         any = compile_fields(s, ps, t, idx, n, d, &sub, oom);
     } else if (t->kind == RTML_AVRO_UNION) {
@@ -450,11 +227,11 @@ static int compile_paths(avro_state *s, const char *const *fields, size_t n, cha
         if (!(ps.segs[i] = rtml_pointer_split(fields[i], &ps.nseg[i], err, errlen))) rc = -1;
         else if (s->first[i] == i) idx[m++] = i;
     }
-    if (!oom && rc == 0) s->root = compile(s, &ps, s->schema->root, idx, m, 0, &oom);
+    if (!oom && rc == 0) s->root = compile(s, &ps, rtml_avro_schema_root(s->schema), idx, m, 0, &oom);
     for (size_t i = 0; !oom && rc == 0 && i < n; i++)
         if (s->first[i] == i && !ps.reached[i])
             rc = rtml_fail(err, errlen, "input: field %s is not in the Avro schema (record %s)", fields[i],
-                           s->schema->root->name);
+                           rtml_avro_schema_root(s->schema)->name);
     if (oom) rc = rtml_fail(err, errlen, "out of memory");
     for (size_t i = 0; ps.segs && i < n; i++) free(ps.segs[i]);
     free(ps.segs);
@@ -471,6 +248,8 @@ typedef struct {
     rtml_value *out;
     double *nums;
     size_t nums_used;
+    char *text;
+    size_t text_used;
     char *err;
     size_t errlen;
     size_t fail_at; /* the offset of the last failure */
@@ -625,6 +404,36 @@ static int skip(avro_rd *r, const rtml_avro_type *t, int depth) {
 
 static int is_numeric(const rtml_avro_type *t) { return t->kind >= RTML_AVRO_INT && t->kind <= RTML_AVRO_DOUBLE; }
 
+static void set_int(rtml_value *v, int64_t i) {
+    *v = (rtml_value){.type = RTML_V_NUMBER, .is_int = 1, .i64 = i, .num = (double)i};
+}
+
+/* i * 10^-scale: whole values as integers, fractions correctly rounded (the decimal text read by strtod, as
+ * the JSON text of the same number would be). */
+static void set_scaled(rtml_value *v, int64_t i, int scale) {
+    static const int64_t pow10[] = {1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000, 1000000000};
+    if (i % pow10[scale] == 0) {
+        set_int(v, i / pow10[scale]);
+        return;
+    }
+    char text[48];
+    snprintf(text, sizeof text, "%llde-%d", (long long)i, scale);
+    *v = (rtml_value){.type = RTML_V_NUMBER, .num = strtod(text, NULL)};
+}
+
+/* An int or long as its logical type reads (avro.h): dates and times in seconds. */
+static void set_logical(rtml_value *v, const rtml_avro_type *t, int64_t i) {
+    switch (t->logical) {
+    case RTML_AVRO_DATE: set_int(v, i * 86400); return; /* an int: no overflow */
+    case RTML_AVRO_TIME_MILLIS:
+    case RTML_AVRO_TIMESTAMP_MILLIS: set_scaled(v, i, 3); return;
+    case RTML_AVRO_TIME_MICROS:
+    case RTML_AVRO_TIMESTAMP_MICROS: set_scaled(v, i, 6); return;
+    case RTML_AVRO_TIMESTAMP_NANOS: set_scaled(v, i, 9); return;
+    default: set_int(v, i); return;
+    }
+}
+
 static int read_number(avro_rd *r, const rtml_avro_type *t, rtml_value *v) {
     int64_t i;
     v->type = RTML_V_NUMBER;
@@ -634,10 +443,64 @@ static int read_number(avro_rd *r, const rtml_avro_type *t, rtml_value *v) {
         return 0;
     }
     if ((t->kind == RTML_AVRO_INT ? read_int(r, &i) : read_long(r, &i)) != 0) return -1;
-    v->is_int = 1;
-    v->i64 = i;
-    v->num = (double)i;
+    set_logical(v, t, i);
     return 0;
+}
+
+#define DECIMAL_MAX_BYTES 256 /* about 616 digits: any decimal a double can hold, and then some */
+
+/* Big-endian magnitude mag[0..n) as decimal digits, least significant first; mag is consumed. */
+static size_t to_digits(uint8_t *mag, size_t n, char *digits) {
+    size_t nd = 0, start = 0;
+    for (;;) {
+        while (start < n && mag[start] == 0) start++;
+        if (start == n) break;
+        unsigned rem = 0;
+        for (size_t i = start; i < n; i++) {
+            unsigned cur = rem << 8 | mag[i];
+            mag[i] = (uint8_t)(cur / 10);
+            rem = cur % 10;
+        }
+        digits[nd++] = (char)('0' + rem);
+    }
+    if (nd == 0) digits[nd++] = '0';
+    return nd;
+}
+
+/* A decimal: the two's-complement big-endian integer p[0..n) times 10^-scale, correctly rounded. */
+static void set_decimal(rtml_value *v, const uint8_t *p, size_t n, int scale) {
+    int neg = n && (p[0] & 0x80);
+    while (n > 1 && p[0] == (neg ? 0xFF : 0x00) && ((p[1] & 0x80) != 0) == neg) p++, n--; /* sign extension */
+    if (n > DECIMAL_MAX_BYTES) {
+        *v = (rtml_value){.type = RTML_V_NUMBER, .num = neg ? -HUGE_VAL : HUGE_VAL}; /* rejected as not finite */
+        return;
+    }
+    uint8_t mag[DECIMAL_MAX_BYTES];
+    int carry = 1;
+    for (size_t i = n; i-- > 0;) { /* the magnitude: negated when negative (invert, add one) */
+        unsigned b = neg ? (uint8_t)~p[i] + (unsigned)carry : p[i];
+        carry = neg && b > 0xFF;
+        mag[i] = (uint8_t)b;
+    }
+    char digits[DECIMAL_MAX_BYTES * 3], text[DECIMAL_MAX_BYTES * 3 + 32];
+    size_t nd = to_digits(mag, n, digits), len = 0;
+    if (neg) text[len++] = '-';
+    while (nd > 0) text[len++] = digits[--nd];
+    snprintf(text + len, sizeof text - len, "e-%d", scale);
+    *v = (rtml_value){.type = RTML_V_NUMBER, .num = strtod(text, NULL)};
+    if (scale == 0 && len - (size_t)neg <= 18) set_int(v, strtoll(text, NULL, 10));
+}
+
+/* 16 bytes as a uuid's text, into the scratch space. */
+static void set_uuid(avro_rd *r, rtml_value *v, const uint8_t *p) {
+    char *t = r->text + r->text_used;
+    size_t len = 0;
+    for (int i = 0; i < 16; i++) {
+        if (i == 4 || i == 6 || i == 8 || i == 10) t[len++] = '-';
+        len += (size_t)snprintf(t + len, 3, "%02x", p[i]);
+    }
+    r->text_used += len + 1;
+    *v = (rtml_value){.type = RTML_V_STRING, .str = t, .len = len};
 }
 
 /* An array of numbers into scratch: every item takes at least one byte, so the scratch (one double per
@@ -679,7 +542,9 @@ static int read_leaf(avro_rd *r, const rtml_avro_type *t, rtml_value *v, int dep
     case RTML_AVRO_STRING:
     case RTML_AVRO_FIXED:
         if (t->kind == RTML_AVRO_FIXED ? need(r, n = t->n, "fixed") : read_len(r, &n)) return -1;
-        *v = (rtml_value){.type = RTML_V_STRING, .str = (const char *)r->p, .len = n};
+        if (t->logical == RTML_AVRO_DECIMAL) set_decimal(v, r->p, n, t->scale);
+        else if (t->logical == RTML_AVRO_UUID && t->kind == RTML_AVRO_FIXED) set_uuid(r, v, r->p);
+        else *v = (rtml_value){.type = RTML_V_STRING, .str = (const char *)r->p, .len = n};
         r->p += n;
         return 0;
     case RTML_AVRO_ENUM:
@@ -693,9 +558,108 @@ static int read_leaf(avro_rd *r, const rtml_avro_type *t, rtml_value *v, int dep
     }
 }
 
+static int decode_plan(avro_rd *r, const avro_plan *p, int depth);
+
+static const avro_plan *elem_at(const avro_plan *p, uint64_t index) {
+    for (size_t e = 0; e < p->n_elems; e++)
+        if (p->elems[e].index == index) return p->elems[e].plan;
+    return NULL;
+}
+
+/* One block of an array whose elements paths name: each item onto the numeric array (when the whole array
+ * is wanted too), into its element's plan, or skipped. *i counts items before the block. */
+static int array_block(avro_rd *r, const avro_plan *p, int64_t count, uint64_t *i, double *arr, size_t *n,
+                       int depth) {
+    const rtml_avro_type *item = p->type->items[0];
+    if (item->empty) { /* zero bytes each, however many: only the named ones are "read" */
+        for (size_t e = 0; e < p->n_elems; e++)
+            if (p->elems[e].index >= *i && p->elems[e].index - *i < (uint64_t)count &&
+                decode_plan(r, p->elems[e].plan, depth + 1) != 0)
+                return -1;
+        *i += (uint64_t)count;
+        return 0;
+    }
+    if ((uint64_t)count > left(r)) return rd_fail(r, "block of %lld items runs past the end", (long long)count);
+    for (int64_t k = 0; k < count; k++) {
+        const avro_plan *e = elem_at(p, (*i)++);
+        rtml_value x = {0};
+        int rc = arr ? read_number(r, item, &x) : e ? decode_plan(r, e, depth + 1) : skip(r, item, depth + 1);
+        if (rc != 0) return -1;
+        if (arr) arr[(*n)++] = x.num;
+        if (arr && e) r->out[e->slot] = x; /* a number's plan is a leaf */
+    }
+    return 0;
+}
+
+/* An array that paths index into (and that a path may want whole). */
+static int decode_array(avro_rd *r, const avro_plan *p, int depth) {
+    int whole_numbers = p->slot >= 0 && is_numeric(p->type->items[0]);
+    double *arr = whole_numbers ? r->nums + r->nums_used : NULL;
+    size_t n = 0;
+    uint64_t i = 0;
+    for (;;) {
+        int64_t count, size;
+        if (read_block(r, &count, &size) != 0) return -1;
+        if (count == 0) break;
+        const uint8_t *block = r->p;
+        if (array_block(r, p, count, &i, arr, &n, depth) != 0) return -1;
+        if (size >= 0 && r->p - block != size)
+            return rd_fail(r, "block size %lld does not match its items", (long long)size);
+    }
+    if (p->slot < 0) return 0;
+    r->out[p->slot] = arr ? (rtml_value){.type = RTML_V_ARRAY, .arr = arr, .arr_len = n}
+                          : (rtml_value){.type = RTML_V_OTHER};
+    r->nums_used += n;
+    return 0;
+}
+
+/* Everything under plan p as if never read (a map entry whose key came before). */
+static void clear_plan(avro_rd *r, const avro_plan *p) {
+    if (!p) return;
+    if (p->slot >= 0) r->out[p->slot] = (rtml_value){.type = RTML_V_ABSENT};
+    size_t n_sub = p->type->kind == RTML_AVRO_RECORD || p->type->kind == RTML_AVRO_UNION ? p->type->n : 0;
+    for (size_t k = 0; p->sub && k < n_sub; k++) clear_plan(r, p->sub[k]);
+    for (size_t e = 0; e < p->n_elems; e++) {
+        p->elems[e].seen = 0;
+        clear_plan(r, p->elems[e].plan);
+    }
+}
+
+static avro_elem *elem_key(const avro_plan *p, const uint8_t *key, size_t len) {
+    for (size_t e = 0; e < p->n_elems; e++)
+        if (p->elems[e].key_len == len && memcmp(p->elems[e].key, key, len) == 0) return &p->elems[e];
+    return NULL;
+}
+
+/* A map that paths name entries of (and that a path may want whole: OTHER). */
+static int decode_map(avro_rd *r, const avro_plan *p, int depth) {
+    const rtml_avro_type *value = p->type->items[0];
+    for (;;) {
+        int64_t count, size;
+        if (read_block(r, &count, &size) != 0) return -1;
+        if (count == 0) break;
+        const uint8_t *block = r->p;
+        if ((uint64_t)count > left(r)) return rd_fail(r, "block of %lld items runs past the end", (long long)count);
+        for (int64_t k = 0; k < count; k++) {
+            size_t n;
+            if (read_len(r, &n) != 0) return -1;
+            avro_elem *e = elem_key(p, r->p, n);
+            r->p += n;
+            if (e && e->seen) clear_plan(r, e->plan);
+            if (e) e->seen = 1;
+            if ((e ? decode_plan(r, e->plan, depth + 1) : skip(r, value, depth + 1)) != 0) return -1;
+        }
+        if (size >= 0 && r->p - block != size)
+            return rd_fail(r, "block size %lld does not match its items", (long long)size);
+    }
+    if (p->slot >= 0) r->out[p->slot] = (rtml_value){.type = RTML_V_OTHER};
+    return 0;
+}
+
 static int decode_plan(avro_rd *r, const avro_plan *p, int depth) {
     const rtml_avro_type *t = p->type;
     if (depth > RTML_AVRO_MAX_DEPTH) return rd_fail(r, "nested deeper than %d", RTML_AVRO_MAX_DEPTH);
+    if (p->n_elems) return t->kind == RTML_AVRO_ARRAY ? decode_array(r, p, depth) : decode_map(r, p, depth);
     if (t->kind == RTML_AVRO_UNION) {
         size_t b = 0;
         if (read_index(r, t->n, "union branch", &b) != 0) return -1;
@@ -720,9 +684,9 @@ static int avro_open(rtml_decoder *d, const rtml_config *cfg, const char *const 
     char why[RTML_ERRLEN];
     if (!(s->schema = rtml_avro_schema_load(cfg->input.schema, why, sizeof why)))
         return rtml_fail(err, errlen, "input.schema: %s: %s", cfg->input.schema, why);
-    if (s->schema->root->kind != RTML_AVRO_RECORD)
+    if (rtml_avro_schema_root(s->schema)->kind != RTML_AVRO_RECORD)
         return rtml_fail(err, errlen, "input.schema: %s: the top-level type must be a record, not %s",
-                         cfg->input.schema, rtml_avro_kind_name(s->schema->root->kind));
+                         cfg->input.schema, rtml_avro_kind_name(rtml_avro_schema_root(s->schema)->kind));
     if (!(s->first = malloc((n ? n : 1) * sizeof *s->first))) return rtml_fail(err, errlen, "out of memory");
     return compile_paths(s, fields, n, err, errlen);
 }
@@ -731,9 +695,11 @@ static int avro_open(rtml_decoder *d, const rtml_config *cfg, const char *const 
 static int decode_datum(avro_state *s, size_t n_fields, const char *buf, size_t off, size_t len,
                         rtml_value *out, char *err, size_t errlen, size_t *at) {
     avro_rd r = {(const uint8_t *)buf, (const uint8_t *)buf + off, (const uint8_t *)buf + len, out, s->nums, 0,
-                 err, errlen, 0};
+                 s->text, 0, err, errlen, 0};
     for (size_t i = 0; i < n_fields; i++) out[i] = (rtml_value){.type = RTML_V_ABSENT};
-    int rc = s->root ? decode_plan(&r, s->root, 0) : skip(&r, s->schema->root, 0);
+    for (size_t i = 0; i < s->n_plans; i++)
+        for (size_t e = 0; e < s->plans[i]->n_elems; e++) s->plans[i]->elems[e].seen = 0;
+    int rc = s->root ? decode_plan(&r, s->root, 0) : skip(&r, rtml_avro_schema_root(s->schema), 0);
     if (rc == 0 && r.p != r.end) rc = rd_fail(&r, "%zu bytes left after the datum", left(&r));
     *at = r.fail_at;
     if (rc != 0) {
@@ -745,14 +711,27 @@ static int decode_datum(avro_state *s, size_t n_fields, const char *buf, size_t 
     return 0;
 }
 
-static int avro_decode(rtml_decoder *d, const char *buf, size_t len, rtml_value *out, char *err, size_t errlen) {
-    avro_state *s = d->impl;
+/* Scratch space for a record of len bytes: a double per byte (numeric arrays), 3 characters per byte (uuid
+ * text: 37 per 16 bytes). */
+static int reserve(avro_state *s, size_t len) {
     if (len + 1 > s->nums_cap) {
         double *n = realloc(s->nums, (len + 1) * sizeof *n);
-        if (!n) return rtml_fail(err, errlen, "out of memory for a record of %zu bytes", len);
+        if (!n) return -1;
         s->nums = n;
         s->nums_cap = len + 1;
     }
+    if (3 * len + 1 > s->text_cap) {
+        char *t = realloc(s->text, 3 * len + 1);
+        if (!t) return -1;
+        s->text = t;
+        s->text_cap = 3 * len + 1;
+    }
+    return 0;
+}
+
+static int avro_decode(rtml_decoder *d, const char *buf, size_t len, rtml_value *out, char *err, size_t errlen) {
+    avro_state *s = d->impl;
+    if (reserve(s, len) != 0) return rtml_fail(err, errlen, "out of memory for a record of %zu bytes", len);
     size_t framed_at, bare_at;
     if (len >= 5 && buf[0] == 0) {
         if (decode_datum(s, d->n_fields, buf, 5, len, out, err, errlen, &framed_at) == 0) return 0;
@@ -768,12 +747,15 @@ static void avro_close(rtml_decoder *d) {
     avro_state *s = d->impl;
     if (!s) return;
     for (size_t i = 0; i < s->n_plans; i++) {
+        for (size_t e = 0; e < s->plans[i]->n_elems; e++) free(s->plans[i]->elems[e].key);
+        free(s->plans[i]->elems);
         free(s->plans[i]->sub);
         free(s->plans[i]);
     }
     free(s->plans);
     free(s->first);
     free(s->nums);
+    free(s->text);
     rtml_avro_schema_free(s->schema);
     free(s);
 }

@@ -4,8 +4,11 @@
  * Named types (record, enum, fixed) may be referenced by name, so the graph can be cyclic (a record holding
  * a union of null and itself); the schema owns every node, and nodes point at each other without owning.
  * Supported: null, boolean, int, long, float, double, bytes, string, record (and "error"), enum, array,
- * map, union, fixed; logicalType annotations are ignored (the underlying type is read); aliases, defaults
- * and orders are accepted and ignored. */
+ * map, union, fixed; aliases, defaults and orders are accepted and ignored. Logical types (avro_schema.c):
+ * date, time-millis, time-micros, timestamp-millis/micros/nanos, local-timestamp-millis/micros/nanos,
+ * decimal (on bytes or fixed) and uuid (on string or fixed(16)) are kept on their node; as the Avro
+ * specification asks, an unknown logical type, or one on a type it does not fit (a decimal whose scale
+ * exceeds its precision, a date on a long), is ignored and the underlying type is read. */
 #ifndef RTML_CODEC_AVRO_H
 #define RTML_CODEC_AVRO_H
 #include <stddef.h>
@@ -30,9 +33,24 @@ typedef enum {
     RTML_AVRO_FIXED,
 } rtml_avro_kind;
 
+typedef enum {
+    RTML_AVRO_LOGICAL_NONE = 0,
+    RTML_AVRO_DATE,             /* int: days since 1970-01-01 */
+    RTML_AVRO_TIME_MILLIS,      /* int: milliseconds after midnight */
+    RTML_AVRO_TIME_MICROS,      /* long: microseconds after midnight */
+    RTML_AVRO_TIMESTAMP_MILLIS, /* long: since the epoch, UTC (local-timestamp-*: on a local clock) */
+    RTML_AVRO_TIMESTAMP_MICROS,
+    RTML_AVRO_TIMESTAMP_NANOS,
+    RTML_AVRO_DECIMAL,          /* bytes, fixed: a big-endian two's-complement integer, scaled by 10^-scale */
+    RTML_AVRO_UUID,             /* string, or fixed(16): the 16 bytes */
+} rtml_avro_logical;
+
 typedef struct rtml_avro_type rtml_avro_type;
 struct rtml_avro_type {
     rtml_avro_kind kind;
+    rtml_avro_logical logical;
+    int local;              /* a local-timestamp-* (a wall clock, no zone): read as the timestamp-* is */
+    int scale;              /* decimal: digits after the point */
     char *name;             /* record, enum, fixed: the full name */
     size_t n;               /* record: fields; enum: symbols; union: branches; fixed: the size in bytes */
     char **names;           /* record: field names; enum: symbols */

@@ -1,4 +1,5 @@
-/* avro_encode.c — prediction records as Avro binary (output.format: avro), see codec.h.
+/* avro_encode.c — prediction records as Avro binary (output.format: avro), see codec.h; also behind the
+ * rtml_encoder interface (rtml_avro_encoder_ops), which takes output.schema_id from the config.
  *
  * The writer walks the output schema (avro.h) once per prediction, field by field, taking each value from
  * rtml_prediction_fields by the field's name: prediction, score, model_version, source {topic, partition,
@@ -270,3 +271,22 @@ void rtml_avro_encoder_close(rtml_avro_encoder *e) {
     rtml_avro_schema_free(e->schema);
     free(e);
 }
+
+/* ---- as an rtml_encoder (codec.h): output.schema and output.schema_id from the config ----------------- */
+
+static int avro_enc_open(rtml_encoder *e, const rtml_config *cfg, char *err, size_t errlen) {
+    rtml_avro_encoder *a = rtml_avro_encoder_open(cfg, err, errlen);
+    if (!a) return -1;
+    if (cfg->output.has_schema_id) rtml_avro_encoder_set_schema_id(a, cfg->output.schema_id);
+    e->impl = a;
+    return 0;
+}
+
+static int avro_enc_encode(const rtml_encoder *e, const rtml_prediction_fields *p, rtml_buf *out, char *err,
+                           size_t errlen) {
+    return rtml_avro_encode_prediction(e->impl, p, out, err, errlen);
+}
+
+static void avro_enc_close(rtml_encoder *e) { rtml_avro_encoder_close(e->impl); }
+
+const rtml_encoder_ops rtml_avro_encoder_ops = {"avro", avro_enc_open, avro_enc_encode, avro_enc_close};

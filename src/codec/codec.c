@@ -1,5 +1,5 @@
-/* codec.c — picks the decoder for the configured input format (see codec.h), and the JSON Pointer
- * splitter the schema-driven decoders (CSV, Avro, Protobuf) share. */
+/* codec.c — picks the decoder for the configured input format and the encoder for the output format (see
+ * codec.h), and the JSON Pointer splitter the schema-driven decoders (CSV, Avro, Protobuf) share. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -42,6 +42,39 @@ void rtml_decoder_close(rtml_decoder *d) {
     if (!d) return;
     d->ops->close(d);
     free(d);
+}
+
+static const rtml_encoder_ops *encoder_for(rtml_format f) {
+    switch (f) {
+    case RTML_FMT_AVRO: return &rtml_avro_encoder_ops;
+    case RTML_FMT_PROTOBUF: return &rtml_protobuf_encoder_ops;
+    default: return NULL;
+    }
+}
+
+rtml_encoder *rtml_encoder_open(const rtml_config *cfg, char *err, size_t errlen) {
+    const rtml_encoder_ops *ops = encoder_for(cfg->output.format);
+    if (!ops) {
+        rtml_fail(err, errlen, "output.format: '%s' has no binary encoder", rtml_format_name(cfg->output.format));
+        return NULL;
+    }
+    rtml_encoder *e = calloc(1, sizeof *e);
+    if (!e) {
+        rtml_fail(err, errlen, "out of memory");
+        return NULL;
+    }
+    e->ops = ops;
+    if (ops->open(e, cfg, err, errlen) != 0) {
+        rtml_encoder_close(e);
+        return NULL;
+    }
+    return e;
+}
+
+void rtml_encoder_close(rtml_encoder *e) {
+    if (!e) return;
+    e->ops->close(e);
+    free(e);
 }
 
 /* Check ptr and count its segments; -1 with a reason. */

@@ -1,5 +1,5 @@
-/* codec.h — the one interface every input decoder implements (json.c, csv.c, avro.c, protobuf.c), and
- * the Avro encoder of prediction records (avro_encode.c).
+/* codec.h — the one interface every input decoder implements (json.c, csv.c, avro.c, protobuf.c), and the
+ * one every binary encoder of prediction records implements (avro_encode.c, protobuf_encode.c).
  *
  * A decoder is opened once with the list of field paths the pipeline needs (JSON Pointers such as "/amount"
  * or "/user/age"; CSV names columns the same way: "/amount" is the column "amount"), then decodes each
@@ -92,5 +92,35 @@ int rtml_avro_encode_prediction(const rtml_avro_encoder *e, const rtml_predictio
 void rtml_avro_encoder_close(rtml_avro_encoder *e);
 /* The built-in prediction schema (.avsc JSON text), for consumers and schema registries. */
 const char *rtml_avro_prediction_schema(void);
+
+/* ---- prediction encoders (output.format avro | protobuf) --------------------------------------------
+ * The pipeline writes JSON predictions itself; a binary output format goes through one of these, opened
+ * once from the config (output.schema, output.message, output.schema_id) and called once per prediction. */
+typedef struct rtml_encoder rtml_encoder;
+
+typedef struct {
+    const char *name;
+    int (*open)(rtml_encoder *e, const rtml_config *cfg, char *err, size_t errlen); /* fills e->impl */
+    /* Append p's record to out; -1 with a reason (and nothing appended) when a value does not fit. */
+    int (*encode)(const rtml_encoder *e, const rtml_prediction_fields *p, rtml_buf *out, char *err, size_t errlen);
+    void (*close)(rtml_encoder *e);
+} rtml_encoder_ops;
+
+struct rtml_encoder {
+    const rtml_encoder_ops *ops;
+    void *impl; /* owned by the encoder */
+};
+
+/* The encoder for cfg->output.format (avro, protobuf). NULL with a reason for json (the pipeline's own), a
+ * format this build lacks, or a schema/message it cannot fill. Free with rtml_encoder_close(). */
+rtml_encoder *rtml_encoder_open(const rtml_config *cfg, char *err, size_t errlen);
+static inline int rtml_encode_prediction(const rtml_encoder *e, const rtml_prediction_fields *p, rtml_buf *out,
+                                         char *err, size_t errlen) {
+    return e->ops->encode(e, p, out, err, errlen);
+}
+void rtml_encoder_close(rtml_encoder *e);
+
+extern const rtml_encoder_ops rtml_avro_encoder_ops;     /* avro_encode.c */
+extern const rtml_encoder_ops rtml_protobuf_encoder_ops; /* protobuf_encode.c */
 
 #endif

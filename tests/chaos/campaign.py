@@ -308,11 +308,15 @@ class Run:
         self.wait_stable()
 
     def wait_stable(self, seconds=120):
-        """Until the group is Stable with every member of the running instances (each worker is one): a fault
-        starts from a group that has settled the previous one's handovers."""
+        """Until the group is Stable with every member of the running instances (each worker is one) and every
+        partition of its topics assigned (a cooperative rebalance is stable between its two rounds too, with the
+        revoked partitions assigned to no one): a fault starts from a group that settled the previous one."""
         from confluent_kafka.admin import AdminClient
         admin = AdminClient({"bootstrap.servers": self.broker.boot, "log_level": 0})
         want = sum(self.s["workers"] for i in self.instances.values() if i.up())
+        parts = {(self.names["input"], p) for p in range(self.s["partitions"])}
+        if self.names["labels"]:
+            parts.add((self.names["labels"], 0))
 
         def stable():
             self.check_all_alive()
@@ -320,7 +324,8 @@ class Run:
                 d = admin.describe_consumer_groups([self.names["group"]], request_timeout=5)[self.names["group"]].result()
             except Exception:
                 return False
-            return d.state.name == "STABLE" and len(d.members) == want
+            held = {(tp.topic, tp.partition) for m in d.members for tp in (m.assignment.topic_partitions or [])}
+            return d.state.name == "STABLE" and len(d.members) == want and parts <= held
 
         wait_until(stable, seconds, f"the group to be stable with {want} members", poll=0.3)
 

@@ -1,12 +1,15 @@
 /* fuzz_avro.c — libFuzzer target for the Avro decoder (src/codec/avro.c) and its schema parser.
  *
  * Each input is decoded as a datum (bare, or Confluent-framed when it starts with 0x00) of a fixed schema
- * with every kind of type, including a recursive record; the decoder is opened once (the schema goes through
- * a temporary file, removed at once) and kept for the whole process, as it holds no state between records.
+ * with every kind of type, including a recursive record and the logical types (decimals on bytes and fixed,
+ * a uuid on fixed, dates, times, timestamps), through paths that index arrays and look up map keys; the
+ * decoder is opened once (the schema goes through a temporary file, removed at once) and kept for the whole
+ * process, as it holds no state between records (map keys seen are reset per record).
  * The input is copied into a malloc'd buffer of exactly its size so ASan sees any read past the end.
  * An input that starts like JSON is also parsed as a schema. Invariants, checked with abort():
  *   - decode returns 0 or -1, and a failure says "offset N:" and leaves every value ABSENT;
- *   - a string value points into the input (string, bytes, fixed) or is one of the enum's symbols;
+ *   - a string value points into the input (string, bytes, fixed), is one of the enum's symbols, or is a
+ *     uuid's 36-character text;
  *   - an array holds at most one number per input byte; is_int numbers agree with their double. */
 #include "codec/avro.h"
 #include "codec/codec.h"
@@ -36,12 +39,25 @@ static const char SCHEMA[] =
     "{\"name\":\"hash\",\"type\":{\"type\":\"fixed\",\"name\":\"Hash\",\"size\":4}},"
     "{\"name\":\"nulls\",\"type\":{\"type\":\"array\",\"items\":\"null\"}},"
     "{\"name\":\"next\",\"type\":[\"null\",\"Txn\"]},"
-    "{\"name\":\"ts\",\"type\":{\"type\":\"long\",\"logicalType\":\"timestamp-millis\"}}]}";
+    "{\"name\":\"ts\",\"type\":{\"type\":\"long\",\"logicalType\":\"timestamp-millis\"}},"
+    "{\"name\":\"dec\",\"type\":{\"type\":\"bytes\",\"logicalType\":\"decimal\",\"precision\":40,\"scale\":4}},"
+    "{\"name\":\"decf\",\"type\":{\"type\":\"fixed\",\"name\":\"F8\",\"size\":8,\"logicalType\":\"decimal\","
+    "\"precision\":18,\"scale\":2}},"
+    "{\"name\":\"uf\",\"type\":{\"type\":\"fixed\",\"name\":\"U16\",\"size\":16,\"logicalType\":\"uuid\"}},"
+    "{\"name\":\"d\",\"type\":{\"type\":\"int\",\"logicalType\":\"date\"}},"
+    "{\"name\":\"tm\",\"type\":{\"type\":\"int\",\"logicalType\":\"time-millis\"}},"
+    "{\"name\":\"tsn\",\"type\":[\"null\",{\"type\":\"long\",\"logicalType\":\"timestamp-nanos\"}]},"
+    "{\"name\":\"days\",\"type\":{\"type\":\"array\",\"items\":{\"type\":\"int\",\"logicalType\":\"date\"}}},"
+    "{\"name\":\"amounts\",\"type\":{\"type\":\"map\",\"values\":[\"null\",{\"type\":\"bytes\","
+    "\"logicalType\":\"decimal\",\"precision\":9,\"scale\":2}]}}]}";
 
-#define NF 13
-static const char *const FIELDS[NF] = {"/id",    "/amount", "/ratio",        "/merchant", "/raw",
-                                       "/kind",  "/note",   "/user/age",     "/user/scores", "/history",
-                                       "/hash",  "/next/next/amount", "/ok"};
+#define NF 29
+static const char *const FIELDS[NF] = {
+    "/id",      "/amount",      "/ratio",     "/merchant",   "/raw",         "/kind",
+    "/note",    "/user/age",    "/user/scores", "/history",  "/hash",        "/next/next/amount",
+    "/ok",      "/ts",          "/dec",       "/decf",       "/uf",          "/d",
+    "/tm",      "/tsn",         "/days",      "/days/1",     "/amounts/eur", "/amounts",
+    "/items/1/sku", "/tags/c",  "/history/2", "/user/scores/0", "/next/items/0/qty"};
 
 static void fuzz_check(int cond, const char *what) {
     if (!cond) {
@@ -76,9 +92,21 @@ static int is_symbol(const rtml_value *v) {
     return 0;
 }
 
+/* 8-4-4-4-12 lower-case hex digits. */
+static int is_uuid_text(const rtml_value *v) {
+    if (v->len != 36) return 0;
+    for (size_t i = 0; i < 36; i++) {
+        char c = v->str[i];
+        int dash = i == 8 || i == 13 || i == 18 || i == 23;
+        if (dash ? c != '-' : !((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return 0;
+    }
+    return 1;
+}
+
 static void check_value(const rtml_value *v, const char *buf, size_t len) {
     if (v->type == RTML_V_STRING)
-        fuzz_check((v->str >= buf && v->str + v->len <= buf + len) || is_symbol(v), "a string lies in the input");
+        fuzz_check((v->str >= buf && v->str + v->len <= buf + len) || is_symbol(v) || is_uuid_text(v),
+                   "a string lies in the input");
     if (v->type == RTML_V_ARRAY) {
         fuzz_check(v->arr_len <= len, "an array holds at most one number per byte");
         volatile double sink = 0;

@@ -23,6 +23,7 @@ features:
 label: {field: /label}
 model: {type: logistic, optimizer: {name: sgd, learning_rate: 0.05}}
 output: {topic: $OUT, format: $3, schema: $D/prediction.avsc}
+state: {dir: $T/state-$fmt}
 YAML
   [ "$3" == json ] && sed -i '/^output:/ s/, schema: [^}]*}/}/' "$T/$fmt.yaml"
   if [ "$fmt" == csv ]; then

@@ -5,7 +5,8 @@
  * kept here, so every check compares a decoded value with the value written. Some datums are written by
  * hand instead (negative block counts with sizes, malformed bytes), where fastavro would not produce them.
  * Encoded predictions go the other way: fastavro reads them back and the JSON it prints is compared.
- * Every datum is decoded from a malloc'd buffer of exactly its length (sanitizer builds catch over-reads). */
+ * Every datum is decoded from a malloc'd buffer of exactly its length (sanitizer builds catch over-reads).
+ * Logical types are tested in test_avro_logical.c. */
 #include "check.h"
 #include "codec/avro.h"
 #include "codec/codec.h"
@@ -180,7 +181,7 @@ static void check_datum0(const rtml_value *v) {
     CHECK(str_is(&v[15], "abcd", 4));
     CHECK(v[16].type == RTML_V_NUMBER && v[16].num == -0.25);
     CHECK(v[17].type == RTML_V_ABSENT); /* next.next is null: a path through it is absent */
-    CHECK(int_is(&v[18], 1700000000000LL));
+    CHECK(int_is(&v[18], 1700000000)); /* timestamp-millis: seconds (issue 24; was the milliseconds) */
     CHECK(str_is(&v[19], "PT", 2));
     CHECK(int_is(&v[20], 123456789012LL)); /* the same path twice */
 }
@@ -197,7 +198,7 @@ static void check_datum1(const rtml_value *v) {
     CHECK(v[11].type == RTML_V_ABSENT && v[12].type == RTML_V_ABSENT && v[19].type == RTML_V_ABSENT);
     CHECK(v[13].type == RTML_V_ARRAY && v[13].arr_len == 0);
     CHECK(v[16].type == RTML_V_ABSENT && v[17].type == RTML_V_ABSENT);
-    CHECK(int_is(&v[18], -1));
+    CHECK(v[18].type == RTML_V_NUMBER && !v[18].is_int && v[18].num == -0.001);
 }
 
 static void check_datum2(const rtml_value *v) {
@@ -257,6 +258,43 @@ static void test_fastavro_datums(void) {
     free_blobs(b, n);
 }
 
+/* Paths into arrays (by index) and maps (by key), on the same fastavro datums. */
+static const char *const PATHS[] = {"/items/1/sku", "/items/0/qty", "/items/2/sku", "/tags/c", "/tags/zz",
+                                    "/history/2",   "/history",     "/history/0",   "/user/scores/1",
+                                    "/next/items/0/sku", "/items",  "/tags"};
+#define N_PATHS (sizeof PATHS / sizeof *PATHS)
+
+static void test_paths(void) {
+    blob b[3];
+    size_t n = write_datums(schema_path("txn.avsc"), TXN_DATUMS, b, 3);
+    char err[RTML_ERRLEN];
+    rtml_decoder *d = open_avro(schema_path("txn.avsc"), PATHS, N_PATHS, err);
+    CHECK(d != NULL && n == 3);
+    if (!d || n != 3) {
+        if (!d) fprintf(stderr, "  open: %s\n", err);
+        free_blobs(b, n);
+        rtml_decoder_close(d);
+        return;
+    }
+    rtml_value v[N_PATHS];
+    uint8_t *keep = NULL;
+    CHECK_EQ_INT(decode_copy(d, b[0].data, b[0].len, 7, v, err, &keep), 0);
+    CHECK(str_is(&v[0], "yy", 2) && int_is(&v[1], 1) && v[2].type == RTML_V_ABSENT);
+    CHECK(str_is(&v[3], "d", 1) && v[4].type == RTML_V_ABSENT);
+    CHECK(int_is(&v[5], 300000000000LL) && v[6].type == RTML_V_ARRAY && v[6].arr_len == 3 && int_is(&v[7], 1));
+    CHECK(v[8].type == RTML_V_NUMBER && v[8].num == -2.0 && v[9].type == RTML_V_ABSENT);
+    CHECK(v[10].type == RTML_V_OTHER && v[11].type == RTML_V_OTHER);
+    CHECK_EQ_INT(decode_copy(d, b[1].data, b[1].len, -1, v, err, &keep), 0); /* empty arrays and maps, no user */
+    for (size_t i = 0; i < 6; i++) CHECK(v[i].type == RTML_V_ABSENT);
+    CHECK(v[6].type == RTML_V_ARRAY && v[6].arr_len == 0 && v[7].type == RTML_V_ABSENT && v[8].type == RTML_V_ABSENT);
+    CHECK_EQ_INT(decode_copy(d, b[2].data, b[2].len, -1, v, err, &keep), 0);
+    CHECK(v[7].type == RTML_V_NUMBER && v[7].is_int && v[7].i64 == INT64_MAX && v[5].type == RTML_V_ABSENT);
+    CHECK(v[3].type == RTML_V_ABSENT && v[8].type == RTML_V_ABSENT); /* tags {k: v}: no key c; scores [] */
+    free(keep);
+    rtml_decoder_close(d);
+    free_blobs(b, n);
+}
+
 /* ---- hand-written datums: blocks with sizes, malformed bytes ----------------------------------------- */
 
 static const char SMALL_SCHEMA[] =
@@ -303,6 +341,28 @@ static void test_hand_written(void) {
     CHECK(int_is(&v[3], 3));
     CHECK_EQ_INT(decode_copy(dz, ok, sizeof ok, -1, v, err, &keep), 0); /* sized blocks skipped by size */
     CHECK(int_is(&v[0], 3));
+    /* Elements and entries inside sized blocks; a map key twice: the later entry replaces the earlier. */
+    const char *elems[] = {"/xs/2", "/xs/0", "/m/k", "/xs"};
+    rtml_decoder *de = open_avro(path, elems, 4, err);
+    CHECK(de != NULL);
+    if (de) {
+        CHECK_EQ_INT(decode_copy(de, ok, sizeof ok, -1, v, err, &keep), 0);
+        CHECK(int_is(&v[0], 3) && int_is(&v[1], 1) && int_is(&v[2], 5));
+        CHECK(v[3].type == RTML_V_ARRAY && v[3].arr_len == 3);
+        const uint8_t twice[] = {0x02, 0x00, 0x04, 0x02, 'k', 0x0a, 0x02, 'k', 0x0e, 0x00, 0x00, 0x00, 0x06};
+        CHECK_EQ_INT(decode_copy(de, twice, sizeof twice, -1, v, err, &keep), 0);
+        CHECK(int_is(&v[2], 7) && v[0].type == RTML_V_ABSENT && v[3].type == RTML_V_ARRAY && v[3].arr_len == 0);
+        /* The same strictness when paths go into the blocks. */
+        const uint8_t bad_xs[] = {0x02, 0x03, 0x02, 0x02, 0x04, 0x00, 0x00, 0x00, 0x00, 0x00, 0x06};
+        expect_bad(de, bad_xs, sizeof bad_xs, "offset 5: block size 1 does not match its items");
+        const uint8_t long_xs[] = {0x02, 0x7e, 0x02};
+        expect_bad(de, long_xs, sizeof long_xs, "block of 63 items runs past the end");
+        const uint8_t bad_m[] = {0x02, 0x00, 0x01, 0x02, 0x02, 'k', 0x0a, 0x00, 0x00, 0x00, 0x00, 0x06};
+        expect_bad(de, bad_m, sizeof bad_m, "block size 1 does not match its items");
+        const uint8_t long_m[] = {0x02, 0x00, 0x7e, 0x02};
+        expect_bad(de, long_m, sizeof long_m, "block of 63 items runs past the end");
+        rtml_decoder_close(de);
+    }
     free(keep);
     keep = NULL;
 
@@ -351,10 +411,40 @@ static void expect_open_error(const char *schema_json, const char *field, const 
     unlink(path);
 }
 
+/* A map of [null, record]: an entry whose key came before replaces it, so nothing of the earlier value stays. */
+static void test_map_replace(void) {
+    char path[64], err[RTML_ERRLEN];
+    temp_schema(path, "{\"type\":\"record\",\"name\":\"M\",\"fields\":[{\"name\":\"mm\",\"type\":{\"type\":\"map\","
+                      "\"values\":[\"null\",{\"type\":\"record\",\"name\":\"V\",\"fields\":[{\"name\":\"a\","
+                      "\"type\":\"int\"}]}]}}]}");
+    const char *f[] = {"/mm/k/a", "/mm/k"};
+    rtml_decoder *d = open_avro(path, f, 2, err);
+    CHECK(d != NULL);
+    rtml_value v[2];
+    uint8_t *keep = NULL;
+    const uint8_t a_then_null[] = {0x04, 0x02, 'k', 0x02, 0x02, 0x02, 'k', 0x00, 0x00};
+    const uint8_t null_then_a[] = {0x04, 0x02, 'k', 0x00, 0x02, 'k', 0x02, 0x04, 0x00};
+    if (d) {
+        CHECK_EQ_INT(decode_copy(d, a_then_null, sizeof a_then_null, -1, v, err, &keep), 0);
+        CHECK(v[0].type == RTML_V_ABSENT && v[1].type == RTML_V_NULL);
+        CHECK_EQ_INT(decode_copy(d, null_then_a, sizeof null_then_a, -1, v, err, &keep), 0);
+        CHECK(int_is(&v[0], 2) && v[1].type == RTML_V_OTHER);
+    }
+    free(keep);
+    rtml_decoder_close(d);
+    unlink(path);
+}
+
 static void test_schemas(void) {
     const char *rec = "{\"type\":\"record\",\"name\":\"R\",\"fields\":[{\"name\":\"a\",\"type\":\"int\"}]}";
     expect_open_error(rec, "/b", "field /b is not in the Avro schema (record R)");
     expect_open_error(rec, "/a/b", "field /a/b is not in the Avro schema");
+    const char *arr = "{\"type\":\"record\",\"name\":\"R\",\"fields\":[{\"name\":\"a\",\"type\":{\"type\":\"array\","
+                      "\"items\":\"int\"}},{\"name\":\"m\",\"type\":{\"type\":\"map\",\"values\":\"int\"}}]}";
+    expect_open_error(arr, "/a/x", "field /a/x is not in the Avro schema"); /* not an index */
+    expect_open_error(arr, "/a/01", "field /a/01 is not in the Avro schema");
+    expect_open_error(arr, "/a/0/b", "field /a/0/b is not in the Avro schema");
+    expect_open_error(arr, "/m/k/b", "field /m/k/b is not in the Avro schema");
     expect_open_error("\"int\"", NULL, "the top-level type must be a record, not int");
     expect_open_error("{\"type\":\"record\",\"name\":\"R\",\"fields\":[{\"name\":\"a\",\"type\":\"Nope\"}]}", NULL,
                       "unknown type 'Nope'");
@@ -520,7 +610,9 @@ int main(void) {
         return 1;
     }
     test_fastavro_datums();
+    test_paths();
     test_hand_written();
+    test_map_replace();
     test_schemas();
     test_encoder();
     test_encoder_schema();

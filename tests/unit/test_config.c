@@ -116,6 +116,8 @@ static int config_equal(const rtml_config *a, const rtml_config *b) {
         if (!str_eq(a->input.topics[i], b->input.topics[i]))
             return 0;
     return input_equal(a, b) && model_tuning_equal(a, b) && str_eq(a->output.schema, b->output.schema) &&
+           str_eq(a->output.message, b->output.message) && a->output.has_schema_id == b->output.has_schema_id &&
+           a->output.schema_id == b->output.schema_id &&
            features_equal(a, b) && str_eq(a->label.field, b->label.field) &&
            str_eq(a->model.engine, b->model.engine) && str_eq(a->model.type, b->model.type) &&
            str_eq(a->model.optimizer, b->model.optimizer) && a->model.learning_rate == b->model.learning_rate &&
@@ -492,6 +494,16 @@ static void test_input_keys(void) {
         CHECK_STR(cfg.input.schema, "txn.desc");
         CHECK_STR(cfg.input.message, "shop.v1.Txn");
         CHECK_STR(cfg.output.schema, "out.avsc");
+        CHECK(!cfg.output.has_schema_id);
+        CHECK_ROUND_TRIP(&cfg);
+        rtml_config_free(&cfg);
+    }
+    if (EXPECT_OK("features: [{name: x}]\noutput: {format: protobuf, schema: p.desc, message: shop.v1.Prediction, "
+                  "schema_id: 0, topic: o}\n",
+                  &cfg) == 0) {
+        CHECK(cfg.output.format == RTML_FMT_PROTOBUF);
+        CHECK_STR(cfg.output.message, "shop.v1.Prediction");
+        CHECK(cfg.output.has_schema_id && cfg.output.schema_id == 0);
         CHECK_ROUND_TRIP(&cfg);
         rtml_config_free(&cfg);
     }
@@ -720,7 +732,22 @@ static void test_new_input_output_errors(void) {
                  "must be an integer from 1 to 1073741824, got '0'");
     EXPECT_ERROR(IN("max_record_bytes: 1MB"), "ex.yaml:3: input.max_record_bytes: ", "got '1MB'");
     EXPECT_ERROR("features: [{name: x}]\noutput: {schema: p.avsc}\n", "ex.yaml:2: output.schema: ",
-                 "only used by format avro, not json");
+                 "only used by format avro or protobuf, not json");
+    /* output.format protobuf (issue 24): a descriptor set and a message; schema_id frames avro and protobuf. */
+    EXPECT_ERROR("features: [{name: x}]\noutput:\n  format: protobuf\n  message: a.P\n", "ex.yaml:3: output.schema: ",
+                 "required by format protobuf");
+    EXPECT_ERROR("features: [{name: x}]\noutput:\n  format: protobuf\n  schema: p.desc\n",
+                 "ex.yaml:3: output.message: ", "required by format protobuf (the fully qualified message name)");
+    EXPECT_ERROR("features: [{name: x}]\noutput: {format: avro, message: a.P}\n", "ex.yaml:2: output.message: ",
+                 "only used by format protobuf, not avro");
+    EXPECT_ERROR("features: [{name: x}]\noutput:\n  topic: o\n  schema_id: 3\n", "ex.yaml:4: output.schema_id: ",
+                 "only used by format avro or protobuf, not json");
+    EXPECT_ERROR("features: [{name: x}]\noutput: {format: avro, schema_id: -1}\n", "ex.yaml:2: output.schema_id: ",
+                 "must be an integer from 0 to 2147483647, got '-1'");
+    EXPECT_ERROR("features: [{name: x}]\noutput: {format: avro, schema_id: 2147483648}\n",
+                 "ex.yaml:2: output.schema_id: ", "must be an integer from 0 to 2147483647");
+    EXPECT_ERROR("features: [{name: x}]\noutput: {format: protobuf, schema: p.desc, message: ''}\n",
+                 "ex.yaml:2: output.message: ", "must not be empty");
     EXPECT_ERROR("features: [{name: x}]\noutput: {format: avro, schema: ''}\n", "ex.yaml:2: output.schema: ",
                  "must not be empty");
 #undef IN
@@ -853,10 +880,10 @@ static void test_model_errors(void) {
 
 static void test_output_state_errors(void) {
     EXPECT_ERROR("features: [{name: x}]\noutput: {topics: [a]}\n", "ex.yaml:2: output.topics: ",
-                 "unknown key (expected one of: topic, format, schema)");
+                 "unknown key (expected one of: topic, format, schema, message, schema_id)");
     EXPECT_ERROR("features: [{name: x}]\noutput: {topic: ''}\n", "ex.yaml:2: output.topic: ", "must not be empty");
     EXPECT_ERROR("features: [{name: x}]\noutput: {format: csv}\n", "ex.yaml:2: output.format: ",
-                 "unknown output format 'csv' (expected json|avro)");
+                 "unknown output format 'csv' (expected json|avro|protobuf)");
     EXPECT_ERROR("features: [{name: x}]\ndelivery: twice\n", "ex.yaml:2: delivery: ",
                  "unknown delivery 'twice' (expected at_least_once|exactly_once)");
     EXPECT_ERROR("features: [{name: x}]\nstate: {path: /x}\n", "ex.yaml:2: state.path: ",

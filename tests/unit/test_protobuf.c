@@ -4,7 +4,9 @@
  * tests/data/schemas/txn.proto is compiled at run time (protoc --include_imports --descriptor_set_out) and
  * messages are encoded from text format with protoc --encode, so every check compares a decoded value with
  * the value protoc wrote. Malformed messages are written by hand. Every message is decoded from a malloc'd
- * buffer of exactly its length (sanitizer builds catch over-reads). */
+ * buffer of exactly its length (sanitizer builds catch over-reads). Records written by Python's protobuf
+ * runtime (presence rules, well-known types, paths into repeated fields and maps, Confluent framing) are in
+ * test_protobuf_peers.c; prediction records in test_protobuf_encode.c. */
 #include "check.h"
 #include "codec/codec.h"
 #include "codec/pbwire.h"
@@ -148,6 +150,21 @@ static void check_full(const rtml_value *v) {
     CHECK(int_is(&v[29], 123456789012LL));
 }
 
+/* What a message of defaults reads as (user: present or not). */
+static void check_defaults(const rtml_value *v, int user) {
+    for (size_t i = 0; i <= 11; i++) CHECK(int_is(&v[i], 0) || (v[i].type == RTML_V_NUMBER && v[i].num == 0));
+    CHECK(v[1].type == RTML_V_NUMBER && !v[1].is_int && v[2].type == RTML_V_NUMBER && !v[2].is_int);
+    CHECK(v[12].type == RTML_V_BOOL && v[12].num == 0);
+    CHECK(str_is(&v[13], "", 0) && str_is(&v[14], "", 0) && str_is(&v[15], "KIND_UNSPECIFIED", 16));
+    CHECK(user ? v[16].type == RTML_V_OTHER && int_is(&v[17], 0) && array_is(&v[18], NULL, 0)
+               : v[16].type == RTML_V_ABSENT && v[17].type == RTML_V_ABSENT && v[18].type == RTML_V_ABSENT);
+    CHECK(array_is(&v[19], NULL, 0) && array_is(&v[20], NULL, 0) && array_is(&v[21], NULL, 0));
+    CHECK(v[22].type == RTML_V_OTHER);  /* a map */
+    CHECK(v[23].type == RTML_V_ABSENT); /* proto3 optional */
+    CHECK(array_is(&v[24], NULL, 0) && v[25].type == RTML_V_ABSENT && array_is(&v[26], NULL, 0));
+    CHECK(int_is(&v[27], 0) && v[28].type == RTML_V_ABSENT && int_is(&v[29], 0));
+}
+
 static void test_full(rtml_decoder *d) {
     blob b = encode("rtml.test.Txn", FULL);
     rtml_value v[NF];
@@ -183,12 +200,14 @@ static void test_full(rtml_decoder *d) {
     free(both);
     free(c.data);
 
-    /* Absent fields: proto3 defaults are not on the wire, and read as ABSENT. */
+    /* Fields not on the wire: proto3 defaults are never written, and read as their defaults, as every protobuf
+     * runtime reads them; fields with explicit presence (optional, messages) read as ABSENT; repeated fields
+     * as empty arrays, maps as present. (Before issue 24 every field not on the wire was ABSENT.) */
     blob e = encode("rtml.test.Txn", "id: 0 merchant: \"\" user { }");
     CHECK_EQ_INT(dec(d, e.data, e.len, v, err, &keep), 0);
-    for (size_t i = 0; i < NF; i++) CHECK(i == 16 ? v[i].type == RTML_V_OTHER : v[i].type == RTML_V_ABSENT);
-    CHECK_EQ_INT(dec(d, e.data, 0, v, err, &keep), 0); /* the empty message */
-    CHECK(v[0].type == RTML_V_ABSENT && v[16].type == RTML_V_ABSENT);
+    check_defaults(v, 1);
+    CHECK_EQ_INT(dec(d, e.data, 0, v, err, &keep), 0); /* the empty message: user is absent */
+    check_defaults(v, 0);
     free(e.data);
     free(b.data);
     free(keep);
@@ -229,7 +248,9 @@ static void expect_bad(rtml_decoder *d, const uint8_t *data, size_t len, const c
 static void test_malformed(rtml_decoder *d) {
     expect_bad(d, (const uint8_t[]){0x10, 0x01}, 2, "offset 0: field 'amount' (double): wire type 0, expected 1");
     expect_bad(d, (const uint8_t[]){0x08, 0x01, 0x0b, 0x0c}, 4, "offset 2: groups (wire types 3 and 4) are not supported");
-    expect_bad(d, (const uint8_t[]){0x00, 0x01}, 2, "offset 0: bad field number");
+    expect_bad(d, (const uint8_t[]){0x08, 0x01, 0x00, 0x01}, 4, "offset 2: bad field number");
+    /* A first byte 0 is Confluent framing (no bare message starts with field number 0). */
+    expect_bad(d, (const uint8_t[]){0x00, 0x01}, 2, "offset 2: truncated Confluent header");
     expect_bad(d, (const uint8_t[]){0x0e}, 1, "offset 0: bad wire type");
     expect_bad(d, (const uint8_t[]){0x08, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02}, 11,
                "offset 10: varint overflows 64 bits");
@@ -261,7 +282,8 @@ static void test_open_errors(void) {
     expect_open_error(NULL, "rtml.test.Txn", NULL, "input.schema: the protobuf format needs a descriptor set");
     expect_open_error("/nonexistent.desc", "rtml.test.Txn", NULL, "cannot open");
     expect_open_error(desc, "rtml.test.Txn", "/nope", "field /nope: message rtml.test.Txn has no field 'nope'");
-    expect_open_error(desc, "rtml.test.Txn", "/items/sku", "'items' is a repeated field");
+    expect_open_error(desc, "rtml.test.Txn", "/items/sku",
+                      "'sku' is not an element index of the repeated field 'items'");
     expect_open_error(desc, "rtml.test.Txn", "/id/x", "'id' is a int64, not a message");
     expect_open_error(desc, "rtml.test.Txn", "/user/friend/nope", "message rtml.test.User has no field 'nope'");
     expect_open_error(desc, "rtml.test.Txn", "id", "starts with '/'");
@@ -277,6 +299,20 @@ static void test_open_errors(void) {
     fwrite("\x0a\x13\x22\x11\x0a\x01M\x12\x0c\x0a\x01" "f\x18\x01\x28\x0b\x32\x03.Zz", 1, 21, f);
     fclose(f);
     expect_open_error(bad, "M", NULL, "M.f: type '.Zz' is not in the set");
+    /* Field options whose features (21) are not a message. */
+    f = fopen(bad, "wb");
+    fwrite("\x0a\x15\x22\x13\x0a\x01M\x12\x0e\x0a\x01" "f\x18\x01\x20\x01\x28\x05\x42\x03\xa8\x01\x01", 1, 23, f);
+    fclose(f);
+    expect_open_error(bad, "M", NULL, "descriptor set: M: a message field has the wrong wire type");
+    /* A map entry (option map_entry) with a key and no value. */
+    static const unsigned char no_value[] = {
+        0x0a, 0x2c, 0x22, 0x2a, 0x0a, 0x01, 0x4d, 0x12, 0x0f, 0x0a, 0x01, 0x6d, 0x18, 0x01, 0x20, 0x03,
+        0x28, 0x0b, 0x32, 0x04, 0x2e, 0x4d, 0x2e, 0x45, 0x1a, 0x14, 0x0a, 0x01, 0x45, 0x12, 0x0b, 0x0a,
+        0x03, 0x6b, 0x65, 0x79, 0x18, 0x01, 0x20, 0x01, 0x28, 0x09, 0x3a, 0x02, 0x38, 0x01};
+    f = fopen(bad, "wb");
+    fwrite(no_value, 1, sizeof no_value, f);
+    fclose(f);
+    expect_open_error(bad, "M", "/m/k", "field /m/k: map 'm' has no key or value field");
     /* The leading dot is optional; an empty path list is fine. */
     char err[RTML_ERRLEN];
     rtml_decoder *d = open_pb(desc, ".rtml.test.Txn.Item", NULL, 0, err);
