@@ -38,9 +38,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "codec.h"
+#include "codec/codec.h"
 #include "codec/avro.h"
-#include "rtml.h"
+#include "base/rtml.h"
 
 /* ---- plan: the schema, pruned to where the configured paths lead ----------------------------------- */
 

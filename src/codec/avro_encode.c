@@ -11,9 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "codec.h"
+#include "codec/codec.h"
 #include "codec/avro.h"
-#include "rtml.h"
+#include "base/rtml.h"
 
 struct rtml_avro_encoder {
     rtml_avro_schema *schema;

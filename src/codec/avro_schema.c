@@ -14,7 +14,7 @@
 #include <string.h>
 
 #include "codec/avro.h"
-#include "rtml.h"
+#include "base/rtml.h"
 
 struct rtml_avro_schema {
     rtml_avro_type **nodes; /* every node, for lookup by name and for freeing */

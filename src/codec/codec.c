@@ -3,8 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "codec.h"
-#include "rtml.h"
+#include "codec/codec.h"
+#include "base/rtml.h"
 
 static const rtml_decoder_ops *decoder_for(rtml_format f) {
     switch (f) {

@@ -16,9 +16,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "buf.h"
-#include "config.h"
-#include "record.h"
+#include "base/buf.h"
+#include "config/config.h"
+#include "base/record.h"
 
 typedef struct rtml_decoder rtml_decoder;
 

@@ -32,8 +32,8 @@
 #include <string.h>
 #include <strings.h>
 
-#include "codec.h"
-#include "rtml.h"
+#include "codec/codec.h"
+#include "base/rtml.h"
 
 typedef struct {
     size_t start, len; /* the cell's bytes in the record (inside the quotes when quoted) */

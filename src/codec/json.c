@@ -9,7 +9,7 @@
  * bodies, the bulk of a record, are skipped eight bytes at a time (SWAR) up to the first quote, backslash,
  * control character or non-ASCII byte. */
 #include "codec/json.h"
-#include "rtml.h"
+#include "base/rtml.h"
 #include <limits.h>
 #include <math.h>
 #include <stdarg.h>

@@ -26,7 +26,7 @@
 #ifndef RTML_CODEC_JSON_H
 #define RTML_CODEC_JSON_H
 #include <stddef.h>
-#include "buf.h"
+#include "base/buf.h"
 
 #define RTML_JSON_MAX_DEPTH 64     /* deepest container nesting a document may have */
 #define RTML_JSON_MAX_POINTERS 1024 /* most pointers one rtml_json_paths may hold */

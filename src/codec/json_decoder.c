@@ -7,9 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "codec.h"
+#include "codec/codec.h"
 #include "codec/json.h"
-#include "rtml.h"
+#include "base/rtml.h"
 
 typedef struct {
     rtml_json_paths *paths;

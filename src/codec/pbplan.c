@@ -10,9 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "codec.h"
+#include "codec/codec.h"
 #include "codec/pbplan.h"
-#include "rtml.h"
+#include "base/rtml.h"
 
 typedef struct {
     pb_target *t;

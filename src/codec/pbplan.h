@@ -16,7 +16,7 @@
 #include <stdint.h>
 
 #include "codec/pbwire.h"
-#include "record.h"
+#include "base/record.h"
 
 typedef struct pb_plan pb_plan;
 

@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "codec/pbwire.h"
-#include "rtml.h"
+#include "base/rtml.h"
 
 /* ---- wire reader ------------------------------------------------------------------------------------- */
 

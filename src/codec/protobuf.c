@@ -41,10 +41,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "codec.h"
+#include "codec/codec.h"
 #include "codec/pbplan.h"
 #include "codec/pbwire.h"
-#include "rtml.h"
+#include "base/rtml.h"
 
 typedef struct {
     int64_t seconds;

@@ -26,9 +26,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "codec.h"
+#include "codec/codec.h"
 #include "codec/pbwire.h"
-#include "rtml.h"
+#include "base/rtml.h"
 
 typedef enum { R_PREDICTION, R_SCORE, R_VERSION, R_SOURCE, R_TOPIC, R_PARTITION, R_OFFSET } pe_role;
 typedef enum { PV_INT, PV_REAL, PV_TEXT } pe_kind;

@@ -2,8 +2,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine.h"
-#include "rtml.h"
+#include "engine/engine.h"
+#include "base/rtml.h"
 
 #define RTML_NATIVE_TYPES "logistic, linear, softmax, ftrl, mlp"
 

@@ -15,10 +15,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "binfmt.h"
-#include "buf.h"
-#include "config.h"
-#include "record.h"
+#include "base/binfmt.h"
+#include "base/buf.h"
+#include "config/config.h"
+#include "base/record.h"
 
 typedef enum { RTML_TASK_BINARY = 0, RTML_TASK_REGRESSION, RTML_TASK_MULTICLASS } rtml_task;
 

@@ -22,9 +22,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine.h"
-#include "optim.h"
-#include "rtml.h"
+#include "engine/engine.h"
+#include "engine/optim.h"
+#include "base/rtml.h"
 
 typedef struct {
     double alpha, beta, l1, l2;

@@ -15,9 +15,9 @@
  * Saved state: n_params, the parameters, then the optimizer (rtml_optim_save). */
 #include <stdlib.h>
 
-#include "engine.h"
-#include "optim.h"
-#include "rtml.h"
+#include "engine/engine.h"
+#include "engine/optim.h"
+#include "base/rtml.h"
 
 typedef struct {
     rtml_optim opt;

@@ -28,10 +28,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine.h"
-#include "optim.h"
-#include "rng.h"
-#include "rtml.h"
+#include "engine/engine.h"
+#include "engine/optim.h"
+#include "base/rng.h"
+#include "base/rtml.h"
 
 #define MLP_MAX_HIDDEN 3
 #define MLP_MAX_LAYERS (MLP_MAX_HIDDEN + 1)

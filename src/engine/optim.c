@@ -1,11 +1,11 @@
 /* optim.c — the optimizers, schedules, clipping and losses the native engines share (see optim.h for the
  * exact formulas and why they are River's). */
-#include "optim.h"
+#include "engine/optim.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#include "rtml.h"
+#include "base/rtml.h"
 
 static int lookup(const char *name, const char *const *names, int n) {
     for (int i = 0; i < n; i++)

@@ -25,8 +25,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "binfmt.h"
-#include "config.h"
+#include "base/binfmt.h"
+#include "config/config.h"
 
 typedef enum { RTML_OPT_SGD = 0, RTML_OPT_MOMENTUM, RTML_OPT_ADAGRAD, RTML_OPT_ADAM } rtml_opt_kind;
 typedef enum { RTML_SCHED_CONSTANT = 0, RTML_SCHED_INVERSE_SCALING, RTML_SCHED_STEP } rtml_sched_kind;

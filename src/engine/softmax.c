@@ -14,9 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine.h"
-#include "optim.h"
-#include "rtml.h"
+#include "engine/engine.h"
+#include "engine/optim.h"
+#include "base/rtml.h"
 
 typedef struct {
     rtml_optim opt;

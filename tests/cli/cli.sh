@@ -2,7 +2,7 @@
 # The command line without a broker: --version, --help, every COMMAND --help, usage errors (exit 2),
 # `rtml check` on good and bad configs (exit 2 naming file, line and key), and `rtml replay`.
 set -euo pipefail # before anything is sourced: a missing library must fail the test, not skip it
-source "$RTML_ROOT/tests/integration/lib/common.sh"
+source "$RTML_ROOT/tests/lib/common.sh"
 EX=$RTML_ROOT/examples
 expect_exit 0 "--version" -- "$RTML" --version
 expect_grep '^rtml [0-9]+\.[0-9]+\.[0-9]+$' "$T/out" "--version names rtml's version"

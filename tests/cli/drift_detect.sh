@@ -9,7 +9,7 @@
 #     records' model_version), and replay carries out rollback as a reset (it has no checkpoints);
 #   - a falling error (a model learning) is not a drift: no event in the first records of a fresh model.
 set -euo pipefail # before anything is sourced: a missing library must fail the test, not skip it
-source "$RTML_ROOT/tests/integration/lib/common.sh"
+source "$RTML_ROOT/tests/lib/common.sh"
 DRIFT_AT=30000
 
 hyperplane_config() { # FILE DRIFT_SECTION

@@ -16,8 +16,8 @@
 #   - the group's committed offsets reached the end of every input partition;
 #   - rtml's report counts no rejected record (errors == 0) and at least every input record.
 set -euo pipefail # before anything is sourced: a missing library must fail the test, not skip it
-source "$RTML_ROOT/tests/integration/lib/common.sh"
-source "$RTML_ROOT/tests/integration/lib/config.sh"
+source "$RTML_ROOT/tests/lib/common.sh"
+source "$RTML_ROOT/tests/lib/config.sh"
 PORT=29200
 KAFKA=$RTML_ROOT/scripts/kafka.sh
 BROKERS=127.0.0.1:$PORT

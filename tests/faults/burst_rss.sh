@@ -22,8 +22,8 @@
 # errors == 0; every input record below the group's committed offsets has a prediction on that run's output
 # topic, and the full fast run committed the end of every partition. The figures are printed as ok: lines.
 set -euo pipefail # before anything is sourced: a missing library must fail the test, not skip it
-source "$RTML_ROOT/tests/integration/lib/common.sh"
-source "$RTML_ROOT/tests/integration/lib/config.sh" # sea_pipeline
+source "$RTML_ROOT/tests/lib/common.sh"
+source "$RTML_ROOT/tests/lib/config.sh" # sea_pipeline
 PORT=29250
 KAFKA=$RTML_ROOT/scripts/kafka.sh
 BROKERS=127.0.0.1:$PORT

@@ -13,7 +13,7 @@
 # prediction, the run exits 1 (its final checkpoint failed), and no checkpoint on that disk is corrupt; the
 # next run (with space) resumes from the last good one and the learned count is still exact.
 set -euo pipefail # before anything is sourced: a missing library must fail the test, not skip it
-source "$RTML_ROOT/tests/integration/lib/common.sh"
+source "$RTML_ROOT/tests/lib/common.sh"
 source "$RTML_ROOT/tests/faults/lib/kill9.sh" # kill9_config, wait_for_log
 IN=$(uniq_name ck-in); OUT=$(uniq_name ck-out); DLQ=$(uniq_name ck-dlq); GROUP=$(uniq_name ck)
 for t in "$IN" "$OUT" "$DLQ"; do "$RTML" topics create "$t" --partitions 2 >/dev/null; done

@@ -14,8 +14,8 @@
 #   - the group's committed offsets reached the end of every input partition;
 #   - the killed node restarts and rejoins: every partition of both topics has 3 in-sync replicas again.
 set -euo pipefail # before anything is sourced: a missing library must fail the test, not skip it
-source "$RTML_ROOT/tests/integration/lib/common.sh"
-source "$RTML_ROOT/tests/integration/lib/config.sh" # sea_pipeline
+source "$RTML_ROOT/tests/lib/common.sh"
+source "$RTML_ROOT/tests/lib/config.sh" # sea_pipeline
 CPORT0=${RTML_FAULT_CLUSTER_PORT:-29100}
 SIGNAL=${RTML_FAULT_SIGNAL:-KILL}
 N=100000

@@ -12,8 +12,8 @@
 #   3. read_committed, no input has two predictions, and rtml's restart with the intruder gone answers every
 #      input: nothing lost, nothing twice.
 set -euo pipefail # before anything is sourced: a missing library must fail the test, not skip it
-source "$RTML_ROOT/tests/integration/lib/common.sh"
-source "$RTML_ROOT/tests/integration/lib/config.sh"
+source "$RTML_ROOT/tests/lib/common.sh"
+source "$RTML_ROOT/tests/lib/config.sh"
 IN=$(uniq_name fm-in); OUT=$(uniq_name fm-out); GROUP=$(uniq_name fm)
 N=60000
 "$RTML" topics create "$IN" --partitions 2 >/dev/null

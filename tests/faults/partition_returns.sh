@@ -10,8 +10,8 @@
 # most what A learned after its last checkpoint (asserted: at least 95%); read_committed, exactly one
 # prediction per input.
 set -euo pipefail # before anything is sourced: a missing library must fail the test, not skip it
-source "$RTML_ROOT/tests/integration/lib/common.sh"
-source "$RTML_ROOT/tests/integration/lib/config.sh"
+source "$RTML_ROOT/tests/lib/common.sh"
+source "$RTML_ROOT/tests/lib/config.sh"
 IN=$(uniq_name pr-in); OUT=$(uniq_name pr-out); GROUP=$(uniq_name pr)
 "$RTML" topics create "$IN" --partitions 1 >/dev/null
 "$RTML" topics create "$OUT" --partitions 1 >/dev/null

@@ -17,8 +17,8 @@
 # decrease; every input has a prediction (exactly one under exactly_once) read back with read_committed; the
 # malformed ones are dead letters; the model learned every labelled record exactly once.
 set -euo pipefail # before anything is sourced: a missing library must fail the test, not skip it
-source "$RTML_ROOT/tests/integration/lib/common.sh"
-source "$RTML_ROOT/tests/integration/lib/config.sh"
+source "$RTML_ROOT/tests/lib/common.sh"
+source "$RTML_ROOT/tests/lib/config.sh"
 SAMPLER=$RTML_ROOT/tests/chaos/lib/sample_committed.py
 SAMPLER_PID=
 trap '[ -n "$SAMPLER_PID" ] && kill "$SAMPLER_PID" 2>/dev/null; [ -n "${KEEP_T:-}" ] || rm -rf "$T"' EXIT

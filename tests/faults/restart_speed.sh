@@ -6,8 +6,8 @@
 # figures per group protocol are measured by `bench/run.sh recovery`, docs/operations.md). Then, the stream
 # finished and rtml run to idle: every input has a prediction, exactly one under exactly_once (read_committed).
 set -euo pipefail # before anything is sourced: a missing library must fail the test, not skip it
-source "$RTML_ROOT/tests/integration/lib/common.sh"
-source "$RTML_ROOT/tests/integration/lib/config.sh"
+source "$RTML_ROOT/tests/lib/common.sh"
+source "$RTML_ROOT/tests/lib/config.sh"
 N=40000 RATE=2000 LIMIT=20
 "$RTML" gen --stream sea --n $N --seed 8 >"$T/sea.jsonl"
 pids=()

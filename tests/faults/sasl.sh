@@ -15,8 +15,8 @@
 #   - a wrong password makes `rtml run` fail by itself: a non-zero exit within 45 s, with the authentication
 #     error in its log and neither password in it.
 set -euo pipefail # before anything is sourced: a missing library must fail the test, not skip it
-source "$RTML_ROOT/tests/integration/lib/common.sh"
-source "$RTML_ROOT/tests/integration/lib/config.sh" # sea_pipeline
+source "$RTML_ROOT/tests/lib/common.sh"
+source "$RTML_ROOT/tests/lib/config.sh" # sea_pipeline
 source "$RTML_ROOT/tests/faults/lib/secrets.sh"   # no_secret, stream_without_secrets
 PORT0=${RTML_FAULT_SASL_PORT:-29150}
 ADMIN=127.0.0.1:$PORT0   # PLAINTEXT: topics, the test producer and readers

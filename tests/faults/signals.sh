@@ -8,7 +8,7 @@
 #     prediction and the model learned each labelled record exactly once.
 # The checkpoint interval is long (1 min) so that the checkpoints these checks see are the shutdown's own.
 set -euo pipefail # before anything is sourced: a missing library must fail the test, not skip it
-source "$RTML_ROOT/tests/integration/lib/common.sh"
+source "$RTML_ROOT/tests/lib/common.sh"
 source "$RTML_ROOT/tests/faults/lib/kill9.sh" # kill9_config, wait_for_log
 IN=$(uniq_name sig-in); OUT=$(uniq_name sig-out); DLQ=$(uniq_name sig-dlq); GROUP=$(uniq_name sig)
 "$RTML" topics create "$IN" --partitions 3 >/dev/null

@@ -20,8 +20,8 @@
 #     so that run ends because no partition was assigned within 60 s). These two run in the background while the stream runs, to share the wait;
 #   - a wrong ssl.key.password: `rtml run` fails at once (the client cannot be created), naming neither password.
 set -euo pipefail # before anything is sourced: a missing library must fail the test, not skip it
-source "$RTML_ROOT/tests/integration/lib/common.sh"
-source "$RTML_ROOT/tests/integration/lib/config.sh" # sea_pipeline
+source "$RTML_ROOT/tests/lib/common.sh"
+source "$RTML_ROOT/tests/lib/config.sh" # sea_pipeline
 source "$RTML_ROOT/tests/faults/lib/secrets.sh"   # no_secret, stream_without_secrets
 PORT0=${RTML_FAULT_SSL_PORT:-29160}
 ADMIN=127.0.0.1:$PORT0   # PLAINTEXT: topics, the test producer and readers

@@ -11,8 +11,8 @@
 # member's session expired): every input has a prediction, exactly one under exactly_once (read_committed), and
 # the models learned every labelled record once.
 set -euo pipefail # before anything is sourced: a missing library must fail the test, not skip it
-source "$RTML_ROOT/tests/integration/lib/common.sh"
-source "$RTML_ROOT/tests/integration/lib/config.sh"
+source "$RTML_ROOT/tests/lib/common.sh"
+source "$RTML_ROOT/tests/lib/config.sh"
 N=20000
 sea_stream $N 3 1000000 >"$T/sea.jsonl"
 

@@ -6,7 +6,7 @@
 # end; a read_committed consumer sees exactly one prediction per input id (A's open transaction was aborted
 # when B started). Also: a second process on a state.dir that is in use is refused at start (exit 2).
 set -euo pipefail # before anything is sourced: a missing library must fail the test, not skip it
-source "$RTML_ROOT/tests/integration/lib/common.sh"
+source "$RTML_ROOT/tests/lib/common.sh"
 source "$RTML_ROOT/tests/faults/lib/kill9.sh" # kill9_config, wait_for_log
 IN=$(uniq_name z-in); OUT=$(uniq_name z-out); DLQ=$(uniq_name z-dlq); GROUP=$(uniq_name z)
 "$RTML" topics create "$IN" --partitions 3 >/dev/null

@@ -13,7 +13,7 @@
  *   - an array holds at most one number per input byte; is_int numbers agree with their double. */
 #include "codec/avro.h"
 #include "codec/codec.h"
-#include "rtml.h"
+#include "base/rtml.h"
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>

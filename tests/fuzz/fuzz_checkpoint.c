@@ -9,10 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "binfmt.h"
-#include "checkpoint.h"
-#include "config.h"
-#include "rtml.h"
+#include "base/binfmt.h"
+#include "state/checkpoint.h"
+#include "config/config.h"
+#include "base/rtml.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

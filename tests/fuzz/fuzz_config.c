@@ -2,8 +2,8 @@
  *
  * Beyond "no crash, no leak" (ASan/LSan), it checks the printer's promise: whatever parses, printed,
  * must parse again, and printing that must give the same text (print is a fixed point after one round). */
-#include "config.h"
-#include "rtml.h"
+#include "config/config.h"
+#include "base/rtml.h"
 
 #include <stdint.h>
 #include <stdio.h>

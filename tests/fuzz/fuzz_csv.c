@@ -10,7 +10,7 @@
  *   - every string value is readable for its length and no longer than the record, and points into the
  *     record unless it was unescaped; numbers with is_int agree with their double; booleans are 0 or 1. */
 #include "codec/codec.h"
-#include "rtml.h"
+#include "base/rtml.h"
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "http_client.h"
+#include "cli/http_client.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

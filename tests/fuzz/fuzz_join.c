@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "join.h"
-#include "rtml.h"
+#include "pipeline/join.h"
+#include "base/rtml.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "modelbus.h"
-#include "rtml.h"
+#include "kafka/modelbus.h"
+#include "base/rtml.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -15,11 +15,11 @@
  *   - in a parsed descriptor set, every message is found by name and by its Confluent message indexes.
  * The embedded sets are regenerated with:
  *   protoc --include_imports --descriptor_set_out=/dev/stdout -I tests/data/schemas txn.proto | xxd -i
- *   tests/integration/lib/peers.py wkt wkt.desc && protoc --descriptor_set_in=wkt.desc --include_imports \
+ *   tests/lib/peers.py wkt wkt.desc && protoc --descriptor_set_in=wkt.desc --include_imports \
  *     --descriptor_set_out=/dev/stdout -I tests/integration/data peers.proto | xxd -i */
 #include "codec/codec.h"
 #include "codec/pbwire.h"
-#include "rtml.h"
+#include "base/rtml.h"
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>

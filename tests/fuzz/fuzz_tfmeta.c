@@ -11,8 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine/tf_meta.h"
-#include "rtml.h"
+#include "engine/tf/tf_meta.h"
+#include "base/rtml.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

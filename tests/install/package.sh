@@ -12,7 +12,7 @@
 #   6. `cmake --install` into a prefix (and with DESTDIR): the same files in the usual places, paths inside
 #      them pointing at that prefix, an edited etc/default/rtml kept by a second install.
 set -euo pipefail # before anything is sourced: a missing library must fail the test, not skip it
-source "$RTML_ROOT/tests/integration/lib/common.sh"
+source "$RTML_ROOT/tests/lib/common.sh"
 
 BUILD=$(cd "$(dirname "$RTML_BIN")" && pwd)
 [ -f "$BUILD/CPackConfig.cmake" ] || fail "no CPackConfig.cmake in $BUILD (RTML_BIN must be a cmake build's rtml)"

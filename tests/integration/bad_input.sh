@@ -3,8 +3,8 @@
 # counted per reason and skipped with a logged reason; they never crash or stop the stream: every good record
 # around them is still scored, and the offsets past them are committed.
 set -euo pipefail # before anything is sourced: a missing library must fail the test, not skip it
-source "$RTML_ROOT/tests/integration/lib/common.sh"
-source "$RTML_ROOT/tests/integration/lib/config.sh"
+source "$RTML_ROOT/tests/lib/common.sh"
+source "$RTML_ROOT/tests/lib/config.sh"
 IN=$(uniq_name bad); OUT=$(uniq_name bad-scored); GROUP=$(uniq_name bad)
 "$RTML" gen --stream sea --n 3000 --seed 5 >"$T/good.jsonl"
 "$PY" - "$T/good.jsonl" >"$T/mixed.jsonl" <<'PY'

@@ -3,7 +3,7 @@
 # (a descriptor set from protoc), scored by `rtml run`; Avro predictions read back by fastavro; CSV with
 # configured columns. Malformed messages are counted and skipped; every good record gets one prediction.
 set -euo pipefail # before anything is sourced: a missing library must fail the test, not skip it
-source "$RTML_ROOT/tests/integration/lib/common.sh"
+source "$RTML_ROOT/tests/lib/common.sh"
 D=$RTML_ROOT/tests/integration/data
 "$RTML" gen --stream sea --n 2000 --seed 11 >"$T/sea.jsonl"
 protoc --include_imports --descriptor_set_out="$T/sea.desc" -I "$D" "$D/sea.proto"

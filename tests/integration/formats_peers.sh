@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Records as real producers write them, through a real broker (issue 24): 5,000 payments written three ways by
-# the producers' own libraries (tests/integration/lib/peers.py): JSON (json.dumps); Avro by fastavro with
+# the producers' own libraries (tests/lib/peers.py): JSON (json.dumps); Avro by fastavro with
 # Confluent framing (a decimal, timestamp-millis, date, uuid, a nested record, optional unions, an enum, an
 # array, a map); Protobuf by Python's protobuf runtime with Confluent framing and message indexes (proto3:
 # half the kinds and most installments at their default, so never on the wire; a Timestamp, a wrapper,
@@ -10,7 +10,7 @@
 # output.format protobuf and a schema id: Python's runtime reads the predictions back, framing included,
 # and they equal the JSON predictions field by field.
 set -euo pipefail # before anything is sourced: a missing library must fail the test, not skip it
-source "$RTML_ROOT/tests/integration/lib/common.sh"
+source "$RTML_ROOT/tests/lib/common.sh"
 D=$RTML_ROOT/tests/integration/data
 N=5000
 "$PY" "$LIB/peers.py" wkt "$T/wkt.desc"

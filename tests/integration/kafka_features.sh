@@ -3,7 +3,7 @@
 # (kafka_probe.c): consumer groups with cooperative-sticky, the idempotent producer, and transactions
 # (send_offsets_to_transaction + read_committed). Topics are made with `rtml topics`, which this also tests.
 set -euo pipefail # before anything is sourced: a missing library must fail the test, not skip it
-source "$RTML_ROOT/tests/integration/lib/common.sh"
+source "$RTML_ROOT/tests/lib/common.sh"
 G=$(uniq_name probe-group); I=$(uniq_name probe-idem); X=$(uniq_name probe-txn)
 
 expect_exit 0 "topics create with 4 partitions" -- "$RTML" topics create "$G" --partitions 4

@@ -12,8 +12,8 @@
 # (exit 2); -c CONFIG without models.topic (exit 2 naming the file and models.topic). Foreign records in the
 # topic are skipped with a warning.
 set -euo pipefail # before anything is sourced: a missing library must fail the test, not skip it
-source "$RTML_ROOT/tests/integration/lib/common.sh"
-source "$RTML_ROOT/tests/integration/lib/config.sh"
+source "$RTML_ROOT/tests/lib/common.sh"
+source "$RTML_ROOT/tests/lib/config.sh"
 IN=$(uniq_name mc-in); OUT=$(uniq_name mc-out); MODELS=$(uniq_name mc-models); GROUP=$(uniq_name mc)
 for t in "$IN" "$OUT"; do "$RTML" topics create "$t" >/dev/null; done
 "$RTML" gen --stream sea --n 200 | "$RTML" produce --topic "$IN" --key-field /id >/dev/null

@@ -6,8 +6,8 @@
 #   - prequential accuracy within 5 points of the best any model can reach on this stream (1 - noise = 0.90);
 #   - the group's committed offsets reached the end of every input partition (at least once, all done).
 set -euo pipefail # before anything is sourced: a missing library must fail the test, not skip it
-source "$RTML_ROOT/tests/integration/lib/common.sh"
-source "$RTML_ROOT/tests/integration/lib/config.sh"
+source "$RTML_ROOT/tests/lib/common.sh"
+source "$RTML_ROOT/tests/lib/config.sh"
 IN=$(uniq_name sea); OUT=$(uniq_name sea-scored); GROUP=$(uniq_name e2e)
 N=50000
 

@@ -3,7 +3,7 @@
 # (even invalid JSON), stdin input, --partition, --rate as an upper bound, and a non-zero exit when the
 # broker does not acknowledge (an unknown topic).
 set -euo pipefail # before anything is sourced: a missing library must fail the test, not skip it
-source "$RTML_ROOT/tests/integration/lib/common.sh"
+source "$RTML_ROOT/tests/lib/common.sh"
 TOPIC=$(uniq_name produce)
 "$RTML" topics create "$TOPIC" --partitions 2 >/dev/null
 printf '%s\n' '{"id":"a\u00e9","v":1}' '{"id":17,"v":2}' 'not json' '{"v":3}' '' '{"id":"x","v":4}' >"$T/in.jsonl"

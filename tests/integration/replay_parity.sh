@@ -2,8 +2,8 @@
 # `rtml replay` over a file and `rtml run` over the same records in one partition give the same metrics
 # and the same predictions (the pipeline is one code path, processed in order).
 set -euo pipefail # before anything is sourced: a missing library must fail the test, not skip it
-source "$RTML_ROOT/tests/integration/lib/common.sh"
-source "$RTML_ROOT/tests/integration/lib/config.sh"
+source "$RTML_ROOT/tests/lib/common.sh"
+source "$RTML_ROOT/tests/lib/config.sh"
 IN=$(uniq_name parity); OUT=$(uniq_name parity-scored); GROUP=$(uniq_name parity)
 "$RTML" gen --stream sea --n 20000 --seed 9 --drift-at 10000 >"$T/sea.jsonl"
 "$RTML" topics create "$IN" >/dev/null

@@ -10,7 +10,7 @@
 #   4. a backlog of both topics read at full speed with max_early 500: labels read ahead of their records wait
 #      in Kafka (the label partitions pause), so none is dropped: the counts are still exact.
 set -euo pipefail # before anything is sourced: a missing library must fail the test, not skip it
-source "$RTML_ROOT/tests/integration/lib/common.sh"
+source "$RTML_ROOT/tests/lib/common.sh"
 STREAM_PY=$RTML_ROOT/tests/labels/lib/label_stream.py
 N=20000
 "$RTML" gen --stream sea --n $N --seed 11 >"$T/sea.jsonl"

@@ -7,7 +7,7 @@
 # arrive, and a second run reads only labels. Checked: the second run joins and learns every label; the group's
 # committed offsets reach the end of both topics; a third run reads nothing again (records 0, learned unchanged).
 set -euo pipefail # before anything is sourced: a missing library must fail the test, not skip it
-source "$RTML_ROOT/tests/integration/lib/common.sh"
+source "$RTML_ROOT/tests/lib/common.sh"
 N=10000
 F=$(uniq_name lx-f); L=$(uniq_name lx-l); OUT=$(uniq_name lx-out); GROUP=$(uniq_name lx)
 for t in "$F" "$L" "$OUT"; do "$RTML" topics create "$t" --partitions 1 >/dev/null; done

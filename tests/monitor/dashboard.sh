@@ -12,8 +12,8 @@
 #   - once rtml is stopped (SIGTERM) the page says "disconnected", and rtml still exits 0.
 # The screenshot goes to ${RTML_ARTIFACTS:-$RTML_ROOT/test-artifacts}/dashboard.png.
 set -euo pipefail # before anything is sourced: a missing library must fail the test, not skip it
-source "$RTML_ROOT/tests/integration/lib/common.sh"
-source "$RTML_ROOT/tests/integration/lib/config.sh"
+source "$RTML_ROOT/tests/lib/common.sh"
+source "$RTML_ROOT/tests/lib/config.sh"
 source "$RTML_ROOT/tests/monitor/lib/monitor.sh"
 PORT=${RTML_DASHBOARD_PORT:-19465}
 BASE=http://127.0.0.1:$PORT

@@ -12,7 +12,7 @@
 #             postdates the change, which ADWIN places ~1,950 records = ~390 ms before its detection): no
 #             checkpoint predates the change, the model is reset instead (logged), version 2.
 set -euo pipefail # before anything is sourced: a missing library must fail the test, not skip it
-source "$RTML_ROOT/tests/integration/lib/common.sh"
+source "$RTML_ROOT/tests/lib/common.sh"
 source "$RTML_ROOT/tests/monitor/lib/monitor.sh"
 PORT=${RTML_DRIFT_PORT:-19467}
 BASE=http://127.0.0.1:$PORT

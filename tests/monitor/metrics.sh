@@ -13,8 +13,8 @@
 #   - with log.format json every line rtml wrote on stderr (librdkafka's included) is a JSON object with
 #     ts, level, pid and msg, and the repeated rejections carry their count.
 set -euo pipefail # before anything is sourced: a missing library must fail the test, not skip it
-source "$RTML_ROOT/tests/integration/lib/common.sh"
-source "$RTML_ROOT/tests/integration/lib/config.sh"
+source "$RTML_ROOT/tests/lib/common.sh"
+source "$RTML_ROOT/tests/lib/config.sh"
 source "$RTML_ROOT/tests/monitor/lib/monitor.sh"
 PORT=${RTML_MONITOR_PORT:-19464}
 BASE=http://127.0.0.1:$PORT

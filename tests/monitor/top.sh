@@ -7,8 +7,8 @@
 #   - an unreachable URL exits 1 with "rtml top: cannot reach URL: reason", also once rtml has stopped;
 #   - a bad URL or option exits 2; --help exits 0.
 set -euo pipefail # before anything is sourced: a missing library must fail the test, not skip it
-source "$RTML_ROOT/tests/integration/lib/common.sh"
-source "$RTML_ROOT/tests/integration/lib/config.sh"
+source "$RTML_ROOT/tests/lib/common.sh"
+source "$RTML_ROOT/tests/lib/config.sh"
 source "$RTML_ROOT/tests/monitor/lib/monitor.sh"
 PORT=${RTML_TOP_PORT:-19466}
 BASE=http://127.0.0.1:$PORT

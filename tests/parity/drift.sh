@@ -7,7 +7,7 @@
 # (0/1 errors) and a linear model on Friedman #1 with a shifted target (|error|), both run by `rtml replay`.
 set -euo pipefail # before anything is sourced: a missing library must fail the test, not skip it
 source "$RTML_ROOT/tests/parity/lib/parity.sh"
-source "$RTML_ROOT/tests/integration/lib/config.sh" # sea_pipeline
+source "$RTML_ROOT/tests/lib/config.sh" # sea_pipeline
 DR=$RTML_ROOT/tests/parity/lib/drift_river.py
 DETECTIONS=0
 

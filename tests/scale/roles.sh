@@ -10,8 +10,8 @@
 #     version 2 (its next version's parent is 2).
 # lib/check_roles.py does the counting.
 set -euo pipefail
-source "$RTML_ROOT/tests/integration/lib/common.sh"
-source "$RTML_ROOT/tests/integration/lib/config.sh"
+source "$RTML_ROOT/tests/lib/common.sh"
+source "$RTML_ROOT/tests/lib/config.sh"
 
 IN=$(uniq_name roles-in); OUT=$(uniq_name roles-out); MODELS=$(uniq_name roles-models)
 NA=45000; NB=9000 # records before the rollback, and after it

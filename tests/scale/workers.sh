@@ -15,8 +15,8 @@
 #   - more workers than partitions (3 on 2): the one left without a partition ends quietly, each worker serves
 #     its own monitor on monitor.listen's port + K, and `rtml state` shows each worker's checkpoint.
 set -euo pipefail
-source "$RTML_ROOT/tests/integration/lib/common.sh"
-source "$RTML_ROOT/tests/integration/lib/config.sh"
+source "$RTML_ROOT/tests/lib/common.sh"
+source "$RTML_ROOT/tests/lib/config.sh"
 
 IN=$(uniq_name wk-in); N=48000
 "$RTML" topics create "$IN" --partitions 8 >/dev/null

@@ -12,10 +12,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cli.h"
-#include "config.h"
-#include "pipeline.h"
-#include "rtml.h"
+#include "base/clock.h"
+#include "config/config.h"
+#include "pipeline/pipeline.h"
+#include "base/rtml.h"
 
 static double rss_mb(void) {
     long pages = 0, resident = 0;

@@ -14,7 +14,7 @@
 #     - the checkpoint's learned count equals the number of labelled valid records;
 #     - with one partition (a deterministic order): the final model's digest and the cumulative metrics
 #       equal those of a run over the same topic without any crash.
-source "$RTML_ROOT/tests/integration/lib/config.sh" # sea_pipeline, sea_stream
+source "$RTML_ROOT/tests/lib/config.sh" # sea_pipeline, sea_stream
 
 kill9_scenario() {
   local mode=$1 parts=$2 kills=$3

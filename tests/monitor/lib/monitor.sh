@@ -1,4 +1,4 @@
-# tests/monitor/lib/monitor.sh — shared by the monitor tests (sourced after tests/integration/lib/common.sh).
+# tests/monitor/lib/monitor.sh — shared by the monitor tests (sourced after tests/lib/common.sh).
 #
 # Gives:
 #   start_run CONFIG [ARGS...]   rtml run in the background (pid in $RUN_PID, stdout $T/run.out, stderr

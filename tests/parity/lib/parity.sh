@@ -5,7 +5,7 @@
 # runs `rtml replay` on DATA, runs River's prequential loop on the same file with the same model, prints
 # both sides' metrics and records a failure when they differ beyond the tolerance (see peers.py).
 # parity_done: exits non-zero if any comparison failed (all of them run and print first).
-source "$RTML_ROOT/tests/integration/lib/common.sh"
+source "$RTML_ROOT/tests/lib/common.sh"
 PEERS=$RTML_ROOT/tests/parity/lib/peers.py
 PARITY_FAILED=()
 

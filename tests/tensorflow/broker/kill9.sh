@@ -51,7 +51,7 @@ expect_eq "$(ls "$T/model" | sort -n | tail -1)" "$last" \
   "the newest SavedModel version is the final checkpoint's (versions no checkpoint names were removed)"
 "$RTML" state -c "$T/run.yaml" >"$T/state.json"
 expect_eq "$(json_get "$T/state.json" 'r["learned"]')" "$labelled" "learned exactly once: learned == labelled records"
-"$PY" "$RTML_ROOT/tests/integration/lib/read_topic.py" "$BROKERS" "$OUT" >"$T/out.jsonl"
+"$PY" "$RTML_ROOT/tests/lib/read_topic.py" "$BROKERS" "$OUT" >"$T/out.jsonl"
 ids='import json, sys
 print(len({json.loads(l)["key"] for l in open(sys.argv[1])}))'
 expect_eq "$("$PY" -c "$ids" "$T/out.jsonl")" $N "every input id has a prediction"

@@ -32,8 +32,8 @@ expect_eq "$(json_get "$T/report.json" 'r["records"]')" $N "records processed"
 expect_eq "$(json_get "$T/report.json" 'r["learned"]')" $N "records learned"
 expect_grep "model version 2 written to $T/model/2" "$T/err" "the trained model was checkpointed as version 2"
 
-"$PY" "$RTML_ROOT/tests/integration/lib/read_topic.py" "$BROKERS" "$IN" >"$T/in.jsonl"
-"$PY" "$RTML_ROOT/tests/integration/lib/read_topic.py" "$BROKERS" "$OUT" >"$T/out.jsonl"
+"$PY" "$RTML_ROOT/tests/lib/read_topic.py" "$BROKERS" "$IN" >"$T/in.jsonl"
+"$PY" "$RTML_ROOT/tests/lib/read_topic.py" "$BROKERS" "$OUT" >"$T/out.jsonl"
 "$PY" - "$T/in.jsonl" "$T/out.jsonl" $N $DRIFT <<'PY' || fail "predictions or learning curve wrong"
 import json, sys
 n, drift = int(sys.argv[3]), int(sys.argv[4])
@@ -61,7 +61,7 @@ assert before >= 0.80, f"the model did not learn: {before:.3f}"
 assert after <= before - 0.05, f"the drift did not show: {after:.3f} vs {before:.3f}"
 assert end >= before - 0.06, f"no recovery after the drift: {end:.3f} vs {before:.3f}"
 PY
-"$PY" "$RTML_ROOT/tests/integration/lib/committed.py" "$BROKERS" "$GROUP" "$IN" >"$T/committed.json"
+"$PY" "$RTML_ROOT/tests/lib/committed.py" "$BROKERS" "$GROUP" "$IN" >"$T/committed.json"
 "$PY" -c 'import json,sys; d=json.load(open(sys.argv[1])); assert all(c==e for c,e in d.values()), d' "$T/committed.json" ||
   fail "committed offsets did not reach the end"
 pass "committed offsets at the end of every partition"

@@ -1,9 +1,9 @@
 # tests/tensorflow/lib/tf.sh — shared by the TensorFlow test scripts (sourced, not run).
 #
-# Gives what tests/integration/lib/common.sh gives, plus $MODELS: the SavedModels and data that
+# Gives what tests/lib/common.sh gives, plus $MODELS: the SavedModels and data that
 # make_models.py wrote once for the whole run (the ctest fixture tf.models), copied per test where a test
 # writes versions, and $TFLIB (this directory's Python helpers).
-source "$RTML_ROOT/tests/integration/lib/common.sh"
+source "$RTML_ROOT/tests/lib/common.sh"
 : "${RTML_TF_MODELS:?RTML_TF_MODELS must point at the output of make_models.py (the tf.models fixture)}"
 MODELS=$RTML_TF_MODELS
 TFLIB=$RTML_ROOT/tests/tensorflow/lib

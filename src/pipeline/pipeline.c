@@ -1,0 +1,484 @@
+/* pipeline.c — the record pipeline shared by `run` and `replay` (see pipeline.h). */
+#include "pipeline/pipeline.h"
+
+#include <math.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "codec/json.h"
+#include "base/log.h"
+#include "base/rtml.h"
+
+#define DEFAULT_MAX_RECORD_BYTES (1u << 20)
+#define EVAL_WINDOW 1000
+
+static bool has_label(const rtml_pipeline *p) { return p->cfg->label.field != NULL; }
+
+/* The fields an engine reads raw (TensorFlow inputs fed from a field), in config order. */
+static size_t raw_fields(const rtml_config *cfg, const char **out) {
+    size_t n = 0;
+    if (!rtml_config_is_tensorflow(cfg)) return 0;
+    for (size_t i = 0; i < cfg->model.tf.n_inputs; i++)
+        if (cfg->model.tf.inputs[i].field) {
+            if (out) out[n] = cfg->model.tf.inputs[i].field;
+            n++;
+        }
+    return n;
+}
+
+/* label.topic: a feature record's join key is one more field (unless it is the Kafka key, "@key"). */
+static bool has_key_field(const rtml_pipeline *p) {
+    return p->cfg->label.topic && strcmp(p->cfg->label.feature_key, "@key") != 0;
+}
+
+/* The decoder reads the featurizer's fields, then the fields an engine reads raw, then the label's or the
+ * join key's (the last value either way). */
+static int open_decoder(rtml_pipeline *p, char *err, size_t errlen) {
+    size_t n;
+    const char *const *fields = rtml_featurizer_fields(p->features, &n);
+    p->n_feature_values = n;
+    p->n_raw = raw_fields(p->cfg, NULL);
+    p->n_values = n + p->n_raw + (has_label(p) || has_key_field(p) ? 1 : 0);
+    const char **all = calloc(p->n_values ? p->n_values : 1, sizeof *all);
+    p->values = calloc(p->n_values ? p->n_values : 1, sizeof *p->values);
+    if (!all || !p->values) {
+        free(all);
+        return rtml_fail(err, errlen, "out of memory");
+    }
+    memcpy(all, fields, n * sizeof *all);
+    raw_fields(p->cfg, all + n);
+    if (has_label(p)) all[p->n_values - 1] = p->cfg->label.field;
+    if (has_key_field(p)) all[p->n_values - 1] = p->cfg->label.feature_key;
+    p->decoder = rtml_decoder_open(p->cfg, all, p->n_values, err, errlen);
+    free(all);
+    return p->decoder ? 0 : -1;
+}
+
+static int init_classes(rtml_pipeline *p, char *err, size_t errlen) {
+    const rtml_config *cfg = p->cfg;
+    if (rtml_engine_task(cfg) != RTML_TASK_MULTICLASS) return 0;
+    if (cfg->model.n_classes < 2)
+        return rtml_fail(err, errlen, "model.classes: a multiclass model needs the class names or their number (>= 2)");
+    p->classes = calloc(cfg->model.n_classes, sizeof *p->classes);
+    if (!p->classes) return rtml_fail(err, errlen, "out of memory");
+    for (size_t i = 0; cfg->model.classes && i < cfg->model.n_classes; i++) {
+        if (!(p->classes[i] = strdup(cfg->model.classes[i]))) return rtml_fail(err, errlen, "out of memory");
+        p->n_classes++;
+    }
+    return 0;
+}
+
+int rtml_pipeline_init(rtml_pipeline *p, const rtml_config *cfg, char *err, size_t errlen) {
+    *p = (rtml_pipeline){.cfg = cfg, .model_version = 1, .max_record_bytes = DEFAULT_MAX_RECORD_BYTES};
+    if (cfg->input.max_record_bytes) p->max_record_bytes = cfg->input.max_record_bytes;
+    if (!(p->features = rtml_featurizer_new(cfg, err, errlen))) goto fail;
+    if (open_decoder(p, err, errlen) != 0) goto fail;
+    if (init_classes(p, err, errlen) != 0) goto fail;
+    rtml_shape shape = rtml_featurizer_shape(p->features);
+    if (rtml_engine_task(cfg) == RTML_TASK_MULTICLASS) shape.n_classes = cfg->model.n_classes;
+    p->engine = rtml_config_is_tensorflow(cfg) ? rtml_tf_open(cfg, p->features, &shape, err, errlen)
+                                   : rtml_engine_open(cfg, &shape, err, errlen);
+    if (!p->engine) goto fail;
+    if (cfg->output.format != RTML_FMT_JSON && !(p->encoder = rtml_encoder_open(cfg, err, errlen))) goto fail;
+    p->batch_size = p->engine->batch ? p->engine->batch : 1;
+    rtml_batch_init(&p->batch, shape.n_dense, p->n_raw);
+    p->scores = calloc(p->batch_size * p->engine->n_outputs, sizeof *p->scores);
+    p->learn_rows = calloc(p->batch_size, sizeof *p->learn_rows);
+    p->learn_y = calloc(p->batch_size, sizeof *p->learn_y);
+    p->ends = calloc(p->batch_size, sizeof *p->ends);
+    if (!p->scores || !p->learn_rows || !p->learn_y || !p->ends ||
+        rtml_eval_init(&p->eval, p->engine->task, p->engine->n_outputs, EVAL_WINDOW) != 0) {
+        rtml_fail(err, errlen, "out of memory");
+        goto fail;
+    }
+    if (rtml_pipeline_drift_open(p, err, errlen) != 0) goto fail;
+    if (rtml_pipeline_labels_open(p, err, errlen) != 0) goto fail;
+    return 0;
+fail:
+    rtml_pipeline_free(p);
+    return -1;
+}
+
+void rtml_pipeline_free(rtml_pipeline *p) {
+    rtml_decoder_close(p->decoder);
+    free(p->values);
+    rtml_featurizer_free(p->features);
+    rtml_engine_close(p->engine);
+    rtml_encoder_close(p->encoder);
+    rtml_eval_free(&p->eval);
+    rtml_drift_free(p->drift);
+    rtml_pipeline_labels_free(p);
+    free(p->scores);
+    free(p->learn_rows);
+    free(p->learn_y);
+    free(p->ends);
+    rtml_buf_free(&p->encoded);
+    rtml_batch_free(&p->batch);
+    for (size_t i = 0; p->classes && i < p->cfg->model.n_classes; i++) free(p->classes[i]);
+    free(p->classes);
+    *p = (rtml_pipeline){0};
+}
+
+static rtml_reject reject(rtml_pipeline *p, rtml_reject why) {
+    p->rejected++;
+    p->rejected_by[why]++;
+    return why;
+}
+
+/* The class index of a multiclass label; a new name is added while there is room. -1 when unknown. */
+static int class_index(rtml_pipeline *p, const rtml_value *v) {
+    char num[32];
+    const char *name = v->str;
+    size_t len = v->len;
+    if (v->type == RTML_V_NUMBER && v->is_int) {
+        len = (size_t)snprintf(num, sizeof num, "%lld", (long long)v->i64);
+        name = num;
+    } else if (v->type != RTML_V_STRING) {
+        return -1;
+    }
+    for (size_t i = 0; i < p->n_classes; i++)
+        if (strlen(p->classes[i]) == len && memcmp(p->classes[i], name, len) == 0) return (int)i;
+    if (p->cfg->model.classes || p->n_classes >= p->cfg->model.n_classes) return -1;
+    char *copy = strndup(name, len);
+    if (!copy) return -1;
+    p->classes[p->n_classes] = copy;
+    return (int)p->n_classes++;
+}
+
+int rtml_pipeline_label_value(rtml_pipeline *p, const rtml_value *v, const char *field, double *y, char *detail,
+                              size_t dlen) {
+    if (v->type == RTML_V_ABSENT || v->type == RTML_V_NULL) return 0;
+    if (p->engine->task == RTML_TASK_MULTICLASS) {
+        int k = class_index(p, v);
+        if (k < 0) {
+            rtml_fail(detail, dlen, "label %s is not one of the %zu classes", field, p->cfg->model.n_classes);
+            return -RTML_REJECT_BAD_LABEL;
+        }
+        *y = k;
+        return 1;
+    }
+    if ((v->type != RTML_V_NUMBER && v->type != RTML_V_BOOL) || !isfinite(v->num)) {
+        rtml_fail(detail, dlen, "label %s is not a finite number (%s)", field, rtml_vtype_name(v->type));
+        return -RTML_REJECT_BAD_LABEL;
+    }
+    *y = v->num;
+    if (p->engine->task == RTML_TASK_BINARY && *y != 0.0 && *y != 1.0) {
+        rtml_fail(detail, dlen, "label %s must be 0 or 1 for a binary model, got %g", field, *y);
+        return -RTML_REJECT_BAD_LABEL;
+    }
+    return 1;
+}
+
+/* The label, if the record has one: 1 with *y set, 0 when absent, or -reason with a detail. */
+static int read_label(rtml_pipeline *p, double *y, char *detail, size_t dlen) {
+    if (!has_label(p)) return 0;
+    return rtml_pipeline_label_value(p, &p->values[p->n_values - 1], p->cfg->label.field, y, detail, dlen);
+}
+
+/* The index of the predicted class (multiclass: arg max). */
+size_t rtml_pipeline_best_class(const rtml_pipeline *p, const double *s) {
+    size_t best = 0;
+    for (size_t k = 1; k < p->engine->n_outputs; k++)
+        if (s[k] > s[best]) best = k;
+    return best;
+}
+
+static int64_t model_version(const rtml_pipeline *p) {
+    return p->engine->version ? p->engine->version : p->model_version;
+}
+
+int64_t rtml_pipeline_model_version(const rtml_pipeline *p) { return model_version(p); }
+
+/* The predicted class (multiclass: the most probable, as its name when known) and the score. */
+static void put_score(const rtml_pipeline *p, rtml_buf *out, double v) {
+    if (p->engine->float32) rtml_buf_put_float(out, v);
+    else rtml_buf_put_double(out, v);
+}
+
+static void put_prediction(const rtml_pipeline *p, const double *s, rtml_buf *out) {
+    if (p->engine->task == RTML_TASK_BINARY) {
+        rtml_buf_putc(out, s[0] >= 0.5 ? '1' : '0');
+        rtml_buf_puts(out, ",\"score\":");
+        put_score(p, out, s[0]);
+        return;
+    }
+    if (p->engine->task == RTML_TASK_REGRESSION) {
+        put_score(p, out, s[0]);
+        rtml_buf_puts(out, ",\"score\":");
+        put_score(p, out, s[0]);
+        return;
+    }
+    size_t best = rtml_pipeline_best_class(p, s);
+    if (best < p->n_classes) rtml_json_put_string(out, p->classes[best], strlen(p->classes[best]));
+    else rtml_buf_put_i64(out, (int64_t)best);
+    rtml_buf_puts(out, ",\"score\":");
+    put_score(p, out, s[best]);
+}
+
+/* output.format avro or protobuf — the same fields as the JSON record, through the encoder (codec.h). */
+static int encode_prediction_binary(const rtml_pipeline *p, const double *s, const rtml_batch_item *o, rtml_buf *out,
+                                    char *detail, size_t dlen) {
+    rtml_prediction_fields f = {.model_version = model_version(p), .score = s[0], .is_class = 1};
+    if (p->engine->task == RTML_TASK_BINARY) f.value = s[0] >= 0.5;
+    else if (p->engine->task == RTML_TASK_REGRESSION) f.value = s[0], f.is_class = 0;
+    else {
+        size_t k = rtml_pipeline_best_class(p, s);
+        f.score = s[k];
+        f.value = (double)k;
+        f.label = k < p->n_classes ? p->classes[k] : NULL;
+    }
+    if (o->topic) f.topic = o->topic, f.partition = o->partition, f.offset = o->offset;
+    return rtml_encode_prediction(p->encoder, &f, out, detail, dlen);
+}
+
+static void encode_prediction(const rtml_pipeline *p, const double *s, size_t i, const rtml_batch_item *o,
+                              rtml_buf *out) {
+    rtml_buf_puts(out, "{\"prediction\":");
+    put_prediction(p, s, out);
+    rtml_buf_puts(out, ",\"model_version\":");
+    rtml_buf_put_i64(out, model_version(p));
+    if (o->topic) {
+        rtml_buf_puts(out, ",\"source\":{\"topic\":");
+        rtml_json_put_string(out, o->topic, strlen(o->topic));
+        rtml_buf_puts(out, ",\"partition\":");
+        rtml_buf_put_i64(out, o->partition);
+        rtml_buf_puts(out, ",\"offset\":");
+        rtml_buf_put_i64(out, o->offset);
+        rtml_buf_putc(out, '}');
+    }
+    if (p->engine->ops->extras) p->engine->ops->extras(p->engine, i, out);
+    rtml_buf_putc(out, '}');
+}
+
+rtml_reject rtml_pipeline_submit(rtml_pipeline *p, const char *doc, size_t len, const rtml_origin *origin,
+                                 uint64_t tag, int *queued, char *detail, size_t dlen) {
+    *queued = 0;
+    p->records++;
+    if (len > p->max_record_bytes) {
+        rtml_fail(detail, dlen, "record of %zu bytes exceeds the limit of %zu", len, p->max_record_bytes);
+        return reject(p, RTML_REJECT_TOO_LARGE);
+    }
+    int decoded = rtml_decode(p->decoder, doc, len, p->values, detail, dlen);
+    if (decoded < 0) return reject(p, RTML_REJECT_MALFORMED);
+    if (decoded > 0) { /* a header, not a record: nothing to score, nothing to count */
+        p->records--;
+        return RTML_REJECT_NONE;
+    }
+    double y = 0;
+    int labelled = read_label(p, &y, detail, dlen);
+    if (labelled < 0) return reject(p, (rtml_reject)-labelled);
+    int learned = origin && origin->learned;
+    if (learned) p->redelivered++, labelled = 0; /* scored again, never learned or evaluated twice */
+    rtml_row row;
+    rtml_featurizer_freeze(p->features, learned || p->serve_only);
+    rtml_reject why = rtml_featurizer_apply(p->features, p->values, &row, detail, dlen);
+    if (why != RTML_REJECT_NONE) return reject(p, why);
+    row.raw = p->n_raw ? &p->values[p->n_feature_values] : NULL;
+    row.n_raw = p->n_raw;
+    if (p->engine->ops->accept && (why = (rtml_reject)p->engine->ops->accept(p->engine, &row, detail, dlen)))
+        return reject(p, why);
+    uint64_t key = 0;
+    int keyed = 0;
+    if (p->join && !learned && !(keyed = rtml_pipeline_feature_key(p, origin, &key))) p->unkeyed++;
+    rtml_batch_add(&p->batch, &row, row.raw, origin ? origin->topic : NULL, origin ? origin->partition : 0,
+                   origin ? origin->offset : 0, tag, labelled, y);
+    rtml_batch_item *it = &p->batch.items[p->batch.n - 1];
+    it->keyed = keyed, it->join_key = key, it->ts_ms = origin ? origin->timestamp_ms : 0;
+    *queued = 1;
+    return RTML_REJECT_NONE;
+}
+
+bool rtml_pipeline_due(const rtml_pipeline *p, double now) {
+    if (p->batch.n == 0) return false;
+    return p->batch.n >= p->batch_size || now - p->batch.first_at >= p->engine->max_delay;
+}
+
+double rtml_pipeline_wait(const rtml_pipeline *p, double now) {
+    if (p->batch.n == 0) return -1;
+    double left = p->batch.first_at + p->engine->max_delay - now;
+    return p->batch.n >= p->batch_size || left < 0 ? 0 : left;
+}
+
+/* A failed session run fails the whole batch: each record is rejected as model_error (counted, logged). */
+static void fail_batch(rtml_pipeline *p, rtml_emit_fn emit, void *ctx) {
+    rtml_log_every(RTML_LOG_ERROR, ++p->engine_failures, 10, 10, "the model failed on a batch of %zu records",
+                   p->batch.n);
+    for (size_t i = 0; i < p->batch.n; i++) {
+        reject(p, RTML_REJECT_MODEL_ERROR);
+        emit(ctx, &p->batch.items[i], RTML_REJECT_MODEL_ERROR, NULL);
+    }
+    rtml_batch_clear(&p->batch);
+}
+
+/* Test, then train: every record of the batch is scored before the labelled ones are learned. */
+static void learn_batch(rtml_pipeline *p, const rtml_row *rows) {
+    size_t k = p->engine->n_outputs, m = 0;
+    for (size_t i = 0; i < p->batch.n; i++) {
+        const rtml_batch_item *it = &p->batch.items[i];
+        p->predicted++;
+        if (it->keyed) rtml_pipeline_join(p, &rows[i], &p->scores[i * k], it);
+        if (!it->labelled) continue;
+        rtml_eval_add(&p->eval, &p->scores[i * k], it->y);
+        rtml_pipeline_drift_observe(p, &p->scores[i * k], it->y);
+        p->learn_rows[m] = rows[i];
+        p->learn_y[m++] = it->y;
+    }
+    if (!m || p->engine->serve_only || p->serve_only) return;
+    if (rtml_engine_learn(p->engine, p->learn_rows, p->learn_y, m) != 0) {
+        p->learn_failures += m;
+        rtml_log_every(RTML_LOG_ERROR, p->learn_failures, 10, 10, "the model failed to learn from %zu records", m);
+        return;
+    }
+    p->learned += m;
+}
+
+void rtml_pipeline_flush(rtml_pipeline *p, rtml_emit_fn emit, void *ctx) {
+    size_t n = p->batch.n, k = p->engine->n_outputs;
+    if (n == 0) return;
+    const rtml_row *rows = rtml_batch_rows(&p->batch);
+    if (rtml_engine_predict(p->engine, rows, n, p->scores) != 0) {
+        fail_batch(p, emit, ctx);
+        return;
+    }
+    /* Encode before learning, so extra outputs and the version are those of the scoring model. */
+    rtml_buf_reset(&p->encoded);
+    size_t *ends = p->ends;
+    char detail[RTML_ERRLEN];
+    for (size_t i = 0; i < n; i++) {
+        const rtml_batch_item *it = &p->batch.items[i];
+        if (!p->encoder) encode_prediction(p, &p->scores[i * k], i, it, &p->encoded);
+        else if (encode_prediction_binary(p, &p->scores[i * k], it, &p->encoded, detail, sizeof detail) != 0)
+            /* cannot happen with the built-in schema; a user schema that cannot hold this prediction */
+            rtml_log_every(RTML_LOG_ERROR, ++p->encode_failures, 10, 10, "cannot encode a prediction: %s", detail);
+        ends[i] = p->encoded.len;
+    }
+    learn_batch(p, rows);
+    if (p->drift_reset_due && rtml_pipeline_reset_model(p, detail, sizeof detail) != 0)
+        rtml_log(RTML_LOG_ERROR, "drift: the model could not be reset (%s); the current one goes on", detail);
+    rtml_buf one = RTML_BUF_INIT;
+    for (size_t i = 0; i < n; i++) { /* each prediction is a view into encoded (not owned: never freed) */
+        size_t start = i ? ends[i - 1] : 0;
+        one.data = p->encoded.data + start;
+        one.len = ends[i] - start;
+        emit(ctx, &p->batch.items[i], RTML_REJECT_NONE, &one);
+    }
+    rtml_batch_clear(&p->batch);
+}
+
+int rtml_pipeline_checkpoint(rtml_pipeline *p, char *err, size_t errlen) {
+    if (!p->engine->ops->checkpoint) return 0;
+    return p->engine->ops->checkpoint(p->engine, err, errlen);
+}
+
+/* rtml_pipeline_process: one record through a batch of its own. */
+typedef struct {
+    rtml_buf *out;
+    rtml_reject why;
+} single_ctx;
+
+static void emit_single(void *ctx, const rtml_batch_item *item, rtml_reject why, const rtml_buf *prediction) {
+    single_ctx *c = ctx;
+    c->why = why;
+    if (c->out && prediction) rtml_buf_append(c->out, prediction->data, prediction->len);
+}
+
+rtml_reject rtml_pipeline_process(rtml_pipeline *p, const char *doc, size_t len, const rtml_origin *origin,
+                                  rtml_buf *out, char *detail, size_t dlen) {
+    int queued;
+    rtml_reject why = rtml_pipeline_submit(p, doc, len, origin, 0, &queued, detail, dlen);
+    if (why != RTML_REJECT_NONE || !queued) return why;
+    single_ctx c = {out, RTML_REJECT_NONE};
+    rtml_pipeline_flush(p, emit_single, &c);
+    if (c.why != RTML_REJECT_NONE) rtml_fail(detail, dlen, "the model failed on this record");
+    return c.why;
+}
+
+/* Sections: "features", "model" (engine name, learned count, the engine's state), "eval", "classes", "drift"
+ * (model version and detector, pipeline_drift.c). */
+void rtml_pipeline_save(const rtml_pipeline *p, const rtml_section *extra, size_t n_extra, rtml_buf *image) {
+    size_t n = 5 + n_extra;
+    rtml_section *s = calloc(n, sizeof *s);
+    if (!s) abort(); /* as buf.h's appends: a few dozen bytes */
+    s[0].name = "features", s[1].name = "model", s[2].name = "eval", s[3].name = "classes", s[4].name = "drift";
+    rtml_featurizer_save(p->features, &s[0].payload);
+    rtml_w_str(&s[1].payload, p->engine->ops->name, strlen(p->engine->ops->name));
+    rtml_w_u64(&s[1].payload, p->engine->learned);
+    p->engine->ops->save(p->engine, &s[1].payload);
+    rtml_eval_save(&p->eval, &s[2].payload);
+    rtml_w_u32(&s[3].payload, (uint32_t)p->n_classes);
+    for (size_t i = 0; i < p->n_classes; i++) rtml_w_str(&s[3].payload, p->classes[i], strlen(p->classes[i]));
+    rtml_pipeline_drift_save(p, &s[4].payload);
+    for (size_t i = 0; i < n_extra; i++) s[5 + i] = extra[i];
+    rtml_state_encode(s, n, image);
+    for (size_t i = 0; i < 5; i++) rtml_buf_free(&s[i].payload.buf);
+    free(s);
+}
+
+/* Class names learned in order of appearance must come back in the same order (they are output indices). */
+static int load_classes(rtml_pipeline *p, rtml_reader *r, char *err, size_t errlen) {
+    uint32_t n = rtml_r_u32(r);
+    if (r->failed || (n && n > p->cfg->model.n_classes))
+        return rtml_fail(err, errlen, "state file holds %u class names, the config allows %zu", n,
+                         p->cfg->model.n_classes);
+    for (uint32_t i = 0; i < n; i++) {
+        size_t len;
+        const char *name = rtml_r_str(r, &len);
+        if (!name) return rtml_fail(err, errlen, "state file: class names truncated");
+        if (i < p->n_classes) {
+            if (strlen(p->classes[i]) != len || memcmp(p->classes[i], name, len) != 0)
+                return rtml_fail(err, errlen, "state file: class %u is '%.*s', the config says '%s'", i, (int)len,
+                                 name, p->classes[i]);
+            continue;
+        }
+        if (!(p->classes[i] = strndup(name, len))) return rtml_fail(err, errlen, "out of memory");
+        p->n_classes = i + 1;
+    }
+    return 0;
+}
+
+int rtml_pipeline_load(rtml_pipeline *p, const void *image, size_t len, char *err, size_t errlen) {
+    if (rtml_state_check(image, len, err, errlen) != 0) return -1;
+    rtml_reader fr, mr, er, cr, dr;
+    if (!rtml_state_section(image, len, "features", &fr) || !rtml_state_section(image, len, "model", &mr))
+        return rtml_fail(err, errlen, "state file lacks the features or model section");
+    size_t nlen;
+    const char *name = rtml_r_str(&mr, &nlen);
+    const char *want = p->engine->ops->name;
+    if (!name || nlen != strlen(want) || memcmp(name, want, nlen) != 0)
+        return rtml_fail(err, errlen, "state file holds a %.*s model, the config makes %s", (int)nlen,
+                         name ? name : "", want);
+    uint64_t learned = rtml_r_u64(&mr);
+    if (rtml_featurizer_load(p->features, &fr, err, errlen) != 0) return -1;
+    if (p->engine->ops->load(p->engine, &mr, err, errlen) != 0) return -1;
+    if (rtml_state_section(image, len, "eval", &er) && rtml_eval_load(&p->eval, &er, err, errlen) != 0) return -1;
+    if (rtml_state_section(image, len, "classes", &cr) && load_classes(p, &cr, err, errlen) != 0) return -1;
+    if (rtml_state_section(image, len, "drift", &dr) && rtml_pipeline_drift_load(p, &dr, err, errlen) != 0) return -1;
+    p->engine->learned = learned;
+    return 0;
+}
+
+void rtml_pipeline_report(const rtml_pipeline *p, double seconds, rtml_buf *out) {
+    rtml_buf_printf(out, "{\"records\":%llu,\"learned\":%llu,\"errors\":%llu,\"seconds\":",
+                    (unsigned long long)p->records, (unsigned long long)p->learned,
+                    (unsigned long long)p->rejected);
+    rtml_buf_put_double(out, seconds);
+    rtml_buf_puts(out, ",\"records_per_second\":");
+    rtml_buf_put_double(out, seconds > 0 ? (double)p->records / seconds : 0);
+    rtml_buf_puts(out, ",\"errors_by_reason\":{");
+    int first = 1;
+    for (int r = 1; r < RTML_REJECT__COUNT; r++) {
+        if (!p->rejected_by[r]) continue;
+        rtml_buf_printf(out, "%s\"%s\":%llu", first ? "" : ",", rtml_reject_name((rtml_reject)r),
+                        (unsigned long long)p->rejected_by[r]);
+        first = 0;
+    }
+    rtml_buf_printf(out, "},\"redelivered\":%llu,\"model_learned\":%llu,\"metrics\":{",
+                    (unsigned long long)p->redelivered, (unsigned long long)p->engine->learned);
+    rtml_eval_json(&p->eval, out);
+    rtml_buf_putc(out, '}');
+    rtml_pipeline_drift_report(p, out);
+    rtml_pipeline_labels_report(p, out);
+    rtml_buf_putc(out, '}');
+}

@@ -1,0 +1,272 @@
+/* run_output.c — what `rtml run` produces: predictions, dead letters, and exactly_once transactions (run.h).
+ *
+ * at_least_once: each output carries its input's ticket as the produce opaque; the delivery report marks the
+ * ticket done, and only a done prefix of a partition is ever committed (offsets.h).
+ *
+ * exactly_once: outputs are produced inside a Kafka transaction, and the input offsets they answer are sent
+ * to the same transaction (with the consumer's group metadata, so a zombie of an older generation is fenced,
+ * KIP-447). A read_committed consumer of the output sees each input's output exactly once. The transaction is
+ * committed every TXN_EVERY_S (and at revoke and shutdown). If a commit fails abortably, the transaction is
+ * aborted and each partition is rewound to its last committed offset: the records are read and scored again,
+ * but not learned again (their learn_next is past them). A fenced producer stops the run.
+ *
+ * Dead letters: a record that cannot be decoded, featurised or scored goes to dead_letter.topic byte for byte,
+ * with its key, and headers saying why and where it came from:
+ *   rtml.reason (e.g. malformed), rtml.error (the detail), rtml.source.topic, rtml.source.partition,
+ *   rtml.source.offset. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "base/clock.h"
+#include "base/log.h"
+#include "base/rtml.h"
+#include "run/run.h"
+
+/* at_least_once: the output (or the absence of one) of the record with this ticket is final. */
+static void mark_done(rtml_runner *r, uint64_t ticket) {
+    if (!r->exactly_once) rtml_offsets_done(&r->offsets, ticket);
+}
+
+/* exactly_once: the record is answered in the open transaction (or needs no answer: a label, a record whose
+ * output an earlier run committed). done_next moves over both; txn_offsets sends it only past emit_from. */
+static void note_done(rtml_runner *r, const rtml_held *h) {
+    if (!r->exactly_once) return;
+    rtml_partition_track *t = &r->offsets.parts[h->slot];
+    if (h->m->offset + 1 > t->done_next) t->done_next = h->m->offset + 1;
+}
+
+static void txn_fail(rtml_runner *r, const char *what, rd_kafka_error_t *e) {
+    snprintf(r->fatal, sizeof r->fatal, "%s: %s", what, rd_kafka_error_string(e));
+    rd_kafka_error_destroy(e);
+    rtml_run_stop = SIGTERM;
+}
+
+static bool ensure_txn(rtml_runner *r) {
+    if (!r->exactly_once || r->txn_open) return true;
+    rd_kafka_error_t *e = rd_kafka_begin_transaction(r->producer);
+    if (e) {
+        txn_fail(r, "begin transaction", e);
+        return false;
+    }
+    r->txn_open = true;
+    r->txn_started = rtml_now();
+    return true;
+}
+
+static int produce(rtml_runner *r, const char *topic, const void *key, size_t key_len, const void *value, size_t len,
+                   rd_kafka_headers_t *headers, uint64_t ticket) {
+    if (!ensure_txn(r)) {
+        if (headers) rd_kafka_headers_destroy(headers);
+        return -1;
+    }
+    rd_kafka_resp_err_t e;
+    double full_since = 0;
+    while ((e = rd_kafka_producev(r->producer, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_KEY(key, key_len),
+                                  RD_KAFKA_V_VALUE((void *)value, len), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                                  RD_KAFKA_V_HEADERS(headers), RD_KAFKA_V_OPAQUE((void *)(uintptr_t)ticket),
+                                  RD_KAFKA_V_END)) == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+        /* The broker takes nothing (backpressure pauses the input long before the queue fills): wait, but not
+         * forever once a stop was asked for. */
+        double now = rtml_now();
+        if (full_since == 0) full_since = now;
+        if (rtml_run_stop && now - full_since > 30) break;
+        rd_kafka_poll(r->producer, 10);
+    }
+    if (!e) return 0; /* the headers now belong to the message */
+    if (headers) rd_kafka_headers_destroy(headers);
+    snprintf(r->fatal, sizeof r->fatal, "cannot produce to %s: %s", topic, rd_kafka_err2str(e));
+    rtml_run_stop = SIGTERM;
+    return -1;
+}
+
+static void send_dead_letter(rtml_runner *r, const rd_kafka_message_t *m, uint64_t ticket, rtml_reject why,
+                             const char *detail) {
+    rd_kafka_headers_t *h = rd_kafka_headers_new(5);
+    char num[32];
+    const char *reason = rtml_reject_name(why);
+    rd_kafka_header_add(h, "rtml.reason", -1, reason, (ssize_t)strlen(reason));
+    if (detail && *detail) rd_kafka_header_add(h, "rtml.error", -1, detail, (ssize_t)strlen(detail));
+    const char *topic = rd_kafka_topic_name(m->rkt);
+    rd_kafka_header_add(h, "rtml.source.topic", -1, topic, (ssize_t)strlen(topic));
+    int n = snprintf(num, sizeof num, "%" PRId32, m->partition);
+    rd_kafka_header_add(h, "rtml.source.partition", -1, num, n);
+    n = snprintf(num, sizeof num, "%" PRId64, m->offset);
+    rd_kafka_header_add(h, "rtml.source.offset", -1, num, n);
+    if (produce(r, r->cfg.dead_letter.topic, m->key, m->key_len, m->payload, m->len, h, ticket) == 0) {
+        r->dead_letters++;
+        r->dead_letters_by[why]++;
+    }
+}
+
+void rtml_run_reject(rtml_runner *r, const rtml_held *h, rtml_reject why, const char *detail) {
+    if (why != RTML_REJECT_NONE && (size_t)h->slot < r->metrics.n) r->metrics.parts[h->slot].failed++;
+    if (h->emit && r->cfg.dead_letter.topic) send_dead_letter(r, h->m, h->ticket, why, detail);
+    else mark_done(r, h->ticket); /* no dead-letter topic, or already answered before a restart: nothing to deliver */
+    note_done(r, h);
+}
+
+void rtml_run_emit(void *ctx, const rtml_batch_item *item, rtml_reject why, const rtml_buf *pred) {
+    rtml_runner *r = ctx;
+    rtml_held *h = &r->held[item->tag];
+    if (why != RTML_REJECT_NONE) {
+        rtml_log_every(RTML_LOG_WARN, r->pipe.rejected_by[why], 10, 10, "rejected %s/%d@%lld (%s)", item->topic,
+                       (int)item->partition, (long long)item->offset, rtml_reject_name(why));
+        rtml_run_reject(r, h, why, "the model failed on the batch of this record");
+    } else if (!h->emit) {
+        mark_done(r, h->ticket);
+        note_done(r, h);
+    } else if (produce(r, r->cfg.output.topic, h->m->key, h->m->key_len, pred->data, pred->len, NULL, h->ticket) == 0) {
+        note_done(r, h);
+    }
+    if (why == RTML_REJECT_NONE && (size_t)h->slot < r->metrics.n) {
+        rtml_hist_add(&r->metrics.processing, rtml_now() - h->at);
+        if (item->labelled) r->metrics.parts[h->slot].learned++;
+    }
+    rd_kafka_message_destroy(h->m);
+    h->m = NULL;
+}
+
+void rtml_run_flush_batch(rtml_runner *r) {
+    if (r->pipe.batch.n) rtml_hist_add(&r->metrics.batch, (double)r->pipe.batch.n);
+    rtml_pipeline_flush(&r->pipe, rtml_run_emit, r);
+    r->n_held = 0;
+    rtml_run_drift(r);
+}
+
+/* Event records carry no input: their ticket names no partition, so no offset or latency is touched. */
+void rtml_run_send_event(rtml_runner *r, const char *topic, const rtml_buf *json) {
+    produce(r, topic, "drift", 5, json->data, json->len, NULL, UINT64_MAX);
+}
+
+void rtml_run_on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque) {
+    (void)rk;
+    rtml_runner *r = opaque;
+    if (m->err) {
+        /* Dropped by an abort (exactly_once): the rewind answers its input again. Not a failure. */
+        if (m->err == RD_KAFKA_RESP_ERR__PURGE_QUEUE || m->err == RD_KAFKA_RESP_ERR__PURGE_INFLIGHT) return;
+        /* Not acknowledged: its input offset must never be committed, so the ticket stays open (and under
+         * exactly_once the transaction cannot commit; it is aborted and redone). */
+        if (r->delivery_failed++ == 0)
+            snprintf(r->first_delivery_error, sizeof r->first_delivery_error, "%s", rd_kafka_err2str(m->err));
+        return;
+    }
+    r->delivered++;
+    uint64_t ticket = (uint64_t)(uintptr_t)m->_private;
+    rtml_metrics_acked(&r->metrics, ticket, rtml_wall_time());
+    mark_done(r, ticket);
+}
+
+/* ---- exactly_once ------------------------------------------------------------------------------------ */
+
+/* The input offsets answered in the open transaction: assigned partitions whose done_next is past their last
+ * commit. After a restart from an older checkpoint a partition re-learns below its committed offset (emit_from)
+ * without answering; its done_next, sent then, would move the group's offset backwards, and the records between
+ * would be answered a second time after the commit (issue 18). */
+static rd_kafka_topic_partition_list_t *txn_offsets(rtml_runner *r) {
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(8);
+    for (size_t i = 0; i < r->offsets.n; i++) {
+        rtml_partition_track *t = &r->offsets.parts[i];
+        if (t->assigned && t->done_next >= 0 && t->done_next > t->emit_from)
+            rtml_run_set_owner(r, rd_kafka_topic_partition_list_add(l, t->topic, t->partition), t->done_next);
+    }
+    return l;
+}
+
+/* After an abort: read every assigned partition again from its last committed offset, where its aborted
+ * outputs begin. The batch is empty (flushed before the abort), so learn_next covers every record that was
+ * learned: a partition still re-learning below its committed offset (learn_next < emit_from) goes on from
+ * learn_next instead, or the records between would never be learned. */
+static void rewind_inputs(rtml_runner *r) {
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(8);
+    for (size_t i = 0; i < r->offsets.n; i++) {
+        rtml_partition_track *t = &r->offsets.parts[i];
+        t->done_next = -1;
+        if (!t->assigned || t->emit_from < 0) continue;
+        int64_t from = t->learn_next >= 0 && t->learn_next < t->emit_from ? t->learn_next : t->emit_from;
+        rd_kafka_topic_partition_list_add(l, t->topic, t->partition)->offset = from;
+    }
+    if (l->cnt) {
+        rd_kafka_error_t *e = rd_kafka_seek_partitions(r->consumer, l, 10000);
+        if (e) txn_fail(r, "rewinding the input after an aborted transaction", e);
+    }
+    rd_kafka_topic_partition_list_destroy(l);
+}
+
+/* Retriable errors (a coordinator moving, a broker restarting) are retried, each call bounded by 10 s, for up
+ * to TXN_RETRY_S in all, saying why each time; abortable ones abort. A transaction that cannot finish in that
+ * time ends the run (the caller: fatal), so a SIGTERM is never kept waiting for minutes: the state stays
+ * consistent, and the next start fences and aborts what is left open. */
+#define TXN_RETRY_S 60.0
+static rd_kafka_error_t *with_retries(rtml_runner *r, bool commit, rd_kafka_topic_partition_list_t *l) {
+    double started = rtml_now();
+    for (;;) {
+        rd_kafka_error_t *e;
+        if (commit) {
+            e = rd_kafka_commit_transaction(r->producer, 10000);
+        } else {
+            rd_kafka_consumer_group_metadata_t *g = rd_kafka_consumer_group_metadata(r->consumer);
+            e = rd_kafka_send_offsets_to_transaction(r->producer, l, g, 10000);
+            rd_kafka_consumer_group_metadata_destroy(g);
+        }
+        double spent = rtml_now() - started;
+        if (!e || !rd_kafka_error_is_retriable(e) || spent >= TXN_RETRY_S) return e;
+        rtml_log(RTML_LOG_WARN, "transaction %s: %s; retrying (%.0f s so far, at most %.0f)", commit ? "commit" : "offsets",
+                 rd_kafka_error_string(e), spent, TXN_RETRY_S);
+        rd_kafka_error_destroy(e);
+    }
+}
+
+/* Some assigned partition moved past its last commit without an output to open a transaction: labels (they
+ * answer nothing), rejected records without a dead-letter topic, a partition done re-learning. */
+static bool offsets_pending(const rtml_runner *r) {
+    for (size_t i = 0; i < r->offsets.n; i++) {
+        const rtml_partition_track *t = &r->offsets.parts[i];
+        if (t->assigned && t->done_next >= 0 && t->done_next > t->emit_from) return true;
+    }
+    return false;
+}
+
+int rtml_run_txn_commit(rtml_runner *r, double max_age) {
+    if (!r->exactly_once) return 0;
+    /* Without one, a stream of labels alone (its records all answered) would never commit its offsets. */
+    if (!r->txn_open && offsets_pending(r) && !ensure_txn(r)) return -1;
+    if (!r->txn_open || rtml_now() - r->txn_started < max_age) return r->fatal[0] ? -1 : 0;
+    rtml_run_flush_batch(r); /* every record read so far is answered in this transaction */
+    rd_kafka_topic_partition_list_t *l = txn_offsets(r);
+    rd_kafka_error_t *e = l->cnt ? with_retries(r, false, l) : NULL;
+    if (!e) e = with_retries(r, true, NULL);
+    r->txn_open = false;
+    if (!e) {
+        r->txn_commits++;
+        for (int i = 0; i < l->cnt; i++) { /* these outputs are final: never produce them again */
+            int s = rtml_offsets_find(&r->offsets, l->elems[i].topic, l->elems[i].partition);
+            if (s >= 0) r->offsets.parts[s].emit_from = l->elems[i].offset, r->offsets.parts[s].done_next = -1;
+        }
+        rd_kafka_topic_partition_list_destroy(l);
+        return 0;
+    }
+    rd_kafka_topic_partition_list_destroy(l);
+    if (rd_kafka_error_is_fatal(e) || !rd_kafka_error_txn_requires_abort(e)) {
+        txn_fail(r, "transaction commit failed (is another instance using the same transactional.id?)", e);
+        return -1;
+    }
+    rtml_log(RTML_LOG_WARN, "transaction aborted (%s): its records will be answered again", rd_kafka_error_string(e));
+    rd_kafka_error_destroy(e);
+    r->txn_open = true; /* still to be aborted */
+    return rtml_run_txn_abort(r);
+}
+
+int rtml_run_txn_abort(rtml_runner *r) {
+    if (!r->exactly_once || !r->txn_open) return 0;
+    rtml_run_flush_batch(r); /* learned now, so learn_next covers every record the rewind reads again */
+    rd_kafka_error_t *e = rd_kafka_abort_transaction(r->producer, 30000);
+    r->txn_open = false;
+    if (e) {
+        txn_fail(r, "abort transaction", e);
+        return -1;
+    }
+    r->txn_aborts++;
+    rewind_inputs(r);
+    return r->fatal[0] ? -1 : 0;
+}
