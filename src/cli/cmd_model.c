@@ -19,6 +19,7 @@
 #include "base/clock.h"
 #include "cli/cli.h"
 #include "config/config.h"
+#include "config/model.h"
 #include "kafka/kafka.h"
 #include "base/log.h"
 #include "kafka/modelbus.h"
@@ -418,12 +419,6 @@ static int pick_checkpoint(const rtml_config *cfg, const char *file, rtml_buf *i
     return rc;
 }
 
-/* The engine name a pipeline of this config makes (engine.h's ops->name). */
-static void config_engine(const rtml_config *cfg, char *out, size_t len) {
-    if (rtml_config_is_tensorflow(cfg)) snprintf(out, len, "tensorflow");
-    else snprintf(out, len, "native/%s", cfg->model.type);
-}
-
 /* A native checkpoint is loaded into a pipeline of this config, as a predictor will: what does not fit is
  * refused here rather than on every predictor. Its metrics come along. 0, or -1 with the reason. */
 static int load_native(const rtml_config *cfg, const rtml_buf *image, rtml_model_meta *m, char *err, size_t errlen) {
@@ -456,7 +451,7 @@ static int describe(const rtml_config *cfg, const rtml_buf *image, const char *p
         return -1;
     }
     char want[sizeof m->engine], err[RTML_ERRLEN];
-    config_engine(cfg, want, sizeof want);
+    rtml_model_kind(cfg, want, sizeof want); /* the engine name a pipeline of this config makes */
     if (strlen(want) != el || memcmp(want, engine, el) != 0) {
         fprintf(stderr, "rtml model publish: %s holds a %.*s model, %s makes %s\n", path, (int)el, engine, cfg->path,
                 want);

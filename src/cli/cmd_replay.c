@@ -72,7 +72,7 @@ static void after_batch(replay_sink *s) {
     if (p->drift_events == s->drift_seen) return;
     s->drift_seen = p->drift_events;
     rtml_log(RTML_LOG_INFO, "drift detected by %s after %llu evaluated records (change from about record %llu)",
-             p->cfg->drift.detector, (unsigned long long)p->last_drift.evaluated,
+             rtml_drift_kind_name(p->cfg->drift.detector), (unsigned long long)p->last_drift.evaluated,
              (unsigned long long)p->last_drift.change_at);
     if (s->drift_seen <= MAX_DRIFT_EVENTS) {
         if (s->drift_json.len) rtml_buf_putc(&s->drift_json, ',');

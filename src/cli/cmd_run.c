@@ -36,6 +36,7 @@
 #include "base/log.h"
 #include "base/rtml.h"
 #include "run/run.h"
+#include "config/scale.h"
 
 #define RING_PER_PARTITION 65536
 #define PAUSE_AT 50000   /* unacknowledged outputs at which input partitions pause... */

@@ -9,6 +9,7 @@
 #include "state/checkpoint.h"
 #include "cli/cli.h"
 #include "config/config.h"
+#include "config/scale.h"
 #include "base/rtml.h"
 
 static void usage(FILE *f) {

@@ -15,6 +15,8 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "config/detector.h"
+
 /* One `key: value` pair (kafka librdkafka properties, engine options). */
 typedef struct {
     char *key;
@@ -23,6 +25,20 @@ typedef struct {
 } rtml_kv;
 
 typedef enum { RTML_FMT_JSON = 0, RTML_FMT_CSV, RTML_FMT_AVRO, RTML_FMT_PROTOBUF } rtml_format;
+
+/* The model section's vocabulary, parsed once into these (config/model.c has the names; each order is the order
+ * of its names in messages). The rest of rtml branches on them and never compares a name again. */
+typedef enum { RTML_ENGINE_NATIVE = 0, RTML_ENGINE_TENSORFLOW } rtml_engine_kind;
+typedef enum { RTML_MODEL_LINEAR = 0, RTML_MODEL_LOGISTIC, RTML_MODEL_SOFTMAX, RTML_MODEL_FTRL, RTML_MODEL_MLP } rtml_model_type;
+/* What a model predicts; the type implies it (logistic, ftrl: binary; linear: regression; softmax:
+ * multiclass), model.task says it for an mlp and a SavedModel (default binary). */
+typedef enum { RTML_TASK_BINARY = 0, RTML_TASK_REGRESSION, RTML_TASK_MULTICLASS } rtml_task;
+typedef enum { RTML_OPT_SGD = 0, RTML_OPT_MOMENTUM, RTML_OPT_ADAGRAD, RTML_OPT_ADAM } rtml_opt_kind;
+typedef enum { RTML_SCHED_CONSTANT = 0, RTML_SCHED_INVERSE_SCALING, RTML_SCHED_STEP } rtml_sched_kind;
+typedef enum { RTML_LOSS_SQUARED = 0, RTML_LOSS_HUBER } rtml_reg_loss;
+typedef enum { RTML_ACT_RELU = 0, RTML_ACT_TANH } rtml_activation;
+/* What the pipeline does when its drift detector fires (config/monitor.c). */
+typedef enum { RTML_DRIFT_ALERT = 0, RTML_DRIFT_RESET, RTML_DRIFT_ROLLBACK } rtml_drift_action;
 
 /* A transform step of a feature, in order. Only the kinds the pipeline implements are accepted;
  * later issues add more kinds here. */
@@ -135,12 +151,12 @@ typedef struct {
     } label;
 
     struct {
-        char *engine;        /* "native" (default) | "tensorflow" */
-        char *type;          /* "linear" | "logistic" (default) | "softmax" | "ftrl" | "mlp" */
-        char *task;          /* mlp only: "binary" (default) | "regression" | "multiclass" */
-        char *optimizer;     /* "sgd" (default) | "momentum" | "adagrad" | "adam" */
+        rtml_engine_kind engine;  /* default native */
+        rtml_model_type type;     /* default logistic; native engine only */
+        rtml_task task;           /* resolved: the type's own, or model.task (mlp, tensorflow; default binary) */
+        rtml_opt_kind optimizer;  /* default sgd */
         double learning_rate; /* default 0.05, > 0 */
-        char *schedule;      /* "constant" (default) | "inverse_scaling" (lr / t^power_t) | "step" */
+        rtml_sched_kind schedule; /* default constant; inverse_scaling: lr / t^power_t; step */
         double power_t;      /* inverse_scaling exponent, default 0.5 */
         double decay_every;  /* step: multiply lr by decay_rate every decay_every rows (default 10000) */
         double decay_rate;   /* step: default 0.5, in (0, 1] */
@@ -148,12 +164,12 @@ typedef struct {
         double l1;           /* ftrl: default 0, >= 0 */
         double ftrl_alpha;   /* ftrl: default 0.1, > 0 */
         double ftrl_beta;    /* ftrl: default 1, >= 0 */
-        char *loss;          /* linear: "squared" (default) | "huber" */
+        rtml_reg_loss loss;  /* regression: default squared, or huber */
         double huber_delta;  /* default 1, > 0 */
         double clip_gradient; /* clip each gradient to this L2 norm; 0 (default) = off */
         size_t *hidden;      /* mlp: hidden layer sizes, 1..3 of them (default [16]); owned */
         size_t n_hidden;
-        char *activation;    /* mlp: "relu" (default) | "tanh" */
+        rtml_activation activation; /* mlp: default relu, or tanh */
         size_t batch;        /* mlp: micro-batch size, default 1 */
         char **classes;      /* multiclass: class names in index order (owned); NULL = learn them */
         size_t n_classes;    /* multiclass: number of classes (len of classes, or `classes: N`); default 0 */
@@ -192,8 +208,8 @@ typedef struct {
     /* drift: a detector on the prequential error stream, and what to do when it fires (config_monitor.c). */
     struct {
         bool enabled;        /* the section is present */
-        char *detector;      /* "adwin" (default) | "page_hinkley" | "ddm" */
-        char *action;        /* "alert" (default) | "reset" | "rollback" */
+        rtml_drift_kind detector;   /* default adwin */
+        rtml_drift_action action;   /* default alert */
         char *topic;         /* event records go here (optional) */
         double delta, threshold, alpha, warning_level, drift_level; /* NaN: the detector's default */
         unsigned long long min_instances; /* 0: the detector's default */
@@ -230,32 +246,22 @@ int rtml_config_parse(const char *name, const char *buf, size_t len, rtml_config
 int rtml_config_check_run(const rtml_config *cfg, char *err, size_t errlen);
 
 /* Whether the config's model runs on the TensorFlow engine (model.engine: tensorflow). */
-int rtml_config_is_tensorflow(const rtml_config *cfg);
-
-/* config_label.c: whether labels come on a topic of their own (label.topic). */
-static inline bool rtml_config_label_topic(const rtml_config *cfg) { return cfg->label.topic != NULL; }
-
-/* config_scale.c: workers (auto: one per online core); a role's name; models.publish_every (default 10 s) and
- * models.keep (default 20). */
-unsigned rtml_config_workers(const rtml_config *cfg);
-const char *rtml_role_name(rtml_role r);
-static inline double rtml_models_publish_every(const rtml_config *cfg) {
-    return cfg->models.publish_every_s > 0 ? cfg->models.publish_every_s : 10.0;
+static inline bool rtml_config_is_tensorflow(const rtml_config *cfg) {
+    return cfg->model.engine == RTML_ENGINE_TENSORFLOW;
 }
-static inline unsigned rtml_models_keep(const rtml_config *cfg) { return cfg->models.keep ? cfg->models.keep : 20; }
+
+/* Whether labels come on a topic of their own (label.topic). */
+static inline bool rtml_config_label_topic(const rtml_config *cfg) { return cfg->label.topic != NULL; }
 
 /* The value of a kafka property, or NULL. */
 const char *rtml_config_kafka(const rtml_config *cfg, const char *key);
-
-/* Whether a configuration key names a secret (a password, a private key, a token), so whatever shows the
- * configuration prints "[redacted]" instead of its value (redact.c has the rule and why). */
-bool rtml_config_is_secret(const char *key);
 
 /* Print the resolved config (defaults filled in) as YAML, for `rtml check`. */
 void rtml_config_print(const rtml_config *cfg, FILE *out);
 
 void rtml_config_free(rtml_config *cfg);
 
+/* "json", "csv", "avro", "protobuf" (input.c). */
 const char *rtml_format_name(rtml_format f);
 
 #endif

@@ -1,8 +1,8 @@
-/* config_label.c — the label section: where a record's truth comes from.
+/* label.c — the label section: where a record's truth comes from.
  *
  *   label: {field: /is_fraud}      # in the record itself: learned right after it is scored
  *
- *   label:                         # or later, on a topic of its own, joined by key (join.h, pipeline_label.c)
+ *   label:                         # or later, on a topic of its own, joined by key (pipeline/join.h, pipeline/labels.c)
  *     topic: fraud-labels
  *     key: /txn_id                 # the join key in a label record; "@key": the Kafka message key
  *     value: /is_fraud             # the label in a label record
@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config/yaml.h"
+#include "config/sections.h"
 
 #define DEFAULT_TTL_S (7 * 86400.0)
 #define DEFAULT_WAIT_S 60.0
@@ -31,7 +31,7 @@ static int dup_key(const cfg_ctx *c, const yaml_node_t *n, const char *key, char
     return cfg_dup_pointer(c, n, key, out);
 }
 
-int rtml_config_parse_label(const cfg_ctx *c, const yaml_node_t *map, rtml_config *cfg) {
+int rtml_cfg_label_parse(const cfg_ctx *c, const yaml_node_t *map, rtml_config *cfg) {
     static const char *const keys[] = {"field", "topic", "key", "value", "feature_key", "ttl", "wait",
                                        "max_pending", "max_early", NULL};
     enum { F_FIELD, F_TOPIC, F_KEY, F_VALUE, F_FEATURE_KEY, F_TTL, F_WAIT, F_MAX_PENDING, F_MAX_EARLY };
@@ -73,7 +73,7 @@ int rtml_config_parse_label(const cfg_ctx *c, const yaml_node_t *map, rtml_confi
 }
 
 /* After the whole file: what a label topic cannot be combined with (yet), each refusal naming its key. */
-int rtml_config_check_label(const cfg_ctx *c, const rtml_config *cfg) {
+int rtml_cfg_label_check(const cfg_ctx *c, rtml_config *cfg) {
     if (!cfg->label.topic) return 0;
     if (rtml_config_is_tensorflow(cfg))
         return cfg_fail(c, cfg->label.line, "label.topic",
@@ -89,7 +89,7 @@ int rtml_config_check_label(const cfg_ctx *c, const rtml_config *cfg) {
     return 0;
 }
 
-void rtml_config_free_label(rtml_config *cfg) {
+void rtml_cfg_label_free(rtml_config *cfg) {
     free(cfg->label.field);
     free(cfg->label.topic);
     free(cfg->label.key);
@@ -97,7 +97,7 @@ void rtml_config_free_label(rtml_config *cfg) {
     free(cfg->label.feature_key);
 }
 
-void rtml_config_print_label(const rtml_config *cfg, FILE *out) {
+void rtml_cfg_label_print(const rtml_config *cfg, FILE *out) {
     if (cfg->label.field) {
         fputs("label:\n  field: ", out);
         cfg_put_str(out, cfg->label.field);

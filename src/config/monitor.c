@@ -1,4 +1,4 @@
-/* config_monitor.c — the sections about watching a running pipeline: monitor, drift and log.
+/* monitor.c — the sections about watching a running pipeline: monitor, drift and log.
  *
  *   monitor: {listen: 127.0.0.1:9464}   # /metrics, /healthz, /readyz, /model, /api/stats and the dashboard;
  *                                       # port 0 picks a free port (logged)
@@ -10,7 +10,7 @@
  *                                       # reset: a fresh model (feature statistics kept)
  *                                       # rollback: the model of the newest checkpoint before the change
  *     topic: rtml-drift                 # optional: one JSON event record per detection
- *     delta: 0.002                      # the detector's settings (drift.h); a key the detector does not use
+ *     delta: 0.002                      # the detector's settings (detector.h); a key the detector does not use
  *     threshold: 50                     # is an error, as everywhere: it would silently do nothing
  *     alpha: 0.9999
  *     min_instances: 30
@@ -24,19 +24,18 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config/yaml.h"
-#include "pipeline/drift.h"
-#include "engine/engine.h"
+#include "config/monitor.h"
+#include "config/sections.h"
 
 static const char *const DRIFT_KEYS[] = {"detector", "action", "topic", "delta", "threshold", "alpha",
                                          "min_instances", "warning_level", "drift_level", NULL};
 enum { D_DETECTOR, D_ACTION, D_TOPIC, D_DELTA, D_THRESHOLD, D_ALPHA, D_MIN, D_WARNING, D_DRIFT };
-static const char *const DETECTOR_NAMES[] = {"adwin", "page_hinkley", "ddm"};
+static const char *const DETECTOR_NAMES[] = {"adwin", "page_hinkley", "ddm"}; /* RTML_DRIFT_ADWIN.. */
 static const char *const ACTION_NAMES[] = {"alert", "reset", "rollback"};
 static const char *const LEVEL_NAMES[] = {"error", "warn", "info", "debug"};
 static const char *const LOG_FORMAT_NAMES[] = {"text", "json"};
 
-int rtml_config_parse_monitor(const cfg_ctx *c, const yaml_node_t *map, rtml_config *cfg) {
+int rtml_cfg_monitor_parse(const cfg_ctx *c, const yaml_node_t *map, rtml_config *cfg) {
     static const char *const keys[] = {"listen", "stalled_after", NULL};
     yaml_node_t *v[CFG_MAX_KEYS];
     const char *s;
@@ -61,8 +60,7 @@ static int drift_param(const cfg_ctx *c, yaml_node_t *const *v, int idx, rtml_dr
 }
 
 static int drift_settings(const cfg_ctx *c, yaml_node_t *const *v, rtml_config *cfg) {
-    rtml_drift_kind kind;
-    if (rtml_drift_kind_parse(cfg->drift.detector, &kind) != 0) return cfg_fail(c, 1, "drift.detector", "unknown");
+    rtml_drift_kind kind = cfg->drift.detector;
     if (drift_param(c, v, D_DELTA, kind, &cfg->drift.delta) || drift_param(c, v, D_THRESHOLD, kind, &cfg->drift.threshold) ||
         drift_param(c, v, D_ALPHA, kind, &cfg->drift.alpha) || drift_param(c, v, D_WARNING, kind, &cfg->drift.warning_level) ||
         drift_param(c, v, D_DRIFT, kind, &cfg->drift.drift_level))
@@ -80,38 +78,42 @@ static int drift_settings(const cfg_ctx *c, yaml_node_t *const *v, rtml_config *
     return 0;
 }
 
-int rtml_config_parse_drift(const cfg_ctx *c, const yaml_node_t *map, rtml_config *cfg) {
+int rtml_cfg_drift_parse(const cfg_ctx *c, const yaml_node_t *map, rtml_config *cfg) {
     yaml_node_t *v[CFG_MAX_KEYS];
     if (cfg_fields(c, map, "drift", DRIFT_KEYS, v) != 0) return -1;
     cfg->drift.enabled = true;
     cfg->drift.delta = cfg->drift.threshold = cfg->drift.alpha = NAN;
     cfg->drift.warning_level = cfg->drift.drift_level = NAN;
-    if (v[D_DETECTOR] && cfg_dup_enum(c, v[D_DETECTOR], "drift.detector", "drift detector", DETECTOR_NAMES,
-                                      COUNT(DETECTOR_NAMES), &cfg->drift.detector) != 0)
-        return -1;
-    if (v[D_ACTION] && cfg_dup_enum(c, v[D_ACTION], "drift.action", "drift action", ACTION_NAMES,
-                                    COUNT(ACTION_NAMES), &cfg->drift.action) != 0)
-        return -1;
+    size_t i;
+    cfg->drift.detector = RTML_DRIFT_ADWIN;
+    cfg->drift.action = RTML_DRIFT_ALERT;
+    if (v[D_DETECTOR]) {
+        if (cfg_get_enum(c, v[D_DETECTOR], "drift.detector", "drift detector", DETECTOR_NAMES, COUNT(DETECTOR_NAMES), &i))
+            return -1;
+        cfg->drift.detector = (rtml_drift_kind)(RTML_DRIFT_ADWIN + i);
+    }
+    if (v[D_ACTION]) {
+        if (cfg_get_enum(c, v[D_ACTION], "drift.action", "drift action", ACTION_NAMES, COUNT(ACTION_NAMES), &i)) return -1;
+        cfg->drift.action = (rtml_drift_action)i;
+    }
     if (v[D_TOPIC] && cfg_dup_string(c, v[D_TOPIC], "drift.topic", &cfg->drift.topic) != 0) return -1;
-    if (cfg_set_default(&cfg->drift.detector, "adwin") || cfg_set_default(&cfg->drift.action, "alert"))
-        return cfg_oom(c, map, "drift");
     return drift_settings(c, v, cfg);
 }
 
 /* After the model section: what the detector and the action need of the model. */
-int rtml_config_check_drift(const cfg_ctx *c, const rtml_config *cfg) {
+int rtml_cfg_drift_check(const cfg_ctx *c, rtml_config *cfg) {
     if (!cfg->drift.enabled) return 0;
-    if (strcmp(cfg->drift.detector, "ddm") == 0 && rtml_engine_task(cfg) == RTML_TASK_REGRESSION)
+    if (cfg->drift.detector == RTML_DRIFT_DDM && cfg->model.task == RTML_TASK_REGRESSION)
         return cfg_fail(c, 1, "drift.detector",
                         "ddm watches a 0/1 error rate: use adwin or page_hinkley for a regression model");
-    if (strcmp(cfg->drift.action, "alert") != 0 && rtml_config_is_tensorflow(cfg))
+    if (cfg->drift.action != RTML_DRIFT_ALERT && rtml_config_is_tensorflow(cfg))
         return cfg_fail(c, 1, "drift.action",
                         "%s needs a native engine (a SavedModel cannot be re-initialised by rtml); use alert",
-                        cfg->drift.action);
+                        rtml_drift_action_name(cfg->drift.action));
     return 0;
 }
 
-int rtml_config_parse_log(const cfg_ctx *c, const yaml_node_t *map, rtml_config *cfg) {
+int rtml_cfg_log_parse(const cfg_ctx *c, const yaml_node_t *map, rtml_config *cfg) {
     static const char *const keys[] = {"level", "format", NULL};
     yaml_node_t *v[CFG_MAX_KEYS];
     if (cfg_fields(c, map, "log", keys, v) != 0) return -1;
@@ -123,11 +125,13 @@ int rtml_config_parse_log(const cfg_ctx *c, const yaml_node_t *map, rtml_config 
     return 0;
 }
 
-void rtml_config_free_monitor(rtml_config *cfg) {
-    free(cfg->monitor.listen);
-    free(cfg->drift.detector);
-    free(cfg->drift.action);
-    free(cfg->drift.topic);
+const char *rtml_drift_action_name(rtml_drift_action a) { return (unsigned)a < COUNT(ACTION_NAMES) ? ACTION_NAMES[a] : "?"; }
+
+void rtml_cfg_monitor_free(rtml_config *cfg) { free(cfg->monitor.listen); }
+
+void rtml_cfg_drift_free(rtml_config *cfg) { free(cfg->drift.topic); }
+
+void rtml_cfg_log_free(rtml_config *cfg) {
     free(cfg->log.level);
     free(cfg->log.format);
 }
@@ -139,28 +143,33 @@ static void print_param(FILE *out, const char *key, double v) {
     fputc('\n', out);
 }
 
-void rtml_config_print_monitor(const rtml_config *cfg, FILE *out) {
-    if (cfg->monitor.listen) {
-        fputs("monitor:\n  listen: ", out);
-        cfg_put_str(out, cfg->monitor.listen);
-        fputs("\n  stalled_after: ", out);
-        cfg_put_num(out, cfg->monitor.stalled_after_s ? cfg->monitor.stalled_after_s : 30);
-        fputs("s\n", out);
+void rtml_cfg_monitor_print(const rtml_config *cfg, FILE *out) {
+    if (!cfg->monitor.listen) return;
+    fputs("monitor:\n  listen: ", out);
+    cfg_put_str(out, cfg->monitor.listen);
+    fputs("\n  stalled_after: ", out);
+    cfg_put_num(out, cfg->monitor.stalled_after_s ? cfg->monitor.stalled_after_s : 30);
+    fputs("s\n", out);
+}
+
+void rtml_cfg_drift_print(const rtml_config *cfg, FILE *out) {
+    if (!cfg->drift.enabled) return;
+    fprintf(out, "drift:\n  detector: %s\n  action: %s\n", rtml_drift_kind_name(cfg->drift.detector),
+            rtml_drift_action_name(cfg->drift.action));
+    if (cfg->drift.topic) {
+        fputs("  topic: ", out);
+        cfg_put_str(out, cfg->drift.topic);
+        fputc('\n', out);
     }
-    if (cfg->drift.enabled) {
-        fprintf(out, "drift:\n  detector: %s\n  action: %s\n", cfg->drift.detector, cfg->drift.action);
-        if (cfg->drift.topic) {
-            fputs("  topic: ", out);
-            cfg_put_str(out, cfg->drift.topic);
-            fputc('\n', out);
-        }
-        print_param(out, "delta", cfg->drift.delta);
-        print_param(out, "threshold", cfg->drift.threshold);
-        print_param(out, "alpha", cfg->drift.alpha);
-        if (cfg->drift.min_instances) fprintf(out, "  min_instances: %llu\n", cfg->drift.min_instances);
-        print_param(out, "warning_level", cfg->drift.warning_level);
-        print_param(out, "drift_level", cfg->drift.drift_level);
-    }
+    print_param(out, "delta", cfg->drift.delta);
+    print_param(out, "threshold", cfg->drift.threshold);
+    print_param(out, "alpha", cfg->drift.alpha);
+    if (cfg->drift.min_instances) fprintf(out, "  min_instances: %llu\n", cfg->drift.min_instances);
+    print_param(out, "warning_level", cfg->drift.warning_level);
+    print_param(out, "drift_level", cfg->drift.drift_level);
+}
+
+void rtml_cfg_log_print(const rtml_config *cfg, FILE *out) {
     if (cfg->log.level || cfg->log.format)
         fprintf(out, "log:\n  level: %s\n  format: %s\n", cfg->log.level ? cfg->log.level : "info",
                 cfg->log.format ? cfg->log.format : "text");

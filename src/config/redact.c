@@ -1,4 +1,4 @@
-/* redact.c — which configuration keys carry secrets (config.h: rtml_config_is_secret).
+/* redact.c — which configuration keys carry secrets (redact.h: rtml_config_is_secret).
  *
  * One rule, shared by everything that shows configuration to people (`rtml check`, and later the monitoring
  * endpoint), so a secret cannot leak through one path that forgot a key the others know.
@@ -15,12 +15,11 @@
  * This also hides a few values that are not secret (ssl.ca.pem, sasl.oauthbearer.token.endpoint.url): showing
  * too little is the safe side of the trade. Paths to key files (ssl.key.location, ssl.keystore.location) stay
  * visible: a path is what one needs to debug a config, and reading the file needs access to the machine. */
+#include "config/redact.h"
+
 #include <ctype.h>
-#include <stdbool.h>
 #include <stddef.h>
 #include <string.h>
-
-#include "config/config.h"
 
 /* Does key contain word, ignoring ASCII case? (strcasestr is a GNU extension; rtml builds as C11 + POSIX.) */
 static bool contains_nocase(const char *key, const char *word) {

@@ -1,7 +1,7 @@
-/* config_scale.c — the settings for running more than one rtml: workers, the instance's role, the model topic.
+/* scale.c — the settings for running more than one rtml: workers, the instance's role, the model topic.
  *
  *   workers: 2                  # group members in this process, each a whole pipeline on its own thread
- *                               # (run_workers.c); auto: one per core. Default 1.
+ *                               # (run/workers.c); auto: one per core. Default 1.
  *   role: both                  # both (default): score and learn, and publish versions when models.topic is set
  *                               # trainer: learn and publish versions; no predictions (output.topic optional)
  *                               # predictor: score with the newest published version (or the pinned one),
@@ -14,15 +14,18 @@
  * Versions carry the native engines' state (weights, optimizer, feature statistics, class names); a
  * TensorFlow model is a SavedModel directory on the trainer's disk, so engine: tensorflow cannot use the
  * model topic yet (refused here, naming the key). */
+#include "config/scale.h"
+
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "config/yaml.h"
+#include "config/monitor.h"
+#include "config/sections.h"
 
 static const char *const ROLE_NAMES[] = {"both", "predictor", "trainer"};
 
-int rtml_config_parse_role(const cfg_ctx *c, const yaml_node_t *n, rtml_config *cfg) {
+int rtml_cfg_role_parse(const cfg_ctx *c, const yaml_node_t *n, rtml_config *cfg) {
     size_t i;
     if (cfg_get_enum(c, n, "role", "role", ROLE_NAMES, COUNT(ROLE_NAMES), &i) != 0) return -1;
     cfg->role = (rtml_role)i;
@@ -30,7 +33,7 @@ int rtml_config_parse_role(const cfg_ctx *c, const yaml_node_t *n, rtml_config *
     return 0;
 }
 
-int rtml_config_parse_models(const cfg_ctx *c, const yaml_node_t *map, rtml_config *cfg) {
+int rtml_cfg_models_parse(const cfg_ctx *c, const yaml_node_t *map, rtml_config *cfg) {
     static const char *const keys[] = {"topic", "publish_every", "keep", NULL};
     yaml_node_t *v[CFG_MAX_KEYS];
     if (cfg_fields(c, map, "models", keys, v) != 0) return -1;
@@ -50,8 +53,8 @@ int rtml_config_parse_models(const cfg_ctx *c, const yaml_node_t *map, rtml_conf
     return 0;
 }
 
-/* workers: N (1..256) or auto: group members in this one process (run_workers.c). */
-int rtml_config_parse_workers(const cfg_ctx *c, const yaml_node_t *n, rtml_config *cfg) {
+/* workers: N (1..256) or auto: group members in this one process (run/workers.c). */
+int rtml_cfg_workers_parse(const cfg_ctx *c, const yaml_node_t *n, rtml_config *cfg) {
     cfg->workers_line = cfg_line(n);
     const char *s = cfg_text(n);
     if (s && !strcmp(s, "auto")) {
@@ -72,7 +75,7 @@ unsigned rtml_config_workers(const rtml_config *cfg) {
 
 /* After the whole file: a role other than both needs the model topic, and the topic needs a native engine;
  * several workers need a native engine and no model writer. */
-int rtml_config_check_scale(const cfg_ctx *c, const rtml_config *cfg) {
+int rtml_cfg_role_check(const cfg_ctx *c, rtml_config *cfg) {
     if (cfg->workers_auto || cfg->workers > 1) {
         if (rtml_config_is_tensorflow(cfg))
             return cfg_fail(c, cfg->workers_line, "workers",
@@ -86,10 +89,10 @@ int rtml_config_check_scale(const cfg_ctx *c, const rtml_config *cfg) {
     if (cfg->role != RTML_ROLE_BOTH && !cfg->models.topic)
         return cfg_fail(c, cfg->role_line, "role", "%s needs models.topic (the topic that carries the model versions)",
                         ROLE_NAMES[cfg->role]);
-    if (cfg->role == RTML_ROLE_PREDICTOR && cfg->drift.enabled && strcmp(cfg->drift.action, "alert") != 0)
+    if (cfg->role == RTML_ROLE_PREDICTOR && cfg->drift.enabled && cfg->drift.action != RTML_DRIFT_ALERT)
         return cfg_fail(c, cfg->role_line, "role",
                         "a predictor serves the trainer's versions; drift.action %s would replace them (use alert, "
-                        "or put the action on the trainer)", cfg->drift.action);
+                        "or put the action on the trainer)", rtml_drift_action_name(cfg->drift.action));
     if (cfg->models.topic && rtml_config_is_tensorflow(cfg))
         return cfg_fail(c, 1, "models.topic",
                         "model versions in a topic carry the native engines' state; a TensorFlow SavedModel is "
@@ -99,12 +102,16 @@ int rtml_config_check_scale(const cfg_ctx *c, const rtml_config *cfg) {
 
 const char *rtml_role_name(rtml_role r) { return (unsigned)r < COUNT(ROLE_NAMES) ? ROLE_NAMES[r] : "?"; }
 
-void rtml_config_free_scale(rtml_config *cfg) { free(cfg->models.topic); }
+void rtml_cfg_models_free(rtml_config *cfg) { free(cfg->models.topic); }
 
-void rtml_config_print_scale(const rtml_config *cfg, FILE *out) {
-    fprintf(out, "role: %s\n", ROLE_NAMES[cfg->role]);
+void rtml_cfg_role_print(const rtml_config *cfg, FILE *out) { fprintf(out, "role: %s\n", ROLE_NAMES[cfg->role]); }
+
+void rtml_cfg_workers_print(const rtml_config *cfg, FILE *out) {
     if (cfg->workers_auto) fputs("workers: auto\n", out);
     else fprintf(out, "workers: %u\n", cfg->workers ? cfg->workers : 1);
+}
+
+void rtml_cfg_models_print(const rtml_config *cfg, FILE *out) {
     if (!cfg->models.topic) return;
     fputs("models:\n  topic: ", out);
     cfg_put_str(out, cfg->models.topic);

@@ -1,4 +1,4 @@
-/* config_tf.c — the model.tensorflow section: which SavedModel, which signatures, what feeds each input.
+/* tf.c — the model.tensorflow section: which SavedModel, which signatures, what feeds each input.
  *
  *   model:
  *     engine: tensorflow
@@ -33,8 +33,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config/config.h"
-#include "config/yaml.h"
+#include "config/tf.h"
 
 #define TF_MAX_BATCH 65536
 #define TF_MAX_THREADS 256

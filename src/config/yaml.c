@@ -424,3 +424,43 @@ void cfg_put_num(FILE *out, double v) {
     fputs(buf, out);
 }
 
+
+/* ---- printing ---- */
+
+void cfg_print_key_str(FILE *out, const char *indent_key, const char *value) {
+    fputs(indent_key, out);
+    cfg_put_str(out, value);
+    fputc('\n', out);
+}
+
+void cfg_print_list(FILE *out, const char *indent, char *const *items, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        fprintf(out, "%s- ", indent);
+        cfg_put_str(out, items[i]);
+        fputc('\n', out);
+    }
+}
+
+void cfg_print_numbers(FILE *out, const double *v, size_t n) {
+    fputc('[', out);
+    for (size_t i = 0; i < n; i++) {
+        if (i) fputs(", ", out);
+        cfg_put_num(out, v[i]);
+    }
+    fputc(']', out);
+}
+
+/* A section whose one key is required: label {field}, dead_letter {topic}. */
+int cfg_one_key(const cfg_ctx *c, const yaml_node_t *map, const char *path, const char *name, yaml_node_t **val) {
+    const char *keys[] = {name, NULL};
+    yaml_node_t *v[CFG_MAX_KEYS];
+    char key[CFG_PATH];
+    if (cfg_fields(c, map, path, keys, v) != 0)
+        return -1;
+    cfg_join_key(key, path, name);
+    if (!v[0])
+        return cfg_fail(c, cfg_line(map), key, "required");
+    *val = v[0];
+    return 0;
+}
+

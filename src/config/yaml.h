@@ -1,8 +1,8 @@
-/* config_yaml.h — the YAML-walking helpers the config parser is built from (internal to config*.c).
+/* yaml.h — the YAML-walking helpers the config parser is built from (internal to config/).
  *
  * libyaml's document API gives a node tree with line marks; these helpers read typed values out of it and
- * report every problem as "FILE:LINE: KEY: reason" into the context's error buffer (config.h), returning -1.
- * config.c walks the main schema with them; config_tf.c the model.tensorflow section. */
+ * report every problem as "FILE:LINE: KEY: reason" into the context's error buffer, returning -1. Each section's
+ * file (sections.h) walks its part of the schema with them. */
 #ifndef RTML_CONFIG_YAML_H
 #define RTML_CONFIG_YAML_H
 #include <stddef.h>
@@ -61,35 +61,12 @@ int cfg_set_default(char **field, const char *value);
 void cfg_put_str(FILE *out, const char *s);
 void cfg_put_num(FILE *out, double v);
 
-/* The model.tensorflow section (config_tf.c): defaults, parse (after features), the checks that need the
- * whole file, free and print. */
-#include "config/config.h"
-void rtml_tf_config_defaults(rtml_tf_config *t);
-int rtml_config_parse_tf(const cfg_ctx *c, const yaml_node_t *map, rtml_config *cfg);
-int rtml_config_check_tf(const cfg_ctx *c, const rtml_config *cfg);
-void rtml_tf_config_free(rtml_tf_config *t);
-void rtml_config_print_tf(const rtml_tf_config *t, FILE *out);
-
-/* The monitor, drift and log sections (config_monitor.c); check_drift runs after the model section. */
-int rtml_config_parse_monitor(const cfg_ctx *c, const yaml_node_t *map, rtml_config *cfg);
-int rtml_config_parse_drift(const cfg_ctx *c, const yaml_node_t *map, rtml_config *cfg);
-int rtml_config_parse_log(const cfg_ctx *c, const yaml_node_t *map, rtml_config *cfg);
-int rtml_config_check_drift(const cfg_ctx *c, const rtml_config *cfg);
-void rtml_config_free_monitor(rtml_config *cfg);
-void rtml_config_print_monitor(const rtml_config *cfg, FILE *out);
-
-/* role and models (config_scale.c); check_scale runs after the whole file is read. */
-int rtml_config_parse_role(const cfg_ctx *c, const yaml_node_t *n, rtml_config *cfg);
-int rtml_config_parse_models(const cfg_ctx *c, const yaml_node_t *map, rtml_config *cfg);
-int rtml_config_parse_workers(const cfg_ctx *c, const yaml_node_t *n, rtml_config *cfg);
-int rtml_config_check_scale(const cfg_ctx *c, const rtml_config *cfg);
-void rtml_config_free_scale(rtml_config *cfg);
-void rtml_config_print_scale(const rtml_config *cfg, FILE *out);
-
-/* label (config_label.c); check_label runs after the whole file is read. */
-int rtml_config_parse_label(const cfg_ctx *c, const yaml_node_t *map, rtml_config *cfg);
-int rtml_config_check_label(const cfg_ctx *c, const rtml_config *cfg);
-void rtml_config_free_label(rtml_config *cfg);
-void rtml_config_print_label(const rtml_config *cfg, FILE *out);
+/* Printing helpers for the sections: "INDENT_KEY value" with the value quoted as cfg_put_str does; a list of
+ * strings one per line; numbers as a flow list. */
+void cfg_print_key_str(FILE *out, const char *indent_key, const char *value);
+void cfg_print_list(FILE *out, const char *indent, char *const *items, size_t n);
+void cfg_print_numbers(FILE *out, const double *v, size_t n);
+/* A section whose one key is required (dead_letter {topic}): *val is that key's node. */
+int cfg_one_key(const cfg_ctx *c, const yaml_node_t *map, const char *path, const char *name, yaml_node_t **val);
 
 #endif

@@ -1,4 +1,4 @@
-/* engine.h — the one interface every model engine implements (native learners now, TensorFlow later).
+/* engine.h — the one interface every model engine implements: the native learners and TensorFlow (engine/tf/).
  *
  * The pipeline turns each record into a feature row and hands rows over in batches; an engine knows nothing
  * of Kafka, formats or offsets. A row (rtml_row) has a dense part, inputs [0, n_dense), and a sparse part:
@@ -19,8 +19,6 @@
 #include "base/buf.h"
 #include "config/config.h"
 #include "base/record.h"
-
-typedef enum { RTML_TASK_BINARY = 0, RTML_TASK_REGRESSION, RTML_TASK_MULTICLASS } rtml_task;
 
 typedef struct {
     const double *dense; /* n_dense values */
@@ -72,12 +70,8 @@ struct rtml_engine {
     void *impl;       /* the engine's own state, owned by it */
 };
 
-/* The task a config's model performs (logistic, ftrl: binary; linear: regression; softmax: multiclass;
- * mlp: model.task, binary by default). */
-rtml_task rtml_engine_task(const rtml_config *cfg);
-
-/* Open the engine the config names for rows of this shape. NULL + reason on failure (an unknown or
- * unavailable engine/type is a reason, not a crash). */
+/* Open the engine the config names for rows of this shape (its task: cfg->model.task). NULL + reason on
+ * failure (a SavedModel that does not load, a shape the model cannot take). */
 rtml_engine *rtml_engine_open(const rtml_config *cfg, const rtml_shape *shape, char *err, size_t errlen);
 void rtml_engine_close(rtml_engine *e);
 

@@ -339,15 +339,12 @@ static int mlp_settings(const rtml_config *cfg, rtml_task task, const rtml_shape
     static const size_t default_hidden[] = {16};
     const size_t *hidden = cfg->model.n_hidden ? cfg->model.hidden : default_hidden;
     size_t nh = cfg->model.n_hidden ? cfg->model.n_hidden : 1;
-    const char *act = cfg->model.activation ? cfg->model.activation : "relu";
     if (nh > MLP_MAX_HIDDEN) return rtml_fail(err, errlen, "model.hidden: at most %d layers, got %zu", MLP_MAX_HIDDEN, nh);
-    if (strcmp(act, "relu") != 0 && strcmp(act, "tanh") != 0)
-        return rtml_fail(err, errlen, "model.activation: unknown activation '%s' (expected relu|tanh)", act);
     if (task == RTML_TASK_MULTICLASS && shape->n_classes < 2)
         return rtml_fail(err, errlen, "model.classes: a multiclass mlp needs at least 2 classes, got %zu",
                          shape->n_classes);
     if (task == RTML_TASK_REGRESSION && rtml_reg_loss_from(cfg, &m->loss, &m->delta, err, errlen) != 0) return -1;
-    m->relu = strcmp(act, "relu") == 0;
+    m->relu = cfg->model.activation == RTML_ACT_RELU;
     m->batch = cfg->model.batch ? cfg->model.batch : 1;
     m->n_layers = nh + 1;
     m->width[0] = shape->n_inputs;

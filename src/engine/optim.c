@@ -6,31 +6,14 @@
 #include <string.h>
 
 #include "base/rtml.h"
-
-static int lookup(const char *name, const char *const *names, int n) {
-    for (int i = 0; i < n; i++)
-        if (strcmp(name, names[i]) == 0) return i;
-    return -1;
-}
-
-static const char *const optimizer_names[] = {"sgd", "momentum", "adagrad", "adam"};
-static const char *const schedule_names[] = {"constant", "inverse_scaling", "step"};
+#include "config/model.h"
 
 static double or_default(double v, double d) { return v == 0 ? d : v; }
 
 int rtml_optim_settings_from(const rtml_config *cfg, rtml_optim_settings *out, char *err, size_t errlen) {
-    const char *opt = cfg->model.optimizer ? cfg->model.optimizer : "sgd";
-    const char *sched = cfg->model.schedule ? cfg->model.schedule : "constant";
-    int k = lookup(opt, optimizer_names, 4), s = lookup(sched, schedule_names, 3);
-    if (k < 0)
-        return rtml_fail(err, errlen, "model.optimizer: unknown optimizer '%s' (expected sgd|momentum|adagrad|adam)",
-                         opt);
-    if (s < 0)
-        return rtml_fail(err, errlen, "model.schedule: unknown schedule '%s' (expected constant|inverse_scaling|step)",
-                         sched);
     memset(out, 0, sizeof *out);
-    out->kind = (rtml_opt_kind)k;
-    out->schedule = (rtml_sched_kind)s;
+    out->kind = cfg->model.optimizer;
+    out->schedule = cfg->model.schedule;
     out->lr = or_default(cfg->model.learning_rate, 0.05);
     out->power_t = cfg->model.power_t;
     out->decay_every = or_default(cfg->model.decay_every, 10000);
@@ -101,7 +84,7 @@ int rtml_optim_load(rtml_optim *o, rtml_reader *r, char *err, size_t errlen) {
     if (r->failed) return rtml_fail(err, errlen, "model state is truncated (optimizer)");
     if (kind != (uint32_t)o->set.kind)
         return rtml_fail(err, errlen, "model was trained with optimizer '%s', the config says '%s'",
-                         kind < 4 ? optimizer_names[kind] : "?", optimizer_names[o->set.kind]);
+                         rtml_opt_name((rtml_opt_kind)kind), rtml_opt_name(o->set.kind));
     if (n != o->n)
         return rtml_fail(err, errlen, "optimizer state has %llu parameters, the config makes %zu",
                          (unsigned long long)n, o->n);
@@ -126,10 +109,7 @@ void rtml_softmax(const double *z, size_t k, double *p) {
 }
 
 int rtml_reg_loss_from(const rtml_config *cfg, rtml_reg_loss *loss, double *delta, char *err, size_t errlen) {
-    const char *name = cfg->model.loss ? cfg->model.loss : "squared";
-    if (strcmp(name, "squared") == 0) *loss = RTML_LOSS_SQUARED;
-    else if (strcmp(name, "huber") == 0) *loss = RTML_LOSS_HUBER;
-    else return rtml_fail(err, errlen, "model.loss: unknown loss '%s' (expected squared|huber)", name);
+    *loss = cfg->model.loss;
     *delta = or_default(cfg->model.huber_delta, 1.0);
     if (*delta < 0) return rtml_fail(err, errlen, "model.huber_delta: must be > 0, got %g", *delta);
     return 0;

@@ -28,10 +28,6 @@
 #include "base/binfmt.h"
 #include "config/config.h"
 
-typedef enum { RTML_OPT_SGD = 0, RTML_OPT_MOMENTUM, RTML_OPT_ADAGRAD, RTML_OPT_ADAM } rtml_opt_kind;
-typedef enum { RTML_SCHED_CONSTANT = 0, RTML_SCHED_INVERSE_SCALING, RTML_SCHED_STEP } rtml_sched_kind;
-typedef enum { RTML_LOSS_SQUARED = 0, RTML_LOSS_HUBER } rtml_reg_loss;
-
 #define RTML_MOMENTUM_RHO 0.9
 #define RTML_ADAGRAD_EPS 1e-8
 #define RTML_ADAM_B1 0.9
@@ -47,7 +43,7 @@ typedef struct {
     double l2, clip;
 } rtml_optim_settings;
 
-/* 0, or -1 naming the bad key and the accepted values. */
+/* 0, or -1 naming the bad key (a hand-built config's out-of-range number; a file's is caught by config/). */
 int rtml_optim_settings_from(const rtml_config *cfg, rtml_optim_settings *out, char *err, size_t errlen);
 
 /* An optimizer over n parameters: its slots (NULL when the kind needs none) and its step count. */

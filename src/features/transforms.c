@@ -1,16 +1,9 @@
-/* transforms.c — timestamps, buckets, tokens and transform names (see transforms.h). */
+/* transforms.c — timestamps, buckets and tokens (see transforms.h). */
 #include "features/transforms.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
-
-const char *rtml_transform_name(rtml_transform_kind k) {
-    static const char *const names[] = {"standardize", "log1p",   "clip",        "minmax",      "impute",
-                                        "impute",      "bucketize", "hour_of_day", "day_of_week", "one_hot",
-                                        "hash",        "cross",   "bag_of_words", "array"};
-    return (unsigned)k < sizeof names / sizeof names[0] ? names[k] : "?";
-}
 
 /* Howard Hinnant, "chrono-Compatible Low-Level Date Algorithms": eras of 400 years, March-based years. */
 int64_t rtml_days_from_civil(int64_t y, unsigned m, unsigned d) {

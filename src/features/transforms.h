@@ -16,12 +16,10 @@
 #include <stdint.h>
 
 #include "config/config.h"
+#include "config/features.h" /* rtml_transform_name */
 
 /* The longest string a feature reads; a longer one is rejected as too_large. */
 #define RTML_MAX_FEATURE_STRING 65536
-
-/* "standardize", "one_hot", ... ("impute" for both imputes). */
-const char *rtml_transform_name(rtml_transform_kind k);
 
 /* Days from 1970-01-01 to the proleptic Gregorian date y-m-d (m 1..12, d 1..31). */
 int64_t rtml_days_from_civil(int64_t y, unsigned m, unsigned d);

@@ -1,10 +1,10 @@
-/* pipeline_drift.c — the pipeline's drift detector (drift.h) and what it can do to the model.
+/* drift_actions.c — the pipeline's drift detector (drift.h) and what it can do to the model.
  *
  * Every record that is evaluated (test-then-train: scored before it is learned) feeds its error to the
  * detector: 0/1 for classification (the prediction the output record shows, against the label), |error| for
  * regression. When the detector fires, the pipeline records a drift event (rtml_drift_event) and, depending
  * on drift.action:
- *   alert     nothing more here: the host logs it, counts it and sends an event record (run_monitor.c);
+ *   alert     nothing more here: the host logs it, counts it and sends an event record (run/status.c);
  *   reset     once the batch is learned, the engine is replaced by a fresh one of the same shape: the model
  *             forgets the old concept; feature statistics, metrics and class names are kept;
  *   rollback  the host (which knows the checkpoints) loads the model and feature statistics of the newest
@@ -22,6 +22,7 @@
 
 #include "base/clock.h"
 #include "base/log.h"
+#include "config/monitor.h"
 #include "pipeline/pipeline.h"
 #include "base/rtml.h"
 
@@ -34,8 +35,7 @@
  *   exp(-2 * 0.01 * 100 / 0.12) ~ 6e-8;
  *   DDM warm start 1000 values instead of 30 (its early alarms come from a start of all-zero errors). */
 static void drift_params(const rtml_config *cfg, rtml_drift_params *p) {
-    rtml_drift_kind kind = RTML_DRIFT_ADWIN;
-    rtml_drift_kind_parse(cfg->drift.detector ? cfg->drift.detector : "adwin", &kind);
+    rtml_drift_kind kind = cfg->drift.detector;
     rtml_drift_defaults(kind, p);
     if (kind == RTML_DRIFT_ADWIN) p->delta = 0.00001;
     if (kind == RTML_DRIFT_PAGE_HINKLEY) p->delta = 0.01, p->threshold = 100, p->alpha = 1;
@@ -54,9 +54,7 @@ int rtml_pipeline_drift_open(rtml_pipeline *p, char *err, size_t errlen) {
     drift_params(p->cfg, &dp);
     if (rtml_drift_params_check(&dp, err, errlen) != 0) return -1;
     if (!(p->drift = rtml_drift_new(&dp))) return rtml_fail(err, errlen, "out of memory");
-    p->drift_action = strcmp(p->cfg->drift.action, "reset") == 0      ? RTML_DRIFT_RESET
-                      : strcmp(p->cfg->drift.action, "rollback") == 0 ? RTML_DRIFT_ROLLBACK
-                                                                      : RTML_DRIFT_ALERT;
+    p->drift_action = p->cfg->drift.action;
     return 0;
 }
 
@@ -178,22 +176,21 @@ int rtml_pipeline_drift_load(rtml_pipeline *p, rtml_reader *r, char *err, size_t
     return 0;
 }
 
-static const char *const ACTION_NAMES[] = {"alert", "reset", "rollback"};
-
 void rtml_drift_event_json(const rtml_pipeline *p, const rtml_drift_event *e, rtml_buf *out) {
     rtml_buf_puts(out, "{\"t\":");
     rtml_buf_put_double(out, e->at_wall);
     rtml_buf_printf(out, ",\"record\":%llu,\"change_at\":%llu,\"estimation\":", (unsigned long long)e->evaluated,
                     (unsigned long long)e->change_at);
     rtml_buf_put_double(out, e->estimation);
-    rtml_buf_printf(out, ",\"detector\":\"%s\",\"action\":\"%s\",\"model_version\":%lld}", p->cfg->drift.detector,
-                    ACTION_NAMES[e->action], (long long)e->model_version);
+    rtml_buf_printf(out, ",\"detector\":\"%s\",\"action\":\"%s\",\"model_version\":%lld}",
+                    rtml_drift_kind_name(p->cfg->drift.detector), rtml_drift_action_name(e->action), (long long)e->model_version);
 }
 
 void rtml_pipeline_drift_report(const rtml_pipeline *p, rtml_buf *out) {
     if (!p->drift) return;
     rtml_buf_printf(out, ",\"drift\":{\"detector\":\"%s\",\"action\":\"%s\",\"events\":%llu,\"improvements\":%llu,"
-                    "\"model_version\":%lld}", p->cfg->drift.detector, p->cfg->drift.action,
+                    "\"model_version\":%lld}", rtml_drift_kind_name(p->cfg->drift.detector),
+                    rtml_drift_action_name(p->cfg->drift.action),
                     (unsigned long long)p->drift_events, (unsigned long long)p->drift_improvements,
                     (long long)rtml_pipeline_model_version(p));
 }

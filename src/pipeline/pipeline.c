@@ -58,7 +58,7 @@ static int open_decoder(rtml_pipeline *p, char *err, size_t errlen) {
 
 static int init_classes(rtml_pipeline *p, char *err, size_t errlen) {
     const rtml_config *cfg = p->cfg;
-    if (rtml_engine_task(cfg) != RTML_TASK_MULTICLASS) return 0;
+    if (cfg->model.task != RTML_TASK_MULTICLASS) return 0;
     if (cfg->model.n_classes < 2)
         return rtml_fail(err, errlen, "model.classes: a multiclass model needs the class names or their number (>= 2)");
     p->classes = calloc(cfg->model.n_classes, sizeof *p->classes);
@@ -77,7 +77,7 @@ int rtml_pipeline_init(rtml_pipeline *p, const rtml_config *cfg, char *err, size
     if (open_decoder(p, err, errlen) != 0) goto fail;
     if (init_classes(p, err, errlen) != 0) goto fail;
     rtml_shape shape = rtml_featurizer_shape(p->features);
-    if (rtml_engine_task(cfg) == RTML_TASK_MULTICLASS) shape.n_classes = cfg->model.n_classes;
+    if (cfg->model.task == RTML_TASK_MULTICLASS) shape.n_classes = cfg->model.n_classes;
     p->engine = rtml_config_is_tensorflow(cfg) ? rtml_tf_open(cfg, p->features, &shape, err, errlen)
                                    : rtml_engine_open(cfg, &shape, err, errlen);
     if (!p->engine) goto fail;

@@ -30,8 +30,6 @@
 #include "base/histogram.h"
 #include "base/record.h"
 
-typedef enum { RTML_DRIFT_ALERT = 0, RTML_DRIFT_RESET, RTML_DRIFT_ROLLBACK } rtml_drift_action;
-
 /* A detected drift (pipeline_drift.c). */
 typedef struct {
     double at_wall;          /* when (unix seconds) */

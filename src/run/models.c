@@ -26,6 +26,7 @@
 #include "kafka/modelbus.h"
 #include "base/rtml.h"
 #include "run/run.h"
+#include "config/scale.h"
 
 #define START_WAIT_S 30.0 /* the first read of the topic */
 #define POLL_MS 100

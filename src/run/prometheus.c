@@ -13,6 +13,8 @@
 #include "monitor/procstat.h"
 #include "base/rtml.h"
 #include "run/run.h"
+#include "config/model.h"
+#include "config/scale.h"
 
 static void family(rtml_buf *b, const char *name, const char *type, const char *help) {
     rtml_buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
@@ -142,7 +144,7 @@ static void drift(const rtml_runner *r, rtml_buf *b) {
     rtml_drift_state st;
     rtml_drift_state_get(r->pipe.drift, &st);
     char labels[96];
-    snprintf(labels, sizeof labels, "detector=\"%s\"", r->cfg.drift.detector);
+    snprintf(labels, sizeof labels, "detector=\"%s\"", rtml_drift_kind_name(r->cfg.drift.detector));
     family(b, "rtml_drift_events_total", "counter", "Concept drifts detected on the prequential error stream.");
     line(b, "rtml_drift_events_total", labels, (double)r->pipe.drift_events);
     family(b, "rtml_drift_improvements_total", "counter",
@@ -202,8 +204,9 @@ static void process(rtml_buf *b) {
 static void pipeline_state(const rtml_runner *r, rtml_buf *b) {
     char labels[256];
     family(b, "rtml_build_info", "gauge", "rtml's version and model (value 1).");
-    snprintf(labels, sizeof labels, "version=\"%s\",engine=\"%s\",model=\"%s\"", RTML_VERSION, r->cfg.model.engine,
-             rtml_config_is_tensorflow(&r->cfg) ? "saved_model" : r->cfg.model.type);
+    snprintf(labels, sizeof labels, "version=\"%s\",engine=\"%s\",model=\"%s\"", RTML_VERSION,
+             rtml_engine_kind_name(r->cfg.model.engine),
+             rtml_config_is_tensorflow(&r->cfg) ? "saved_model" : rtml_model_type_name(r->cfg.model.type));
     line(b, "rtml_build_info", labels, 1);
     gauge(b, "rtml_model_version", "The version of the model scoring records.",
           (double)rtml_pipeline_model_version(&r->pipe));

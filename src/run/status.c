@@ -24,6 +24,10 @@
 #include "monitor/procstat.h"
 #include "base/rtml.h"
 #include "run/run.h"
+#include "config/model.h"
+#include "config/monitor.h"
+#include "config/scale.h"
+#include "config/redact.h"
 
 #define HISTORY 900     /* samples kept for the dashboard: one a second, 15 minutes */
 #define MAX_EVENTS 100  /* drift events kept for the dashboard */
@@ -201,12 +205,11 @@ static void put_series(const struct rtml_run_history *h, sample_field f, size_t 
 
 static void put_model_head(const rtml_runner *r, rtml_buf *b) {
     const rtml_engine *e = r->pipe.engine;
-    static const char *const tasks[] = {"binary", "regression", "multiclass"};
     /* A TensorFlow model's type is its SavedModel (model.type is a native learner's setting). */
-    const char *type = rtml_config_is_tensorflow(&r->cfg) ? "saved_model" : r->cfg.model.type;
-    rtml_buf_printf(b, "\"engine\":\"%s\",\"type\":", r->cfg.model.engine);
+    const char *type = rtml_config_is_tensorflow(&r->cfg) ? "saved_model" : rtml_model_type_name(r->cfg.model.type);
+    rtml_buf_printf(b, "\"engine\":\"%s\",\"type\":", rtml_engine_kind_name(r->cfg.model.engine));
     rtml_json_put_string(b, type, strlen(type));
-    rtml_buf_printf(b, ",\"task\":\"%s\",\"version\":%lld,\"learned\":%llu", tasks[e->task],
+    rtml_buf_printf(b, ",\"task\":\"%s\",\"version\":%lld,\"learned\":%llu", rtml_task_name(e->task),
                     (long long)rtml_pipeline_model_version(&r->pipe), (unsigned long long)r->pipe.learned);
 }
 
@@ -281,7 +284,8 @@ static void render_model(rtml_runner *r, rtml_buf *b) {
         rtml_drift_state st;
         rtml_drift_state_get(r->pipe.drift, &st);
         rtml_buf_printf(b, ",\"drift\":{\"detector\":\"%s\",\"action\":\"%s\",\"events\":%llu,\"estimation\":",
-                        r->cfg.drift.detector, r->cfg.drift.action, (unsigned long long)r->pipe.drift_events);
+                        rtml_drift_kind_name(r->cfg.drift.detector), rtml_drift_action_name(r->cfg.drift.action),
+                        (unsigned long long)r->pipe.drift_events);
         put_num(b, st.estimation);
         rtml_buf_printf(b, ",\"width\":%llu,\"warning\":%s}", (unsigned long long)st.width, st.warning ? "true" : "false");
     }
@@ -359,8 +363,8 @@ void rtml_run_drift(rtml_runner *r) {
     r->drift_seen = r->pipe.drift_events;
     const rtml_drift_event *e = &r->pipe.last_drift;
     rtml_log(RTML_LOG_WARN, "drift detected by %s after %llu evaluated records (error estimate %.4f, change from "
-             "about record %llu): %s", r->cfg.drift.detector, (unsigned long long)e->evaluated, e->estimation,
-             (unsigned long long)e->change_at, r->cfg.drift.action);
+             "about record %llu): %s", rtml_drift_kind_name(r->cfg.drift.detector), (unsigned long long)e->evaluated,
+             e->estimation, (unsigned long long)e->change_at, rtml_drift_action_name(r->cfg.drift.action));
     if (r->history) {
         struct rtml_run_history *h = r->history;
         if (h->n_events == MAX_EVENTS) memmove(h->events, h->events + 1, (MAX_EVENTS - 1) * sizeof *h->events);

@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "base/clock.h"
+#include "config/model.h"
 #include "engine/engine.h"
 #include "engine/tf/tf_feed.h"
 #include "engine/tf/tf_model.h"
@@ -149,7 +150,7 @@ static int bind_outputs(tf_engine *e, bound_model *b, const rtml_tf_signature *s
     size_t want = e->cfg->model.n_classes ? e->cfg->model.n_classes : 1;
     if (width && width != want)
         return rtml_fail(err, errlen, "output '%s' gives %zu values per record; a %s model needs %zu (set model.task%s)",
-                         o->key, width, e->cfg->model.task, want, want == 1 ? " and model.classes for a multiclass model" : "");
+                         o->key, width, rtml_task_name(e->cfg->model.task), want, want == 1 ? " and model.classes for a multiclass model" : "");
     e->out_width = want;
     for (size_t i = 0; i < e->tc->n_extra_outputs; i++) {
         const rtml_tf_tensor_info *x = rtml_tf_signature_output(s, e->tc->extra_outputs[i]);
@@ -611,7 +612,7 @@ rtml_engine *rtml_tf_open(const rtml_config *cfg, const rtml_featurizer *feature
         free(e);
         return rtml_fail(err, errlen, "out of memory"), NULL;
     }
-    *eng = (rtml_engine){.ops = &TF_OPS, .task = rtml_engine_task(cfg), .shape = *shape, .impl = e};
+    *eng = (rtml_engine){.ops = &TF_OPS, .task = cfg->model.task, .shape = *shape, .impl = e};
     e->cfg = cfg;
     e->tc = &cfg->model.tf;
     e->n_dense = shape->n_dense;

@@ -5,6 +5,8 @@
  * bad_*.yaml must fail) plus examples/quickstart.yaml, found through $RTML_TESTDATA. */
 #include "check.h"
 #include "config/config.h"
+#include "config/model.h"
+#include "config/scale.h"
 #include "engine/engine.h"
 #include "base/rtml.h"
 
@@ -95,12 +97,12 @@ static int model_tuning_equal(const rtml_config *a, const rtml_config *b) {
     for (size_t i = 0; i < a->model.n_hidden; i++)
         if (a->model.hidden[i] != b->model.hidden[i])
             return 0;
-    return str_eq(a->model.task, b->model.task) && str_eq(a->model.schedule, b->model.schedule) &&
+    return a->model.task == b->model.task && a->model.schedule == b->model.schedule &&
            a->model.power_t == b->model.power_t && a->model.decay_every == b->model.decay_every &&
            a->model.decay_rate == b->model.decay_rate && a->model.l1 == b->model.l1 &&
            a->model.ftrl_alpha == b->model.ftrl_alpha && a->model.ftrl_beta == b->model.ftrl_beta &&
-           str_eq(a->model.loss, b->model.loss) && a->model.huber_delta == b->model.huber_delta &&
-           a->model.clip_gradient == b->model.clip_gradient && str_eq(a->model.activation, b->model.activation) &&
+           a->model.loss == b->model.loss && a->model.huber_delta == b->model.huber_delta &&
+           a->model.clip_gradient == b->model.clip_gradient && a->model.activation == b->model.activation &&
            a->model.batch == b->model.batch &&
            (!a->model.classes || lists_equal(a->model.classes, b->model.classes, a->model.n_classes));
 }
@@ -119,8 +121,8 @@ static int config_equal(const rtml_config *a, const rtml_config *b) {
            str_eq(a->output.message, b->output.message) && a->output.has_schema_id == b->output.has_schema_id &&
            a->output.schema_id == b->output.schema_id &&
            features_equal(a, b) && str_eq(a->label.field, b->label.field) &&
-           str_eq(a->model.engine, b->model.engine) && str_eq(a->model.type, b->model.type) &&
-           str_eq(a->model.optimizer, b->model.optimizer) && a->model.learning_rate == b->model.learning_rate &&
+           a->model.engine == b->model.engine && a->model.type == b->model.type &&
+           a->model.optimizer == b->model.optimizer && a->model.learning_rate == b->model.learning_rate &&
            a->model.l2 == b->model.l2 && a->model.seed == b->model.seed && str_eq(a->output.topic, b->output.topic) &&
            a->output.format == b->output.format && a->delivery == b->delivery &&
            str_eq(a->state.dir, b->state.dir) && a->state.checkpoint_every_s == b->state.checkpoint_every_s &&
@@ -196,9 +198,9 @@ static void check_full(const rtml_config *cfg) {
     CHECK_EQ_INT(cfg->features[2].n_transforms, 0);
     CHECK_EQ_INT(cfg->features[2].line, 17);
     CHECK_STR(cfg->label.field, "/is_fraud");
-    CHECK_STR(cfg->model.engine, "native");
-    CHECK_STR(cfg->model.type, "mlp");
-    CHECK_STR(cfg->model.optimizer, "adam");
+    CHECK_STR(rtml_engine_kind_name(cfg->model.engine), "native");
+    CHECK_STR(rtml_model_type_name(cfg->model.type), "mlp");
+    CHECK_STR(rtml_opt_name(cfg->model.optimizer), "adam");
     CHECK_NEAR(cfg->model.learning_rate, 0.01, 0);
     CHECK_NEAR(cfg->model.l2, 0.001, 0);
     CHECK_EQ_INT(cfg->model.seed, 42);
@@ -243,9 +245,9 @@ static void test_defaults(void) {
     CHECK_STR(cfg.features[0].field, "/x");
     CHECK_EQ_INT(cfg.features[0].line, 2);
     CHECK(cfg.label.field == NULL);
-    CHECK_STR(cfg.model.engine, "native");
-    CHECK_STR(cfg.model.type, "logistic");
-    CHECK_STR(cfg.model.optimizer, "sgd");
+    CHECK_STR(rtml_engine_kind_name(cfg.model.engine), "native");
+    CHECK_STR(rtml_model_type_name(cfg.model.type), "logistic");
+    CHECK_STR(rtml_opt_name(cfg.model.optimizer), "sgd");
     CHECK_NEAR(cfg.model.learning_rate, 0.05, 0);
     CHECK_NEAR(cfg.model.l2, 0, 0);
     CHECK_EQ_INT(cfg.model.seed, 1);
@@ -274,7 +276,7 @@ static void test_shorthands(void) {
     CHECK_STR(cfg.input.topics[0], "sea");
     CHECK_STR(cfg.features[0].field, "/a~1b~0c");
     CHECK_STR(cfg.features[1].field, "/");
-    CHECK_STR(cfg.model.optimizer, "momentum");
+    CHECK_STR(rtml_opt_name(cfg.model.optimizer), "momentum");
     CHECK_NEAR(cfg.model.learning_rate, 0.5, 0);
     CHECK(cfg.model.seed == 18446744073709551615ULL);
     CHECK_STR(rtml_config_kafka(&cfg, "linger.ms"), "5");
@@ -312,7 +314,7 @@ static void test_enums(void) {
                  i == 2 ? ", classes: 3" : "", formats[i % 4], needs[i % 4]);
         if (EXPECT_OK(yaml, &cfg) != 0)
             continue;
-        CHECK_STR(cfg.model.type, types[i]);
+        CHECK_STR(rtml_model_type_name(cfg.model.type), types[i]);
         CHECK_STR(rtml_format_name(cfg.input.format), formats[i % 4]);
         rtml_config_free(&cfg);
     }
@@ -404,19 +406,19 @@ static void test_new_defaults(void) {
     CHECK_EQ_INT(cfg.input.csv_delimiter, ',');
     CHECK_EQ_INT(cfg.input.csv_header, 1);
     CHECK_EQ_INT(cfg.input.max_record_bytes, 1048576);
-    CHECK_STR(cfg.model.task, "binary");
-    CHECK_STR(cfg.model.schedule, "constant");
+    CHECK_STR(rtml_task_name(cfg.model.task), "binary");
+    CHECK_STR(rtml_sched_name(cfg.model.schedule), "constant");
     CHECK_NEAR(cfg.model.power_t, 0.5, 0);
     CHECK_NEAR(cfg.model.decay_every, 10000, 0);
     CHECK_NEAR(cfg.model.decay_rate, 0.5, 0);
     CHECK_NEAR(cfg.model.l1, 0, 0);
     CHECK_NEAR(cfg.model.ftrl_alpha, 0.1, 0);
     CHECK_NEAR(cfg.model.ftrl_beta, 1, 0);
-    CHECK_STR(cfg.model.loss, "squared");
+    CHECK_STR(rtml_loss_name(cfg.model.loss), "squared");
     CHECK_NEAR(cfg.model.huber_delta, 1, 0);
     CHECK_NEAR(cfg.model.clip_gradient, 0, 0);
     CHECK(cfg.model.hidden == NULL && cfg.model.n_hidden == 0);
-    CHECK_STR(cfg.model.activation, "relu");
+    CHECK_STR(rtml_activation_name(cfg.model.activation), "relu");
     CHECK_EQ_INT(cfg.model.batch, 1);
     CHECK(cfg.model.classes == NULL && cfg.model.n_classes == 0);
     CHECK(cfg.output.schema == NULL);
@@ -428,7 +430,7 @@ static void test_new_defaults(void) {
         snprintf(yaml, sizeof yaml, "features: [{name: x}]\nmodel: {type: %s}\n", implied[i].type);
         if (EXPECT_OK(yaml, &cfg) != 0)
             continue;
-        CHECK_STR(cfg.model.task, implied[i].task);
+        CHECK_STR(rtml_task_name(cfg.model.task), implied[i].task);
         rtml_config_free(&cfg);
     }
 }
@@ -442,19 +444,19 @@ static void test_model_keys(void) {
                   "  activation: tanh\n  batch: 65536\n  classes: [cat, dog, '1', 'null']\n  seed: 7\n",
                   &cfg) != 0)
         return;
-    CHECK_STR(cfg.model.task, "multiclass");
-    CHECK_STR(cfg.model.schedule, "step");
+    CHECK_STR(rtml_task_name(cfg.model.task), "multiclass");
+    CHECK_STR(rtml_sched_name(cfg.model.schedule), "step");
     CHECK_NEAR(cfg.model.power_t, 0.25, 0);
     CHECK_NEAR(cfg.model.decay_every, 500, 0);
     CHECK_NEAR(cfg.model.decay_rate, 1, 0);
     CHECK_NEAR(cfg.model.l1, 0.5, 0);
     CHECK_NEAR(cfg.model.ftrl_alpha, 0.2, 0);
     CHECK_NEAR(cfg.model.ftrl_beta, 0, 0);
-    CHECK_STR(cfg.model.loss, "huber");
+    CHECK_STR(rtml_loss_name(cfg.model.loss), "huber");
     CHECK_NEAR(cfg.model.huber_delta, 2.5, 0);
     CHECK_NEAR(cfg.model.clip_gradient, 10, 0);
     CHECK(cfg.model.n_hidden == 3 && cfg.model.hidden[0] == 32 && cfg.model.hidden[2] == 4096);
-    CHECK_STR(cfg.model.activation, "tanh");
+    CHECK_STR(rtml_activation_name(cfg.model.activation), "tanh");
     CHECK_EQ_INT(cfg.model.batch, 65536);
     CHECK_EQ_INT(cfg.model.n_classes, 4);
     CHECK_STR(cfg.model.classes[2], "1");
@@ -531,7 +533,7 @@ static void test_top_level_errors(void) {
     EXPECT_ERROR("hello\n", "ex.yaml:1: top level: ", "must be a mapping, got 'hello'");
     EXPECT_ERROR("features: [{name: x}]\ninputs:\n  topics: [a]\n", "ex.yaml:2: inputs: ",
                  "unknown key (expected one of: kafka, input, features, label, model, output, delivery, state, "
-                 "dead_letter, monitor, drift, log, role, models, workers)");
+                 "dead_letter, monitor, drift, log, role, workers, models)");
     EXPECT_ERROR("features: [{name: x}]\nmodel: {}\ndelivery: at_least_once\nmodel: {}\n", "ex.yaml:4: model: ",
                  "duplicate key (first at line 2)");
     EXPECT_ERROR("features: [{name: x}]\n? [a]\n: b\n", "ex.yaml:2: top level: ", "keys must be non-empty strings");
@@ -939,14 +941,14 @@ static void test_drift_log_errors(void) {
                              "drift: {detector: page_hinkley, action: reset, topic: d, threshold: 20, min_instances: 5}\n"
                              "log: {level: debug, format: json}\n";
     CHECK(rtml_config_parse("ex.yaml", ok, strlen(ok), &cfg, err, sizeof err) == 0);
-    CHECK(cfg.drift.enabled && strcmp(cfg.drift.detector, "page_hinkley") == 0 && strcmp(cfg.drift.action, "reset") == 0);
+    CHECK(cfg.drift.enabled && cfg.drift.detector == RTML_DRIFT_PAGE_HINKLEY && cfg.drift.action == RTML_DRIFT_RESET);
     CHECK(cfg.drift.threshold == 20 && cfg.drift.min_instances == 5 && cfg.drift.delta != cfg.drift.delta /* NaN */);
     CHECK(strcmp(cfg.log.level, "debug") == 0 && strcmp(cfg.log.format, "json") == 0);
     CHECK(strcmp(cfg.monitor.listen, "127.0.0.1:0") == 0 && cfg.monitor.stalled_after_s == 120);
     rtml_config_free(&cfg);
     static const char dflt[] = "features: [{name: x}]\ndrift: {}\n";
     CHECK(rtml_config_parse("ex.yaml", dflt, strlen(dflt), &cfg, err, sizeof err) == 0);
-    CHECK(strcmp(cfg.drift.detector, "adwin") == 0 && strcmp(cfg.drift.action, "alert") == 0 && !cfg.drift.topic);
+    CHECK(cfg.drift.detector == RTML_DRIFT_ADWIN && cfg.drift.action == RTML_DRIFT_ALERT && !cfg.drift.topic);
     rtml_config_free(&cfg);
 }
 
@@ -1053,7 +1055,7 @@ static void test_tensorflow_section(void) {
     CHECK_EQ_INT(t->watch, 0);
     CHECK_NEAR(t->reload_every_s, 0.25, 1e-15);
     CHECK_STR(t->export_dir, "/tmp/out");
-    CHECK_EQ_INT(rtml_engine_task(&cfg), RTML_TASK_MULTICLASS);
+    CHECK_EQ_INT(cfg.model.task, RTML_TASK_MULTICLASS);
     CHECK_ROUND_TRIP(&cfg);
     rtml_config_free(&cfg);
 
@@ -1067,7 +1069,7 @@ static void test_tensorflow_section(void) {
     CHECK_EQ_INT(cfg.model.tf.inter_op_threads, -1);
     CHECK_EQ_INT(cfg.model.tf.watch, 1);
     CHECK(cfg.model.tf.train_signature == NULL);
-    CHECK_EQ_INT(rtml_engine_task(&cfg), RTML_TASK_BINARY);
+    CHECK_EQ_INT(cfg.model.task, RTML_TASK_BINARY);
     CHECK_ROUND_TRIP(&cfg);
     rtml_config_free(&cfg);
 }
@@ -1219,9 +1221,9 @@ static void test_quickstart(void) {
         CHECK_EQ_INT(cfg.features[i].transforms[0].kind, RTML_TX_STANDARDIZE);
     }
     CHECK_STR(cfg.label.field, "/label");
-    CHECK_STR(cfg.model.engine, "native");
-    CHECK_STR(cfg.model.type, "logistic");
-    CHECK_STR(cfg.model.optimizer, "sgd");
+    CHECK_STR(rtml_engine_kind_name(cfg.model.engine), "native");
+    CHECK_STR(rtml_model_type_name(cfg.model.type), "logistic");
+    CHECK_STR(rtml_opt_name(cfg.model.optimizer), "sgd");
     CHECK_NEAR(cfg.model.learning_rate, 0.05, 0);
     CHECK_STR(cfg.output.topic, "sea-scored");
     CHECK_EQ_INT(cfg.delivery, RTML_DELIVERY_AT_LEAST_ONCE);
@@ -1234,7 +1236,7 @@ static void test_tensorflow_example(void) {
     rtml_config cfg;
     if (load_example("tensorflow.yaml", &cfg) != 0)
         return;
-    CHECK_STR(cfg.model.engine, "tensorflow");
+    CHECK_STR(rtml_engine_kind_name(cfg.model.engine), "tensorflow");
     CHECK_STR(cfg.model.tf.saved_model, "models/sea");
     CHECK_EQ_INT(cfg.model.tf.batch, 64);
     CHECK_NEAR(cfg.model.tf.max_delay_s, 0.005, 1e-15);
@@ -1255,7 +1257,7 @@ static void test_fraud_example(void) {
     CHECK_EQ_INT(cfg.features[0].transforms[0].kind, RTML_TX_IMPUTE_MEAN);
     CHECK_EQ_INT(cfg.features[2].transforms[0].kind, RTML_TX_HOUR_OF_DAY);
     CHECK_STR(cfg.features[6].transforms[0].with, "/card_country");
-    CHECK_STR(cfg.model.type, "ftrl");
+    CHECK_STR(rtml_model_type_name(cfg.model.type), "ftrl");
     CHECK_NEAR(cfg.model.ftrl_alpha, 0.05, 0);
     CHECK_NEAR(cfg.model.l1, 1, 0);
     CHECK_EQ_INT(cfg.input.max_record_bytes, 65536);

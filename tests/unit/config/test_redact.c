@@ -7,6 +7,7 @@
 
 #include "check.h"
 #include "config/config.h"
+#include "config/redact.h"
 #include "base/rtml.h"
 
 static void test_rule(void) {

@@ -7,6 +7,7 @@
 
 #include "check.h"
 #include "config/config.h"
+#include "config/model.h"
 #include "engine/engine.h"
 #include "base/stats.h"
 
@@ -37,7 +38,9 @@ static void test_welford(void) {
 
 static rtml_config model_config(const char *optimizer, double lr, double l2) {
     rtml_config c = {0};
-    c.model.optimizer = (char *)optimizer;
+    for (int k = 0; k < 4; k++)
+        if (strcmp(rtml_opt_name((rtml_opt_kind)k), optimizer) == 0) c.model.optimizer = (rtml_opt_kind)k;
+    CHECK_STR(rtml_opt_name(c.model.optimizer), optimizer);
     c.model.learning_rate = lr;
     c.model.l2 = l2;
     return c;
@@ -133,22 +136,15 @@ static void test_deterministic(void) {
 
 static void test_engine_errors(void) {
     char err[256];
-    rtml_config c = model_config("rmsprop", 0.1, 0);
     rtml_shape shape = {2, 2, 0};
-    CHECK(rtml_linear_open(&c, RTML_TASK_BINARY, &shape, err, sizeof err) == NULL);
-    CHECK(strstr(err, "unknown optimizer 'rmsprop'") != NULL);
-    c = model_config("sgd", 0.1, 0);
-    c.model.engine = "tensorflow";
+    rtml_config c = model_config("sgd", 0.1, 0);
+    c.model.engine = RTML_ENGINE_TENSORFLOW;
     c.model.tf.saved_model = "/nonexistent/model";
     CHECK(rtml_engine_open(&c, &shape, err, sizeof err) == NULL);
     if (rtml_tf_available()) CHECK(strstr(err, "/nonexistent/model") != NULL);
     else CHECK(strstr(err, "built without TensorFlow") != NULL);
-    c.model.engine = "native";
-    c.model.type = "xgboost";
-    CHECK(rtml_engine_open(&c, &shape, err, sizeof err) == NULL);
-    CHECK(strstr(err, "model.type: 'xgboost' is not available") != NULL);
-    CHECK(strstr(err, "logistic, linear, softmax, ftrl, mlp") != NULL);
-    c.model.type = "linear";
+    c.model.engine = RTML_ENGINE_NATIVE;
+    c.model.type = RTML_MODEL_LINEAR;
     rtml_engine *e = rtml_engine_open(&c, &shape, err, sizeof err);
     CHECK(e && e->task == RTML_TASK_REGRESSION);
     rtml_engine_close(e);
