@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "base/rtml.h"
+#include "base/utf8.h"
 
 static const char *const level_names[] = {"error", "warn", "info", "debug"};
 static const char *const format_names[] = {"text", "json"};
@@ -60,23 +61,8 @@ static void printf_(line_buf *b, const char *fmt, ...) {
     if (n > 0) b->len += (size_t)n < LINE_CAP - b->len ? (size_t)n : LINE_CAP - b->len - 1;
 }
 
-/* Length of the valid UTF-8 sequence at s (1 to 4), or 0 if the bytes there are not one (overlong forms,
- * surrogates and code points above U+10FFFF are invalid). */
-static size_t utf8_len(const unsigned char *s, size_t n) {
-    unsigned c = s[0];
-    if (c < 0x80) return 1;
-    size_t len = c >= 0xC2 && c <= 0xDF ? 2 : c >= 0xE0 && c <= 0xEF ? 3 : c >= 0xF0 && c <= 0xF4 ? 4 : 0;
-    if (len == 0 || len > n) return 0;
-    unsigned lo = 0x80, hi = 0xBF; /* the range allowed for the second byte */
-    if (c == 0xE0) lo = 0xA0;
-    else if (c == 0xED) hi = 0x9F;
-    else if (c == 0xF0) lo = 0x90;
-    else if (c == 0xF4) hi = 0x8F;
-    if (s[1] < lo || s[1] > hi) return 0;
-    for (size_t i = 2; i < len; i++)
-        if ((s[i] & 0xC0) != 0x80) return 0;
-    return len;
-}
+/* Length of the valid UTF-8 sequence at s (1 to 4), or 0 if the bytes there are not one. */
+static size_t utf8_len(const unsigned char *s, size_t n) { return s[0] < 0x80 ? 1 : (size_t)rtml_utf8_len(s, n); }
 
 /* s as the inside of a JSON string: quotes, backslashes and control characters escaped, invalid UTF-8
  * replaced by U+FFFD. */

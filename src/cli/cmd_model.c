@@ -23,6 +23,7 @@
 #include "kafka/kafka.h"
 #include "base/log.h"
 #include "kafka/modelbus.h"
+#include "kafka/modelbus_kafka.h"
 #include "state/offsets.h"
 #include "pipeline/pipeline.h"
 #include "base/rtml.h"

@@ -15,6 +15,7 @@
 #include "config/config.h"
 #include "base/log.h"
 #include "pipeline/pipeline.h"
+#include "pipeline/drift_actions.h"
 #include "base/rtml.h"
 
 static void usage(FILE *f) {

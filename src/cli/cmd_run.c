@@ -37,6 +37,7 @@
 #include "base/rtml.h"
 #include "run/run.h"
 #include "config/scale.h"
+#include "pipeline/labels.h"
 
 #define RING_PER_PARTITION 65536
 #define PAUSE_AT 50000   /* unacknowledged outputs at which input partitions pause... */

@@ -1,4 +1,4 @@
-/* avro.c — the Avro input format: one binary datum per message, read with the configured schema (avro.h,
+/* avro.c — the Avro input format: one binary datum per message, read with the configured schema (avro_schema.h,
  * parsed by avro_schema.c).
  *
  * At open, the configured field paths are compiled against the schema into a plan that mirrors it only
@@ -39,7 +39,7 @@
 #include <string.h>
 
 #include "codec/codec.h"
-#include "codec/avro.h"
+#include "codec/avro_schema.h"
 #include "base/rtml.h"
 
 /* ---- plan: the schema, pruned to where the configured paths lead ----------------------------------- */
@@ -421,7 +421,7 @@ static void set_scaled(rtml_value *v, int64_t i, int scale) {
     *v = (rtml_value){.type = RTML_V_NUMBER, .num = strtod(text, NULL)};
 }
 
-/* An int or long as its logical type reads (avro.h): dates and times in seconds. */
+/* An int or long as its logical type reads (avro_schema.h): dates and times in seconds. */
 static void set_logical(rtml_value *v, const rtml_avro_type *t, int64_t i) {
     switch (t->logical) {
     case RTML_AVRO_DATE: set_int(v, i * 86400); return; /* an int: no overflow */

@@ -1,7 +1,7 @@
 /* avro_encode.c — prediction records as Avro binary (output.format: avro), see codec.h; also behind the
  * rtml_encoder interface (rtml_avro_encoder_ops), which takes output.schema_id from the config.
  *
- * The writer walks the output schema (avro.h) once per prediction, field by field, taking each value from
+ * The writer walks the output schema (avro_schema.h) once per prediction, field by field, taking each value from
  * rtml_prediction_fields by the field's name: prediction, score, model_version, source {topic, partition,
  * offset}. A field rtml does not know is written as null (the schema must allow it: checked at open).
  * Unions pick their branch from the value: a class index prefers long, then int, double, float, string;
@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "codec/codec.h"
-#include "codec/avro.h"
+#include "codec/avro_schema.h"
 #include "base/rtml.h"
 
 struct rtml_avro_encoder {

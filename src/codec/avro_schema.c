@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "codec/avro.h"
+#include "codec/avro_schema.h"
 #include "base/rtml.h"
 
 struct rtml_avro_schema {

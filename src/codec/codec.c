@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "codec/codec.h"
+#include "config/input.h"
 #include "base/rtml.h"
 
 static const rtml_decoder_ops *decoder_for(rtml_format f) {

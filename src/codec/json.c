@@ -9,7 +9,7 @@
  * bodies, the bulk of a record, are skipped eight bytes at a time (SWAR) up to the first quote, backslash,
  * control character or non-ASCII byte. */
 #include "codec/json.h"
-#include "base/rtml.h"
+
 #include <limits.h>
 #include <math.h>
 #include <stdarg.h>
@@ -17,6 +17,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "base/rtml.h"
+#include "base/utf8.h"
 
 #define RTML_JSON_NONE UINT32_MAX
 
@@ -300,25 +303,6 @@ static inline const char *rtml_json_skip_plain(const char *p, const char *end) {
     return p;
 }
 
-/* Length (2..4) of the valid UTF-8 sequence at p (RFC 3629: no overlongs, no surrogates, <= U+10FFFF),
- * 0 if invalid or truncated. p[0] >= 0x80. */
-static int rtml_json_utf8_len(const unsigned char *p, size_t avail) {
-    unsigned char c = p[0], lo = 0x80, hi = 0xBF;
-    size_t n;
-    if (c >= 0xC2 && c <= 0xDF) n = 2;
-    else if (c == 0xE0) n = 3, lo = 0xA0;
-    else if (c == 0xED) n = 3, hi = 0x9F;
-    else if (c >= 0xE1 && c <= 0xEF) n = 3;
-    else if (c == 0xF0) n = 4, lo = 0x90;
-    else if (c == 0xF4) n = 4, hi = 0x8F;
-    else if (c >= 0xF1 && c <= 0xF3) n = 4;
-    else return 0;
-    if (avail < n || p[1] < lo || p[1] > hi) return 0;
-    for (size_t i = 2; i < n; i++)
-        if (p[i] < 0x80 || p[i] > 0xBF) return 0;
-    return (int)n;
-}
-
 static int rtml_json_hex4(const char *p, uint32_t *cp) {
     uint32_t v = 0;
     for (int i = 0; i < 4; i++) {
@@ -430,7 +414,7 @@ static const char *rtml_json_scan_string(const rtml_json_ctx *c, const char *p, 
         } else if (ch < 0x20) {
             return rtml_json_fail_at(c, p, "control character 0x%02x in string", ch);
         } else {
-            int n = rtml_json_utf8_len((const unsigned char *)p, (size_t)(end - p));
+            int n = rtml_utf8_len((const unsigned char *)p, (size_t)(end - p));
             if (!n) return rtml_json_fail_at(c, p, "invalid UTF-8");
             p += n;
         }
@@ -793,34 +777,6 @@ int rtml_json_string_eq(const rtml_json_span *v, const char *s, size_t len) {
     if (!v || v->type != RTML_JSON_STRING || (!v->ptr && v->len)) return 0;
     if (!v->escaped) return v->len == len && (len == 0 || memcmp(v->ptr, s, len) == 0);
     return rtml_json_escaped_eq(v->ptr, v->len, s, len);
-}
-
-void rtml_json_put_string(rtml_buf *b, const char *s, size_t len) {
-    static const char hex[] = "0123456789abcdef";
-    if (!s) s = "", len = 0;
-    rtml_buf_reserve(b, len + 2);
-    rtml_buf_putc(b, '"');
-    size_t run = 0, i = 0;
-    while (i < len) {
-        unsigned char ch = (unsigned char)s[i];
-        if (rtml_json_is_plain(ch)) { i++; continue; }
-        int n = ch >= 0x80 ? rtml_json_utf8_len((const unsigned char *)s + i, len - i) : 0;
-        if (n) { i += (size_t)n; continue; }
-        rtml_buf_append(b, s + run, i - run);
-        const char *short_esc = ch == '"' ? "\\\"" : ch == '\\' ? "\\\\" : ch == '\n' ? "\\n" : ch == '\r' ? "\\r"
-                              : ch == '\t' ? "\\t" : ch == '\b' ? "\\b" : ch == '\f' ? "\\f" : NULL;
-        if (short_esc) {
-            rtml_buf_append(b, short_esc, 2);
-        } else if (ch < 0x20) {
-            char u[6] = {'\\', 'u', '0', '0', hex[ch >> 4], hex[ch & 15]};
-            rtml_buf_append(b, u, 6);
-        } else {
-            rtml_buf_append(b, "\xEF\xBF\xBD", 3); /* invalid UTF-8 byte -> U+FFFD */
-        }
-        run = ++i;
-    }
-    rtml_buf_append(b, s + run, i - run);
-    rtml_buf_putc(b, '"');
 }
 
 const char *rtml_json_type_name(rtml_json_type t) {

@@ -22,7 +22,7 @@
  *    rounds to a subnormal or zero and is accepted (5e-324 is the smallest double). Numbers longer than
  *    RTML_JSON_MAX_NUMBER characters are rejected by the conversions (they still validate). Conversion uses
  *    strtod, so it assumes the C locale for LC_NUMERIC (rtml never calls setlocale).
- *  - rtml_json_put_string replaces invalid UTF-8 in its input with U+FFFD, so its output always validates. */
+ * Writing JSON is base/json_write.h's. */
 #ifndef RTML_CODEC_JSON_H
 #define RTML_CODEC_JSON_H
 #include <stddef.h>
@@ -91,10 +91,6 @@ long rtml_json_unescape(const rtml_json_span *v, char *buf, size_t cap);
 
 /* Does STRING span v, unescaped, equal s (len bytes)? 1 yes, 0 no (also 0 for non-strings). No copy. */
 int rtml_json_string_eq(const rtml_json_span *v, const char *s, size_t len);
-
-/* Append s (len bytes, UTF-8) as a JSON string literal: quotes, \" \\ \b \f \n \r \t, other control
- * characters as \u00XX; invalid UTF-8 bytes become U+FFFD. */
-void rtml_json_put_string(rtml_buf *b, const char *s, size_t len);
 
 /* "absent", "null", "false", "true", "number", "string", "object", "array" (for messages). */
 const char *rtml_json_type_name(rtml_json_type t);

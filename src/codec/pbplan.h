@@ -15,7 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "codec/pbwire.h"
+#include "codec/pbdesc.h"
 #include "base/record.h"
 
 typedef struct pb_plan pb_plan;

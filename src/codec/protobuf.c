@@ -7,7 +7,7 @@
  * everything else with bounds checks. docs/formats.md states the rules for users.
  *
  * Decisions (tests/unit/test_protobuf.c pins each down):
- *  - Presence as protobuf defines it (pbwire.h): a field with implicit presence (a proto3 scalar or enum
+ *  - Presence as protobuf defines it (pbdesc.h): a field with implicit presence (a proto3 scalar or enum
  *    without `optional`) that is not on the wire reads as its default (0, false, "", the enum's value 0 by
  *    name), as every protobuf runtime reads it, but only when its message is present; a field with explicit
  *    presence (proto2, proto3 `optional`, oneof members, messages, wrappers) not on the wire is ABSENT, so
@@ -43,7 +43,7 @@
 
 #include "codec/codec.h"
 #include "codec/pbplan.h"
-#include "codec/pbwire.h"
+#include "codec/pbdesc.h"
 #include "base/rtml.h"
 
 typedef struct {

@@ -1,5 +1,5 @@
 /* protobuf_encode.c — prediction records as Protobuf (output.format: protobuf), behind the rtml_encoder
- * interface (codec.h); the mirror of avro_encode.c, written with pbwire.h.
+ * interface (codec.h); the mirror of avro_encode.c, written with base/pbwire.h.
  *
  * output.schema is a descriptor set (protoc --include_imports --descriptor_set_out) and output.message the
  * prediction record's message. rtml fills the fields it knows by name: prediction, score, model_version and
@@ -27,7 +27,7 @@
 #include <string.h>
 
 #include "codec/codec.h"
-#include "codec/pbwire.h"
+#include "codec/pbdesc.h"
 #include "base/rtml.h"
 
 typedef enum { R_PREDICTION, R_SCORE, R_VERSION, R_SOURCE, R_TOPIC, R_PARTITION, R_OFFSET } pe_role;

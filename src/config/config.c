@@ -20,7 +20,6 @@
 
 #include "base/rtml.h"
 #include "config/sections.h"
-#include "config/tf.h"
 
 /* In file order of the printed config; parsed in this order too, then checked in it. */
 static const rtml_cfg_section SECTIONS[] = {
@@ -47,19 +46,9 @@ static void defaults(rtml_config *cfg) {
     cfg->input.csv_delimiter = ',';
     cfg->input.csv_header = 1;
     cfg->input.max_record_bytes = 1048576;
-    cfg->model.type = RTML_MODEL_LOGISTIC;
-    cfg->model.learning_rate = 0.05;
-    cfg->model.power_t = 0.5;
-    cfg->model.decay_every = 10000;
-    cfg->model.decay_rate = 0.5;
-    cfg->model.ftrl_alpha = 0.1;
-    cfg->model.ftrl_beta = 1;
-    cfg->model.huber_delta = 1;
-    cfg->model.batch = 1;
-    cfg->model.seed = 1;
+    rtml_cfg_model_defaults(cfg);
     cfg->state.checkpoint_every_s = 10;
     cfg->state.keep = 3;
-    rtml_tf_config_defaults(&cfg->model.tf);
 }
 
 static int parse_root(const cfg_ctx *c, const yaml_node_t *root, rtml_config *cfg) {

@@ -114,7 +114,7 @@ typedef enum { RTML_DELIVERY_AT_LEAST_ONCE = 0, RTML_DELIVERY_EXACTLY_ONCE } rtm
 /* What an instance does when several share a model (config_scale.c). */
 typedef enum { RTML_ROLE_BOTH = 0, RTML_ROLE_PREDICTOR, RTML_ROLE_TRAINER } rtml_role;
 
-typedef struct {
+typedef struct rtml_config {
     char *path; /* file the config came from (for messages) */
 
     rtml_kv *kafka; /* librdkafka properties, verbatim, in file order */
@@ -260,8 +260,5 @@ const char *rtml_config_kafka(const rtml_config *cfg, const char *key);
 void rtml_config_print(const rtml_config *cfg, FILE *out);
 
 void rtml_config_free(rtml_config *cfg);
-
-/* "json", "csv", "avro", "protobuf" (input.c). */
-const char *rtml_format_name(rtml_format f);
 
 #endif

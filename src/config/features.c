@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config/config.h"
 #include "config/sections.h"
 
 #define TX_EXPECTED "standardize, minmax, log1p, clip, impute, bucketize, hour_of_day, day_of_week, one_hot, hash, " \

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config/config.h"
+#include "config/input.h"
 #include "config/sections.h"
 
 static const char *const FORMAT_NAMES[] = {"json", "csv", "avro", "protobuf"};

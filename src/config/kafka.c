@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "config/redact.h"
+#include "config/config.h"
 #include "config/sections.h"
 
 int rtml_cfg_kafka_parse(const cfg_ctx *c, const yaml_node_t *map, rtml_config *cfg) {

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config/config.h"
 #include "config/sections.h"
 
 #define DEFAULT_TTL_S (7 * 86400.0)

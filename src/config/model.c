@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config/config.h"
 #include "config/sections.h"
 #include "config/tf.h"
 
@@ -217,6 +218,20 @@ static int parse_tf_model(const cfg_ctx *c, yaml_node_t *const *v, const yaml_no
     if (v[M_SEED] && cfg_get_u64(c, v[M_SEED], "model.seed", &cfg->model.seed) != 0) return -1;
     if (rtml_config_parse_tf(c, v[M_TF], cfg) != 0) return -1;
     return resolve_task(c, v, v[M_TASK] ? v[M_TASK] : map, cfg, "task multiclass");
+}
+
+void rtml_cfg_model_defaults(rtml_config *cfg) {
+    cfg->model.type = RTML_MODEL_LOGISTIC;
+    cfg->model.learning_rate = 0.05;
+    cfg->model.power_t = 0.5;
+    cfg->model.decay_every = 10000;
+    cfg->model.decay_rate = 0.5;
+    cfg->model.ftrl_alpha = 0.1;
+    cfg->model.ftrl_beta = 1;
+    cfg->model.huber_delta = 1;
+    cfg->model.batch = 1;
+    cfg->model.seed = 1;
+    rtml_tf_config_defaults(&cfg->model.tf);
 }
 
 int rtml_cfg_model_parse(const cfg_ctx *c, const yaml_node_t *map, rtml_config *cfg) {

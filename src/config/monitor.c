@@ -25,6 +25,7 @@
 #include <string.h>
 
 #include "config/monitor.h"
+#include "config/config.h"
 #include "config/sections.h"
 
 static const char *const DRIFT_KEYS[] = {"detector", "action", "topic", "delta", "threshold", "alpha",

@@ -5,6 +5,8 @@
  *                or protobuf. Docs: docs/formats.md. */
 #include <stdlib.h>
 
+#include "config/config.h"
+#include "config/input.h"
 #include "config/sections.h"
 
 static const char *const OUTPUT_FORMAT_NAMES[] = {"json", "avro", "protobuf"};

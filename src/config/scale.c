@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "config/monitor.h"
+#include "config/config.h"
 #include "config/sections.h"
 
 static const char *const ROLE_NAMES[] = {"both", "predictor", "trainer"};

@@ -13,8 +13,10 @@
 #define RTML_CONFIG_SECTIONS_H
 #include <stdio.h>
 
-#include "config/config.h"
 #include "config/yaml.h"
+
+/* The struct (config.h), which includes nothing of the sections: the table is config.c's, the struct everyone's. */
+typedef struct rtml_config rtml_config;
 
 typedef struct {
     const char *key;
@@ -42,7 +44,9 @@ int rtml_cfg_label_parse(const cfg_ctx *c, const yaml_node_t *node, rtml_config 
 int rtml_cfg_label_check(const cfg_ctx *c, rtml_config *cfg);
 void rtml_cfg_label_print(const rtml_config *cfg, FILE *out);
 void rtml_cfg_label_free(rtml_config *cfg);
-/* model.c: the engine, the native learners' settings, the task; model.tensorflow is tf.c's */
+/* model.c: the engine, the native learners' settings, the task; model.tensorflow is tf.c's. Its defaults are
+ * the most numerous, so it sets them itself (config.c calls it before parsing). */
+void rtml_cfg_model_defaults(rtml_config *cfg);
 int rtml_cfg_model_parse(const cfg_ctx *c, const yaml_node_t *node, rtml_config *cfg);
 int rtml_cfg_model_check(const cfg_ctx *c, rtml_config *cfg);
 void rtml_cfg_model_print(const rtml_config *cfg, FILE *out);

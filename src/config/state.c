@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config/config.h"
 #include "config/sections.h"
 
 static const char *const DELIVERY_NAMES[] = {"at_least_once", "exactly_once"};

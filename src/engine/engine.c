@@ -3,7 +3,7 @@
 #include "base/rtml.h"
 
 rtml_engine *rtml_engine_open(const rtml_config *cfg, const rtml_shape *shape, char *err, size_t errlen) {
-    if (rtml_config_is_tensorflow(cfg)) return rtml_tf_open(cfg, NULL, shape, err, errlen);
+    if (rtml_config_is_tensorflow(cfg)) return rtml_tf_open(cfg, NULL, 0, shape, err, errlen);
     switch (cfg->model.type) {
     case RTML_MODEL_LOGISTIC: return rtml_linear_open(cfg, RTML_TASK_BINARY, shape, err, errlen);
     case RTML_MODEL_LINEAR: return rtml_linear_open(cfg, RTML_TASK_REGRESSION, shape, err, errlen);

@@ -17,24 +17,9 @@
 
 #include "base/binfmt.h"
 #include "base/buf.h"
+#include "base/row.h"
 #include "config/config.h"
 #include "base/record.h"
-
-typedef struct {
-    const double *dense; /* n_dense values */
-    const uint32_t *idx; /* nnz sparse indices, each in [n_dense, n_inputs) */
-    const double *val;   /* nnz values */
-    size_t nnz;
-    const rtml_value *raw; /* fields an engine reads as they are (TensorFlow string inputs), or NULL */
-    size_t n_raw;
-} rtml_row;
-
-/* The shape of the rows an engine will see. */
-typedef struct {
-    size_t n_dense;
-    size_t n_inputs;  /* n_dense + the width of the sparse space */
-    size_t n_classes; /* multiclass only (>= 2); 0 otherwise */
-} rtml_shape;
 
 typedef struct rtml_engine rtml_engine;
 
@@ -93,11 +78,11 @@ static inline int rtml_engine_learn(rtml_engine *e, const rtml_row *rows, const 
  *   mlp: layer by layer, W_l[j * fan_out + k] (input j, unit k) then b_l[k]; layer 1's fan_in = n_inputs */
 double *rtml_engine_params(rtml_engine *e, size_t *n);
 
-/* The TensorFlow engine (tf_engine.c; tf_none.c when rtml is built without TensorFlow): serves and trains a
- * SavedModel. The featurizer's layout maps feature names to row columns for the inputs that take features. */
-typedef struct rtml_featurizer rtml_featurizer;
-rtml_engine *rtml_tf_open(const rtml_config *cfg, const rtml_featurizer *features, const rtml_shape *shape,
-                          char *err, size_t errlen);
+/* The TensorFlow engine (tf/tf_engine.c; tf/tf_none.c when rtml is built without TensorFlow): serves and
+ * trains a SavedModel. layout (n_spans entries, borrowed for the call) maps feature names to row columns for the
+ * inputs that take features. */
+rtml_engine *rtml_tf_open(const rtml_config *cfg, const rtml_row_span *layout, size_t n_spans,
+                          const rtml_shape *shape, char *err, size_t errlen);
 /* Whether this build has the TensorFlow engine, and the TensorFlow version it links ("" without). */
 int rtml_tf_available(void);
 const char *rtml_tf_version(void);

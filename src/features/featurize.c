@@ -31,7 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "codec/json.h"
+#include "base/json_write.h"
 #include "base/hash.h"
 #include "base/rtml.h"
 #include "base/stats.h"

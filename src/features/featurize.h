@@ -21,8 +21,8 @@
 
 #include "base/binfmt.h"
 #include "config/config.h"
-#include "engine/engine.h"
 #include "base/record.h"
+#include "base/row.h"
 
 typedef struct rtml_featurizer rtml_featurizer;
 

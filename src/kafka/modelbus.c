@@ -15,6 +15,7 @@
 #include <zlib.h>
 
 #include "codec/json.h"
+#include "base/json_write.h"
 #include "base/rtml.h"
 
 #define MAGIC "RTMLMV1\n"

@@ -15,7 +15,7 @@
 
 #include "base/clock.h"
 #include "kafka/kafka.h"
-#include "kafka/modelbus.h"
+#include "kafka/modelbus_kafka.h"
 #include "base/rtml.h"
 
 #define CREATE_WAIT_MS 30000 /* CreateTopics' own timeouts */

@@ -4,10 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "state/offsets.h"
+#include "base/ticket.h"
 
-#define SEQ_BITS RTML_TICKET_SEQ_BITS
-#define SEQ_MASK RTML_TICKET_SEQ_MASK
 
 int rtml_metrics_init(rtml_metrics *m) {
     memset(m, 0, sizeof *m);
@@ -77,15 +75,15 @@ rtml_part_metrics *rtml_metrics_part(rtml_metrics *m, int slot) {
 
 uint64_t rtml_metrics_ticket(rtml_metrics *m, int slot) {
     rtml_part_metrics *p = rtml_metrics_part(m, slot);
-    uint64_t seq = p ? p->next_seq++ & SEQ_MASK : 0;
-    return (uint64_t)slot << SEQ_BITS | seq;
+    uint64_t seq = p ? p->next_seq++ : 0;
+    return rtml_ticket_make((size_t)slot, seq);
 }
 
 void rtml_metrics_sent(rtml_metrics *m, uint64_t ticket, double ts) {
-    size_t slot = (size_t)(ticket >> SEQ_BITS);
+    size_t slot = rtml_ticket_slot(ticket);
     if (slot >= m->n) return;
     rtml_part_metrics *p = &m->parts[slot];
-    uint64_t seq = ticket & SEQ_MASK;
+    uint64_t seq = rtml_ticket_seq(ticket);
     /* An entry still in flight where this one goes: make room while the ring may grow. */
     while (p->lat_tag[seq & (p->lat_cap - 1)] != UINT64_MAX && p->lat_cap < RTML_LAT_RING_MAX &&
            ring_alloc(p, p->lat_cap * 2) == 0) {
@@ -95,10 +93,10 @@ void rtml_metrics_sent(rtml_metrics *m, uint64_t ticket, double ts) {
 }
 
 void rtml_metrics_acked(rtml_metrics *m, uint64_t ticket, double now) {
-    size_t slot = (size_t)(ticket >> SEQ_BITS);
+    size_t slot = rtml_ticket_slot(ticket);
     if (slot >= m->n) return;
     rtml_part_metrics *p = &m->parts[slot];
-    uint64_t seq = ticket & SEQ_MASK;
+    uint64_t seq = rtml_ticket_seq(ticket);
     size_t i = seq & (p->lat_cap - 1);
     p->produced++;
     if (p->lat_tag[i] != seq) {

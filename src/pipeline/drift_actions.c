@@ -23,7 +23,8 @@
 #include "base/clock.h"
 #include "base/log.h"
 #include "config/monitor.h"
-#include "pipeline/pipeline.h"
+#include "pipeline/drift_actions.h"
+#include "pipeline/model.h"
 #include "base/rtml.h"
 
 /* The detector's settings: rtml's defaults, overridden by the config's. River's defaults alarm on stationary

@@ -17,7 +17,9 @@
 
 #include "pipeline/join.h"
 #include "base/log.h"
-#include "pipeline/pipeline.h"
+#include "pipeline/drift_actions.h"
+#include "pipeline/labels.h"
+#include "pipeline/model.h"
 #include "base/rtml.h"
 
 /* Label delays span milliseconds (a click) to days (a chargeback): seconds, 1-10 steps up to 30 days. */
@@ -81,7 +83,8 @@ int rtml_pipeline_feature_key(rtml_pipeline *p, const rtml_origin *origin, uint6
     return key_of(&p->values[p->n_values - 1], p->cfg->label.feature_key, origin, key);
 }
 
-void rtml_pipeline_learn_one(rtml_pipeline *p, const rtml_row *row, const double *scores, double y) {
+/* Evaluate scores against y (prequential metrics, drift), then learn row unless serving only. */
+static void learn_one(rtml_pipeline *p, const rtml_row *row, const double *scores, double y) {
     rtml_eval_add(&p->eval, scores, y);
     rtml_pipeline_drift_observe(p, scores, y);
     if (p->engine->serve_only || p->serve_only) return;
@@ -94,7 +97,7 @@ void rtml_pipeline_learn_one(rtml_pipeline *p, const rtml_row *row, const double
 }
 
 static void joined(rtml_pipeline *p, const rtml_join_match *m) {
-    rtml_pipeline_learn_one(p, &m->row, m->scores, m->y);
+    learn_one(p, &m->row, m->scores, m->y);
     double delay = ((double)m->label_ts - (double)m->feature_ts) / 1000.0;
     rtml_hist_add(&p->label_delay, delay > 0 ? delay : 0);
 }

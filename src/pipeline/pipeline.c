@@ -1,6 +1,10 @@
 /* pipeline.c — the record pipeline shared by `run` and `replay` (see pipeline.h). */
 #include "pipeline/pipeline.h"
 
+#include "pipeline/drift_actions.h"
+#include "pipeline/labels.h"
+#include "pipeline/model.h"
+
 #include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -8,6 +12,7 @@
 #include <string.h>
 
 #include "codec/json.h"
+#include "base/json_write.h"
 #include "base/log.h"
 #include "base/rtml.h"
 
@@ -70,6 +75,20 @@ static int init_classes(rtml_pipeline *p, char *err, size_t errlen) {
     return 0;
 }
 
+/* The TensorFlow engine, told where each feature sits in the featurizer's rows. */
+static rtml_engine *open_tf(rtml_pipeline *p, const rtml_shape *shape, char *err, size_t errlen) {
+    const rtml_config *cfg = p->cfg;
+    rtml_row_span *layout = calloc(cfg->n_features ? cfg->n_features : 1, sizeof *layout);
+    if (!layout) return rtml_fail(err, errlen, "out of memory"), NULL;
+    for (size_t i = 0; i < cfg->n_features; i++) {
+        layout[i].name = cfg->features[i].name;
+        rtml_featurizer_span(p->features, layout[i].name, &layout[i].offset, &layout[i].width, &layout[i].sparse);
+    }
+    rtml_engine *e = rtml_tf_open(cfg, layout, cfg->n_features, shape, err, errlen);
+    free(layout);
+    return e;
+}
+
 int rtml_pipeline_init(rtml_pipeline *p, const rtml_config *cfg, char *err, size_t errlen) {
     *p = (rtml_pipeline){.cfg = cfg, .model_version = 1, .max_record_bytes = DEFAULT_MAX_RECORD_BYTES};
     if (cfg->input.max_record_bytes) p->max_record_bytes = cfg->input.max_record_bytes;
@@ -78,8 +97,7 @@ int rtml_pipeline_init(rtml_pipeline *p, const rtml_config *cfg, char *err, size
     if (init_classes(p, err, errlen) != 0) goto fail;
     rtml_shape shape = rtml_featurizer_shape(p->features);
     if (cfg->model.task == RTML_TASK_MULTICLASS) shape.n_classes = cfg->model.n_classes;
-    p->engine = rtml_config_is_tensorflow(cfg) ? rtml_tf_open(cfg, p->features, &shape, err, errlen)
-                                   : rtml_engine_open(cfg, &shape, err, errlen);
+    p->engine = rtml_config_is_tensorflow(cfg) ? open_tf(p, &shape, err, errlen) : rtml_engine_open(cfg, &shape, err, errlen);
     if (!p->engine) goto fail;
     if (cfg->output.format != RTML_FMT_JSON && !(p->encoder = rtml_encoder_open(cfg, err, errlen))) goto fail;
     p->batch_size = p->engine->batch ? p->engine->batch : 1;
@@ -127,69 +145,11 @@ static rtml_reject reject(rtml_pipeline *p, rtml_reject why) {
     return why;
 }
 
-/* The class index of a multiclass label; a new name is added while there is room. -1 when unknown. */
-static int class_index(rtml_pipeline *p, const rtml_value *v) {
-    char num[32];
-    const char *name = v->str;
-    size_t len = v->len;
-    if (v->type == RTML_V_NUMBER && v->is_int) {
-        len = (size_t)snprintf(num, sizeof num, "%lld", (long long)v->i64);
-        name = num;
-    } else if (v->type != RTML_V_STRING) {
-        return -1;
-    }
-    for (size_t i = 0; i < p->n_classes; i++)
-        if (strlen(p->classes[i]) == len && memcmp(p->classes[i], name, len) == 0) return (int)i;
-    if (p->cfg->model.classes || p->n_classes >= p->cfg->model.n_classes) return -1;
-    char *copy = strndup(name, len);
-    if (!copy) return -1;
-    p->classes[p->n_classes] = copy;
-    return (int)p->n_classes++;
-}
-
-int rtml_pipeline_label_value(rtml_pipeline *p, const rtml_value *v, const char *field, double *y, char *detail,
-                              size_t dlen) {
-    if (v->type == RTML_V_ABSENT || v->type == RTML_V_NULL) return 0;
-    if (p->engine->task == RTML_TASK_MULTICLASS) {
-        int k = class_index(p, v);
-        if (k < 0) {
-            rtml_fail(detail, dlen, "label %s is not one of the %zu classes", field, p->cfg->model.n_classes);
-            return -RTML_REJECT_BAD_LABEL;
-        }
-        *y = k;
-        return 1;
-    }
-    if ((v->type != RTML_V_NUMBER && v->type != RTML_V_BOOL) || !isfinite(v->num)) {
-        rtml_fail(detail, dlen, "label %s is not a finite number (%s)", field, rtml_vtype_name(v->type));
-        return -RTML_REJECT_BAD_LABEL;
-    }
-    *y = v->num;
-    if (p->engine->task == RTML_TASK_BINARY && *y != 0.0 && *y != 1.0) {
-        rtml_fail(detail, dlen, "label %s must be 0 or 1 for a binary model, got %g", field, *y);
-        return -RTML_REJECT_BAD_LABEL;
-    }
-    return 1;
-}
-
 /* The label, if the record has one: 1 with *y set, 0 when absent, or -reason with a detail. */
 static int read_label(rtml_pipeline *p, double *y, char *detail, size_t dlen) {
     if (!has_label(p)) return 0;
     return rtml_pipeline_label_value(p, &p->values[p->n_values - 1], p->cfg->label.field, y, detail, dlen);
 }
-
-/* The index of the predicted class (multiclass: arg max). */
-size_t rtml_pipeline_best_class(const rtml_pipeline *p, const double *s) {
-    size_t best = 0;
-    for (size_t k = 1; k < p->engine->n_outputs; k++)
-        if (s[k] > s[best]) best = k;
-    return best;
-}
-
-static int64_t model_version(const rtml_pipeline *p) {
-    return p->engine->version ? p->engine->version : p->model_version;
-}
-
-int64_t rtml_pipeline_model_version(const rtml_pipeline *p) { return model_version(p); }
 
 /* The predicted class (multiclass: the most probable, as its name when known) and the score. */
 static void put_score(const rtml_pipeline *p, rtml_buf *out, double v) {
@@ -220,7 +180,7 @@ static void put_prediction(const rtml_pipeline *p, const double *s, rtml_buf *ou
 /* output.format avro or protobuf — the same fields as the JSON record, through the encoder (codec.h). */
 static int encode_prediction_binary(const rtml_pipeline *p, const double *s, const rtml_batch_item *o, rtml_buf *out,
                                     char *detail, size_t dlen) {
-    rtml_prediction_fields f = {.model_version = model_version(p), .score = s[0], .is_class = 1};
+    rtml_prediction_fields f = {.model_version = rtml_pipeline_model_version(p), .score = s[0], .is_class = 1};
     if (p->engine->task == RTML_TASK_BINARY) f.value = s[0] >= 0.5;
     else if (p->engine->task == RTML_TASK_REGRESSION) f.value = s[0], f.is_class = 0;
     else {
@@ -238,7 +198,7 @@ static void encode_prediction(const rtml_pipeline *p, const double *s, size_t i,
     rtml_buf_puts(out, "{\"prediction\":");
     put_prediction(p, s, out);
     rtml_buf_puts(out, ",\"model_version\":");
-    rtml_buf_put_i64(out, model_version(p));
+    rtml_buf_put_i64(out, rtml_pipeline_model_version(p));
     if (o->topic) {
         rtml_buf_puts(out, ",\"source\":{\"topic\":");
         rtml_json_put_string(out, o->topic, strlen(o->topic));

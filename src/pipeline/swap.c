@@ -1,4 +1,4 @@
-/* pipeline_swap.c — a model loaded beside the running pipeline, then swapped in between two batches.
+/* swap.c — a model loaded beside the running pipeline, then swapped in between two batches.
  *
  * A predictor (role: predictor) serves the versions a trainer publishes (modelbus.h). Loading one — inflating
  * the image, building an engine and a featurizer from it — takes milliseconds to seconds for a large model, so
@@ -8,6 +8,8 @@
  * now holding the old parts, is freed by whoever called the swap. Evaluation, drift state and the batch stay
  * with the running pipeline: the prequential metrics go on across versions. */
 #include <stdlib.h>
+
+#include "pipeline/swap.h"
 
 #include "pipeline/pipeline.h"
 #include "base/rtml.h"

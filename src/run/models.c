@@ -27,6 +27,9 @@
 #include "base/rtml.h"
 #include "run/run.h"
 #include "config/scale.h"
+#include "pipeline/drift_actions.h"
+#include "pipeline/swap.h"
+#include "kafka/modelbus_kafka.h"
 
 #define START_WAIT_S 30.0 /* the first read of the topic */
 #define POLL_MS 100

@@ -15,6 +15,7 @@
 #include "run/run.h"
 #include "config/model.h"
 #include "config/scale.h"
+#include "pipeline/model.h"
 
 static void family(rtml_buf *b, const char *name, const char *type, const char *help) {
     rtml_buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);

@@ -28,6 +28,9 @@
 #include "config/monitor.h"
 #include "config/scale.h"
 #include "config/redact.h"
+#include "pipeline/drift_actions.h"
+#include "pipeline/model.h"
+#include "base/json_write.h"
 
 #define HISTORY 900     /* samples kept for the dashboard: one a second, 15 minutes */
 #define MAX_EVENTS 100  /* drift events kept for the dashboard */

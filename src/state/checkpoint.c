@@ -13,11 +13,13 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include "base/json_write.h"
 #include "base/binfmt.h"
 #include "base/clock.h"
 #include "codec/json.h"
 #include "base/log.h"
 #include "base/rtml.h"
+#include "pipeline/labels.h"
 
 #define PREFIX "checkpoint-"
 #define SUFFIX ".rtml"

@@ -4,9 +4,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define SEQ_BITS RTML_TICKET_SEQ_BITS
-#define SEQ_MASK RTML_TICKET_SEQ_MASK
-
 void rtml_offsets_init(rtml_offsets *o, size_t ring_cap) {
     *o = (rtml_offsets){.ring_cap = ring_cap ? ring_cap : 1};
 }
@@ -69,16 +66,16 @@ uint64_t rtml_offsets_begin(rtml_offsets *o, int slot, int64_t offset) {
     uint64_t seq = t->tail++;
     t->offsets[seq % o->ring_cap] = offset;
     t->acked[seq % o->ring_cap] = 0;
-    return ((uint64_t)slot << SEQ_BITS) | (seq & SEQ_MASK);
+    return rtml_ticket_make((size_t)slot, seq);
 }
 
 void rtml_offsets_done(rtml_offsets *o, uint64_t ticket) {
-    size_t slot = (size_t)(ticket >> SEQ_BITS);
+    size_t slot = rtml_ticket_slot(ticket);
     if (slot >= o->n) return;
     rtml_partition_track *t = &o->parts[slot];
     /* Rebuild the full sequence number from its low bits: the in-flight window is far smaller than 2^40. */
-    uint64_t seq = (t->head & ~SEQ_MASK) | (ticket & SEQ_MASK);
-    if (seq < t->head) seq += UINT64_C(1) << SEQ_BITS;
+    uint64_t seq = (t->head & ~RTML_TICKET_SEQ_MASK) | rtml_ticket_seq(ticket);
+    if (seq < t->head) seq += UINT64_C(1) << RTML_TICKET_SEQ_BITS;
     if (seq < t->head || seq >= t->tail) return; /* stale: released meanwhile */
     t->acked[seq % o->ring_cap] = 1;
 }

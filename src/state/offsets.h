@@ -22,9 +22,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* A ticket's layout: the slot in the high bits, the sequence in the low RTML_TICKET_SEQ_BITS. */
-#define RTML_TICKET_SEQ_BITS 40
-#define RTML_TICKET_SEQ_MASK ((UINT64_C(1) << RTML_TICKET_SEQ_BITS) - 1)
+#include "base/ticket.h" /* a record in flight: slot << 40 | sequence */
 
 typedef struct {
     char *topic;       /* owned */

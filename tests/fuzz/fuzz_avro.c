@@ -11,7 +11,7 @@
  *   - a string value points into the input (string, bytes, fixed), is one of the enum's symbols, or is a
  *     uuid's 36-character text;
  *   - an array holds at most one number per input byte; is_int numbers agree with their double. */
-#include "codec/avro.h"
+#include "codec/avro_schema.h"
 #include "codec/codec.h"
 #include "base/rtml.h"
 #include <stdint.h>

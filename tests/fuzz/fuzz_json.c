@@ -8,6 +8,7 @@
  *   - every span lies inside the document (strings: between two quotes), and nothing is found on failure;
  *   - as_int64 success implies as_double success with the same value (both round correctly);
  *   - an unescaped string is no longer than its span, and put_string of it validates and reads back. */
+#include "base/json_write.h"
 #include "base/buf.h"
 #include "codec/json.h"
 #include "base/rtml.h"

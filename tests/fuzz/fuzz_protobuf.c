@@ -1,5 +1,5 @@
 /* fuzz_protobuf.c — libFuzzer target for the Protobuf decoder (src/codec/protobuf.c, pbplan.c) and the wire
- * reader and descriptor-set parser under it (src/codec/pbwire.c).
+ * reader and descriptor-set parser under it (src/base/pbwire.c, src/codec/pbdesc.c).
  *
  * Each input is decoded three times: as a rtml.test.Txn (tests/data/schemas/txn.proto) with paths into every
  * kind of field; as a rtml.peers.Payment (tests/integration/data/peers.proto: proto3 defaults, oneof,
@@ -18,7 +18,7 @@
  *   tests/lib/peers.py wkt wkt.desc && protoc --descriptor_set_in=wkt.desc --include_imports \
  *     --descriptor_set_out=/dev/stdout -I tests/integration/data peers.proto | xxd -i */
 #include "codec/codec.h"
-#include "codec/pbwire.h"
+#include "codec/pbdesc.h"
 #include "base/rtml.h"
 #include <stdint.h>
 #include <stdio.h>

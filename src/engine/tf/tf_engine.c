@@ -25,7 +25,6 @@
 #include "engine/engine.h"
 #include "engine/tf/tf_feed.h"
 #include "engine/tf/tf_model.h"
-#include "features/featurize.h"
 #include "base/log.h"
 #include "base/rtml.h"
 
@@ -333,12 +332,19 @@ static bound_model *load_and_bind(tf_engine *e, const char *dir, int64_t version
 
 /* ---- feeds from the config ------------------------------------------------------------------------ */
 
-static int add_span(rtml_tf_feed *f, const rtml_featurizer *fz, const char *name, char *err, size_t errlen) {
-    rtml_tf_span sp;
-    if (!fz || rtml_featurizer_span(fz, name, &sp.offset, &sp.width, &sp.sparse) != 0)
-        return rtml_fail(err, errlen, "model.tensorflow.inputs.%s: no feature '%s'", f->name, name);
-    f->spans[f->n_spans++] = sp;
-    f->width += sp.width;
+/* The features' columns, as the pipeline's featurizer lays them out. */
+typedef struct {
+    const rtml_row_span *spans;
+    size_t n;
+} row_layout;
+
+static int add_span(rtml_tf_feed *f, const row_layout *layout, const char *name, char *err, size_t errlen) {
+    const rtml_row_span *at = NULL;
+    for (size_t i = 0; i < layout->n && !at; i++)
+        if (strcmp(layout->spans[i].name, name) == 0) at = &layout->spans[i];
+    if (!at) return rtml_fail(err, errlen, "model.tensorflow.inputs.%s: no feature '%s'", f->name, name);
+    f->spans[f->n_spans++] = *at;
+    f->width += at->width;
     if (f->width > 1u << 20)
         return rtml_fail(err, errlen, "model.tensorflow.inputs.%s: %zu values per record is more than a dense input "
                          "should take (hash fewer buckets)", f->name, f->width);
@@ -346,7 +352,7 @@ static int add_span(rtml_tf_feed *f, const rtml_featurizer *fz, const char *name
 }
 
 /* Feeds as configured; without model.tensorflow.inputs, the signature's only input gets every feature. */
-static int make_feeds(tf_engine *e, const rtml_featurizer *fz, const char *only_input, char *err, size_t errlen) {
+static int make_feeds(tf_engine *e, const row_layout *fz, const char *only_input, char *err, size_t errlen) {
     const rtml_config *cfg = e->cfg;
     size_t n = e->tc->n_inputs ? e->tc->n_inputs : 1, raw = 0;
     if (!(e->feeds = calloc(n, sizeof *e->feeds))) return rtml_fail(err, errlen, "out of memory");
@@ -580,7 +586,7 @@ static int locate(tf_engine *e, char *start, size_t len, int64_t *version, char 
 }
 
 /* Feeds from the config (or from the signature's only input) and the first bound model. */
-static int open_model(tf_engine *e, const rtml_featurizer *features, const char *start, int64_t version, char *err,
+static int open_model(tf_engine *e, const row_layout *features, const char *start, int64_t version, char *err,
                       size_t errlen) {
     rtml_tf_model *m = load(e, start, version, err, errlen);
     if (!m) return -1;
@@ -603,8 +609,9 @@ static int open_model(tf_engine *e, const rtml_featurizer *features, const char 
     return (e->cur = bind(e, m, err, errlen)) ? 0 : -1;
 }
 
-rtml_engine *rtml_tf_open(const rtml_config *cfg, const rtml_featurizer *features, const rtml_shape *shape,
-                          char *err, size_t errlen) {
+rtml_engine *rtml_tf_open(const rtml_config *cfg, const rtml_row_span *layout, size_t n_spans,
+                          const rtml_shape *shape, char *err, size_t errlen) {
+    row_layout features = {layout, n_spans};
     rtml_engine *eng = calloc(1, sizeof *eng);
     tf_engine *e = calloc(1, sizeof *e);
     if (!eng || !e) {
@@ -625,7 +632,7 @@ rtml_engine *rtml_tf_open(const rtml_config *cfg, const rtml_featurizer *feature
     }
     if (locate(e, start, sizeof start, &version, err, errlen) != 0) goto fail;
     int quiet = rtml_tf_quiet_begin(); /* the first session's CPU and GPU probing talks; its errors come back in err */
-    int rc = open_model(e, features, start, version, err, errlen);
+    int rc = open_model(e, &features, start, version, err, errlen);
     rtml_tf_quiet_end(quiet);
     if (rc != 0) goto fail;
     size_t nx = e->tc->n_extra_outputs ? e->tc->n_extra_outputs : 1;

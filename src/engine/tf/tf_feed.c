@@ -96,7 +96,7 @@ static void put(void *data, int dtype, size_t i, double x) {
 static void put_features(const rtml_tf_feed *feed, const rtml_row *row, void *data, int dtype, size_t base) {
     size_t at = base;
     for (size_t s = 0; s < feed->n_spans; s++) {
-        const rtml_tf_span *sp = &feed->spans[s];
+        const rtml_row_span *sp = &feed->spans[s];
         if (!sp->sparse) {
             for (size_t j = 0; j < sp->width; j++) put(data, dtype, at + j, row->dense[sp->offset + j]);
         } else {

@@ -18,13 +18,8 @@
 #include "engine/tf/tf_meta.h"
 
 typedef struct {
-    size_t offset, width;
-    int sparse;
-} rtml_tf_span;
-
-typedef struct {
     char *name;          /* the signature input */
-    rtml_tf_span *spans; /* features: where each named feature sits in a row (owned) */
+    rtml_row_span *spans; /* features: where each named feature sits in a row (owned) */
     size_t n_spans;
     int is_field;        /* field: row->raw[raw] */
     size_t raw;

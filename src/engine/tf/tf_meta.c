@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "codec/pbwire.h"
+#include "base/pbwire.h"
 #include "base/rtml.h"
 
 /* The reader's failure, as "offset N: why". */

@@ -2,7 +2,7 @@
  *
  * TF_LoadSessionFromSavedModel hands back the serialized MetaGraphDef of the loaded tag set. rtml never
  * guesses tensor names ("serving_default_x:0", "StatefulPartitionedCall:0" change from export to export); it
- * reads them here, with the Protocol Buffers wire reader (codec/pbwire.h) and no generated code. Field numbers
+ * reads them here, with the Protocol Buffers wire reader (base/pbwire.h) and no generated code. Field numbers
  * (tensorflow/core/protobuf/meta_graph.proto, saver.proto, tensor_shape.proto):
  *   MetaGraphDef   saver_def = 3, signature_def = 5 (map<string, SignatureDef>: repeated {key = 1; value = 2})
  *   SignatureDef   inputs = 1, outputs = 2 (map<string, TensorInfo>), method_name = 3

@@ -15,8 +15,8 @@ const char *rtml_tf_library_info(char *buf, size_t len) {
     return buf;
 }
 
-rtml_engine *rtml_tf_open(const rtml_config *cfg, const rtml_featurizer *features, const rtml_shape *shape,
-                          char *err, size_t errlen) {
+rtml_engine *rtml_tf_open(const rtml_config *cfg, const rtml_row_span *layout, size_t n_spans,
+                          const rtml_shape *shape, char *err, size_t errlen) {
     rtml_fail(err, errlen, "model.engine: this rtml was built without TensorFlow; run scripts/setup.sh (it installs "
                            "the pinned tensorflow-cpu wheel into .venv) and rebuild, or use engine: native");
     return NULL;

@@ -8,7 +8,7 @@
  * Every datum is decoded from a malloc'd buffer of exactly its length (sanitizer builds catch over-reads).
  * Logical types are tested in test_avro_logical.c. */
 #include "check.h"
-#include "codec/avro.h"
+#include "codec/avro_schema.h"
 #include "codec/codec.h"
 #include "base/rtml.h"
 #include <math.h>

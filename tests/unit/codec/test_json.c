@@ -6,6 +6,7 @@
  * randomized part: generated documents checked against what the generator knows, and one-byte mutations
  * checked against a deliberately naive reference validator written here. */
 #include "codec/json.h"
+#include "base/json_write.h"
 #include "base/buf.h"
 #include "check.h"
 #include "base/rtml.h"

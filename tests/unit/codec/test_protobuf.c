@@ -1,4 +1,4 @@
-/* test_protobuf.c — unit tests of the Protobuf decoder (src/codec/protobuf.c, pbwire.c), with protoc as the
+/* test_protobuf.c — unit tests of the Protobuf decoder (src/codec/protobuf.c, pbdesc.c, base/pbwire.c), with protoc as the
  * reference encoder.
  *
  * tests/data/schemas/txn.proto is compiled at run time (protoc --include_imports --descriptor_set_out) and
@@ -9,7 +9,7 @@
  * test_protobuf_peers.c; prediction records in test_protobuf_encode.c. */
 #include "check.h"
 #include "codec/codec.h"
-#include "codec/pbwire.h"
+#include "codec/pbdesc.h"
 #include "base/rtml.h"
 #include <stdint.h>
 #include <stdlib.h>

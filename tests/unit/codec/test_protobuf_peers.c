@@ -1,4 +1,4 @@
-/* test_protobuf_peers.c — the Protobuf decoder (src/codec/protobuf.c, pbplan.c, pbwire.c) on records that
+/* test_protobuf_peers.c — the Protobuf decoder (src/codec/protobuf.c, pbplan.c, pbdesc.c, base/pbwire.c) on records that
  * Python's protobuf runtime writes (tests/lib/peers.py, from protobuf's JSON mapping): presence as
  * protobuf defines it (proto3 implicit and explicit, proto2, oneof, editions), well-known types, paths into
  * repeated fields and maps, packed and unpacked elements, merged messages, and Confluent framing with message

@@ -5,6 +5,7 @@
  * bad_*.yaml must fail) plus examples/quickstart.yaml, found through $RTML_TESTDATA. */
 #include "check.h"
 #include "config/config.h"
+#include "config/input.h"
 #include "config/model.h"
 #include "config/scale.h"
 #include "engine/engine.h"

@@ -1,4 +1,4 @@
-/* pbwire.c — the Protocol Buffers wire reader and writer, and the FileDescriptorSet parser (see pbwire.h).
+/* pbdesc.c — the FileDescriptorSet parser (see pbdesc.h).
  *
  * descriptor.proto numbers read here: FileDescriptorSet.file=1; FileDescriptorProto.name=1, package=2,
  * message_type=4, enum_type=5, options=8, syntax=12; DescriptorProto.name=1, field=2, nested_type=3,
@@ -6,123 +6,12 @@
  * oneof_index=9, proto3_optional=17; EnumDescriptorProto.name=1, value=2; EnumValueDescriptorProto.name=1,
  * number=2; FileOptions.features=50, MessageOptions.map_entry=7, MessageOptions.features=12,
  * FieldOptions.features=21; FeatureSet.field_presence=1. Everything else is skipped. */
+#include "codec/pbdesc.h"
+
 #include <stdlib.h>
 #include <string.h>
 
-#include "codec/pbwire.h"
 #include "base/rtml.h"
-
-/* ---- wire reader ------------------------------------------------------------------------------------- */
-
-static int fail(rtml_pb_reader *r, const char *why) {
-    r->why = why;
-    return -1;
-}
-
-int rtml_pb_varint(rtml_pb_reader *r, uint64_t *v) {
-    uint64_t u = 0;
-    for (int i = 0;; i++) {
-        if (r->p >= r->end) return fail(r, "truncated varint");
-        uint8_t b = *r->p;
-        if (i == 9 && b > 1) return fail(r, "varint overflows 64 bits");
-        r->p++;
-        u |= (uint64_t)(b & 0x7F) << (7 * i);
-        if (!(b & 0x80)) break;
-    }
-    *v = u;
-    return 0;
-}
-
-int rtml_pb_key(rtml_pb_reader *r, uint32_t *field, int *wire) {
-    uint64_t k;
-    const uint8_t *at = r->p;
-    if (rtml_pb_varint(r, &k) != 0) return -1;
-    uint64_t num = k >> 3;
-    *wire = (int)(k & 7);
-    if (num == 0 || num > 0x1FFFFFFF) {
-        r->p = at;
-        return fail(r, "bad field number");
-    }
-    *field = (uint32_t)num;
-    if (*wire == RTML_PB_SGROUP || *wire == RTML_PB_EGROUP) {
-        r->p = at;
-        return fail(r, "groups (wire types 3 and 4) are not supported");
-    }
-    if (*wire > RTML_PB_I32) {
-        r->p = at;
-        return fail(r, "bad wire type");
-    }
-    return 0;
-}
-
-int rtml_pb_fixed32(rtml_pb_reader *r, uint32_t *v) {
-    if (r->end - r->p < 4) return fail(r, "truncated fixed32");
-    *v = (uint32_t)r->p[0] | (uint32_t)r->p[1] << 8 | (uint32_t)r->p[2] << 16 | (uint32_t)r->p[3] << 24;
-    r->p += 4;
-    return 0;
-}
-
-int rtml_pb_fixed64(rtml_pb_reader *r, uint64_t *v) {
-    if (r->end - r->p < 8) return fail(r, "truncated fixed64");
-    uint64_t u = 0;
-    for (int i = 7; i >= 0; i--) u = u << 8 | r->p[i];
-    *v = u;
-    r->p += 8;
-    return 0;
-}
-
-int rtml_pb_bytes(rtml_pb_reader *r, const uint8_t **p, size_t *n) {
-    uint64_t len;
-    if (rtml_pb_varint(r, &len) != 0) return -1;
-    if (len > (uint64_t)(r->end - r->p)) return fail(r, "length runs past the end");
-    *p = r->p;
-    *n = (size_t)len;
-    r->p += len;
-    return 0;
-}
-
-int rtml_pb_skip(rtml_pb_reader *r, int wire) {
-    uint64_t v;
-    const uint8_t *p;
-    size_t n;
-    switch (wire) {
-    case RTML_PB_VARINT: return rtml_pb_varint(r, &v);
-    case RTML_PB_I64: return rtml_pb_fixed64(r, &v);
-    case RTML_PB_LEN: return rtml_pb_bytes(r, &p, &n);
-    case RTML_PB_I32: return r->end - r->p < 4 ? fail(r, "truncated fixed32") : (r->p += 4, 0);
-    default: return fail(r, "bad wire type");
-    }
-}
-
-/* ---- wire writer ------------------------------------------------------------------------------------- */
-
-void rtml_pb_put_varint(rtml_buf *b, uint64_t v) {
-    uint8_t tmp[10];
-    size_t n = 0;
-    do {
-        tmp[n] = v & 0x7F;
-        v >>= 7;
-        if (v) tmp[n] |= 0x80;
-        n++;
-    } while (v);
-    rtml_buf_append(b, tmp, n);
-}
-
-void rtml_pb_put_key(rtml_buf *b, uint32_t field, int wire) {
-    rtml_pb_put_varint(b, (uint64_t)field << 3 | (unsigned)wire);
-}
-
-void rtml_pb_put_fixed32(rtml_buf *b, uint32_t v) {
-    uint8_t tmp[4];
-    for (int i = 0; i < 4; i++) tmp[i] = (uint8_t)(v >> (8 * i));
-    rtml_buf_append(b, tmp, 4);
-}
-
-void rtml_pb_put_fixed64(rtml_buf *b, uint64_t v) {
-    uint8_t tmp[8];
-    for (int i = 0; i < 8; i++) tmp[i] = (uint8_t)(v >> (8 * i));
-    rtml_buf_append(b, tmp, 8);
-}
 
 /* ---- descriptor parsing ------------------------------------------------------------------------------ */
 
@@ -142,11 +31,11 @@ static int desc_fail(desc_ctx *c, const rtml_pb_reader *r, const char *what) {
 static int get_string(rtml_pb_reader *r, int wire, char **out) {
     const uint8_t *p;
     size_t n;
-    if (wire != RTML_PB_LEN) return fail(r, "a string field has the wrong wire type");
+    if (wire != RTML_PB_LEN) return rtml_pb_fail(r, "a string field has the wrong wire type");
     if (rtml_pb_bytes(r, &p, &n) != 0) return -1;
-    if (memchr(p, 0, n)) return fail(r, "a name holds a NUL byte");
+    if (memchr(p, 0, n)) return rtml_pb_fail(r, "a name holds a NUL byte");
     char *s = malloc(n + 1);
-    if (!s) return fail(r, "out of memory");
+    if (!s) return rtml_pb_fail(r, "out of memory");
     memcpy(s, p, n);
     s[n] = '\0';
     free(*out);
@@ -155,14 +44,14 @@ static int get_string(rtml_pb_reader *r, int wire, char **out) {
 }
 
 static int get_varint(rtml_pb_reader *r, int wire, uint64_t *v) {
-    if (wire != RTML_PB_VARINT) return fail(r, "an integer field has the wrong wire type");
+    if (wire != RTML_PB_VARINT) return rtml_pb_fail(r, "an integer field has the wrong wire type");
     return rtml_pb_varint(r, v);
 }
 
 static int get_sub(rtml_pb_reader *r, int wire, rtml_pb_reader *sub) {
     const uint8_t *p;
     size_t n;
-    if (wire != RTML_PB_LEN) return fail(r, "a message field has the wrong wire type");
+    if (wire != RTML_PB_LEN) return rtml_pb_fail(r, "a message field has the wrong wire type");
     if (rtml_pb_bytes(r, &p, &n) != 0) return -1;
     *sub = (rtml_pb_reader){r->start, p, p + n, NULL};
     return 0;
@@ -208,7 +97,7 @@ static int scan_options(rtml_pb_reader *r, uint32_t features_at, uint32_t flag_a
         if (rtml_pb_key(r, &f, &w) != 0) return -1;
         if (f == features_at) {
             if (get_sub(r, w, &sub) != 0) return -1;
-            if (feature_presence(&sub, presence) != 0) return fail(r, sub.why);
+            if (feature_presence(&sub, presence) != 0) return rtml_pb_fail(r, sub.why);
         } else if (flag_at && f == flag_at) {
             if (get_varint(r, w, &v) != 0) return -1;
             *flag = v != 0;
@@ -222,7 +111,7 @@ static int scan_options(rtml_pb_reader *r, uint32_t features_at, uint32_t flag_a
 static int get_options(rtml_pb_reader *r, int wire, uint32_t features_at, uint32_t flag_at, int *presence, int *flag) {
     rtml_pb_reader sub;
     if (get_sub(r, wire, &sub) != 0) return -1;
-    return scan_options(&sub, features_at, flag_at, presence, flag) == 0 ? 0 : fail(r, sub.why);
+    return scan_options(&sub, features_at, flag_at, presence, flag) == 0 ? 0 : rtml_pb_fail(r, sub.why);
 }
 
 static char *qualify(const char *prefix, const char *name) {
@@ -265,7 +154,7 @@ static int parse_enum_value(rtml_pb_reader *r, rtml_pb_enum_value *v) {
             return -1;
         }
     }
-    return v->name ? 0 : fail(r, "an enum value has no name");
+    return v->name ? 0 : rtml_pb_fail(r, "an enum value has no name");
 }
 
 /* The name (field 1) of an enum or message, malloc'd; -1 with a reason when it has none. */
@@ -340,9 +229,9 @@ static int parse_field(rtml_pb_reader *r, rtml_pb_field *fd) {
     while (r->p < r->end) {
         if (rtml_pb_key(r, &f, &w) != 0 || field_entry(r, fd, f, w) != 0) return -1;
     }
-    if (!fd->name) return fail(r, "a field has no name");
-    if (fd->number == 0 || fd->number > 0x1FFFFFFF) return fail(r, "a field has a bad number");
-    if (fd->type < 0) return fail(r, "a field has an unknown type");
+    if (!fd->name) return rtml_pb_fail(r, "a field has no name");
+    if (fd->number == 0 || fd->number > 0x1FFFFFFF) return rtml_pb_fail(r, "a field has a bad number");
+    if (fd->type < 0) return rtml_pb_fail(r, "a field has an unknown type");
     return 0;
 }
 
@@ -475,7 +364,7 @@ static int resolve_type(desc_ctx *c, const rtml_pb_message *m, rtml_pb_field *fd
     return 0;
 }
 
-/* Explicit presence (1) or not (0), by the rules in pbwire.h. */
+/* Explicit presence (1) or not (0), by the rules in pbdesc.h. */
 static int has_presence(const rtml_pb_message *m, const rtml_pb_field *fd) {
     if (fd->label == RTML_PB_LABEL_REPEATED) return 0;
     if (fd->type == RTML_PB_MESSAGE || fd->type == RTML_PB_GROUP || fd->oneof_index >= 0 || fd->proto3_optional ||

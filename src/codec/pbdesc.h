@@ -1,9 +1,8 @@
-/* pbwire.h — a small Protocol Buffers wire-format reader, and the descriptor sets it reads schemas from.
+/* pbdesc.h — Protocol Buffers descriptor sets: the schemas format: protobuf reads records with.
  *
  * rtml decodes Protobuf without generated code: the schema is a FileDescriptorSet that protoc writes
  * (protoc --include_imports --descriptor_set_out=x.desc x.proto), itself a protobuf message, read with the
- * same reader the messages are. The reader never reads past its end; every failure leaves a reason in
- * r->why and the failing position in r->p (the caller prefixes "offset N:").
+ * same wire reader (base/pbwire.h) the messages are.
  *
  * The descriptor model keeps what decoding and encoding need: files (syntax, their top-level messages in
  * order), messages (fields, nested messages in order, map entries, well-known types), fields (name, number,
@@ -17,44 +16,12 @@
  * features.field_presence (field, then enclosing messages, then file; default EXPLICIT) is not IMPLICIT.
  * Other singular fields (proto3 scalars and enums) have implicit presence: absent reads as the default.
  * Repeated fields and maps have no presence at all. */
-#ifndef RTML_CODEC_PBWIRE_H
-#define RTML_CODEC_PBWIRE_H
+#ifndef RTML_CODEC_PBDESC_H
+#define RTML_CODEC_PBDESC_H
 #include <stddef.h>
 #include <stdint.h>
 
-#include "base/buf.h"
-
-/* ---- wire reader ------------------------------------------------------------------------------------- */
-
-enum { RTML_PB_VARINT = 0, RTML_PB_I64 = 1, RTML_PB_LEN = 2, RTML_PB_SGROUP = 3, RTML_PB_EGROUP = 4, RTML_PB_I32 = 5 };
-
-typedef struct {
-    const uint8_t *start, *p, *end;
-    const char *why; /* the reason of the last failure */
-} rtml_pb_reader;
-
-static inline rtml_pb_reader rtml_pb_reader_new(const void *buf, size_t len) {
-    const uint8_t *b = buf;
-    return (rtml_pb_reader){b, b, b + len, NULL};
-}
-static inline size_t rtml_pb_offset(const rtml_pb_reader *r) { return (size_t)(r->p - r->start); }
-
-int rtml_pb_varint(rtml_pb_reader *r, uint64_t *v); /* at most 10 bytes, no bits past 64 */
-/* A field key: number 1..2^29-1 and wire type 0, 1, 2 or 5 (groups, 3 and 4, fail: not supported). */
-int rtml_pb_key(rtml_pb_reader *r, uint32_t *field, int *wire);
-int rtml_pb_fixed32(rtml_pb_reader *r, uint32_t *v);
-int rtml_pb_fixed64(rtml_pb_reader *r, uint64_t *v);
-/* A length-delimited payload: *p points into the buffer, *n bytes, all within it. */
-int rtml_pb_bytes(rtml_pb_reader *r, const uint8_t **p, size_t *n);
-/* Skip a value of the given wire type. */
-int rtml_pb_skip(rtml_pb_reader *r, int wire);
-
-/* ---- wire writer (prediction records, protobuf_encode.c) --------------------------------------------- */
-
-void rtml_pb_put_varint(rtml_buf *b, uint64_t v);
-void rtml_pb_put_key(rtml_buf *b, uint32_t field, int wire);
-void rtml_pb_put_fixed32(rtml_buf *b, uint32_t v);
-void rtml_pb_put_fixed64(rtml_buf *b, uint64_t v);
+#include "base/pbwire.h"
 
 /* ---- descriptors ------------------------------------------------------------------------------------- */
 

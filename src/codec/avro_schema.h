@@ -1,16 +1,16 @@
-/* avro.h — Avro schemas, shared by the Avro decoder (avro.c) and the prediction encoder (avro_encode.c).
+/* avro_schema.h — Avro schemas, shared by the Avro decoder (avro.c) and the prediction encoder (avro_encode.c).
  *
  * A schema is parsed once from its .avsc JSON (with jansson: not the hot path) into a graph of type nodes.
  * Named types (record, enum, fixed) may be referenced by name, so the graph can be cyclic (a record holding
  * a union of null and itself); the schema owns every node, and nodes point at each other without owning.
  * Supported: null, boolean, int, long, float, double, bytes, string, record (and "error"), enum, array,
- * map, union, fixed; aliases, defaults and orders are accepted and ignored. Logical types (avro_schema.c):
+ * map, union, fixed; aliases, defaults and orders are accepted and ignored. Logical types:
  * date, time-millis, time-micros, timestamp-millis/micros/nanos, local-timestamp-millis/micros/nanos,
  * decimal (on bytes or fixed) and uuid (on string or fixed(16)) are kept on their node; as the Avro
  * specification asks, an unknown logical type, or one on a type it does not fit (a decimal whose scale
  * exceeds its precision, a date on a long), is ignored and the underlying type is read. */
-#ifndef RTML_CODEC_AVRO_H
-#define RTML_CODEC_AVRO_H
+#ifndef RTML_CODEC_AVRO_SCHEMA_H
+#define RTML_CODEC_AVRO_SCHEMA_H
 #include <stddef.h>
 #include <stdint.h>
 
