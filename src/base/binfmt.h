@@ -5,7 +5,7 @@
  *     { u32 name length | name | u64 payload length | payload } ... | u32 crc32
  * All integers little-endian, doubles as IEEE-754 bits. A reader checks the magic (a foreign file), the
  * version (a newer rtml's file), the lengths and the checksum (a torn or corrupt file) before anything is
- * used, and says which in its error. Sections let the model, the feature statistics and (later) offsets
+ * used, and says which in its error. Sections let the model, the feature statistics, the positions and the rest
  * evolve separately; an unknown section is skipped.
  *
  * rtml_writer builds a payload in memory (rtml_buf); rtml_reader walks one with bounds checks: after any

@@ -27,7 +27,7 @@ static _Atomic int log_level = RTML_LOG_INFO;
 static _Atomic int log_format = RTML_LOG_TEXT;
 /* The environment is read once, at the first line or configure call, instead of a getenv() per line. */
 static pthread_once_t env_once = PTHREAD_ONCE_INIT;
-/* The worker (run_workers.c) a thread runs, named in each of its lines; -1: none. Per thread, so it needs no
+/* The worker (run/workers.c) a thread runs, named in each of its lines; -1: none. Per thread, so it needs no
  * lock and a worker's lines say whose they are without every call site passing it. */
 static _Thread_local int log_worker = -1;
 /* Serialises the write of each line, and the updates of rtml_log_limiter states. */

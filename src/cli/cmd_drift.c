@@ -8,6 +8,7 @@
  * detection, C where the change began, see rtml_drift_state), and a last line {"values":N,"detections":K}.
  * Input is parsed strictly: a line that is not one finite number is an error naming the line (exit 2), and
  * DDM, which models error bits, takes only 0 and 1. */
+#include "cli/args.h"
 #include "cli/cli.h"
 #include "pipeline/drift.h"
 #include "base/rtml.h"
@@ -99,17 +100,6 @@ static int parse_number(const char *s, double *out) {
     return 0;
 }
 
-/* Strict non-negative decimal integer. */
-static int parse_count(const char *s, uint64_t *out) {
-    if (*s < '0' || *s > '9') return -1;
-    errno = 0;
-    char *end;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (errno || *end) return -1;
-    *out = v;
-    return 0;
-}
-
 /* getopt_long over argv; -1 to go on, or an exit code (0 after --help, 2 on bad usage). */
 static int drift_parse(drift_args *a, int argc, char **argv) {
     memset(a, 0, sizeof *a);
@@ -146,7 +136,7 @@ static int drift_params(const drift_args *a, rtml_drift_params *p) {
         if (!v) continue;
         if (!rtml_drift_uses(a->kind, param_of_opt[i]))
             return drift_bad("--%s does not apply to --detector %s", opt, rtml_drift_kind_name(a->kind));
-        if (field[i] ? parse_number(v, field[i]) < 0 : parse_count(v, &p->min_instances) < 0)
+        if (field[i] ? parse_number(v, field[i]) < 0 : rtml_arg_u64(v, UINT64_MAX, &p->min_instances) < 0)
             return drift_bad("--%s: '%s' is not a %s", opt, v, field[i] ? "number" : "non-negative integer");
     }
     char err[RTML_ERRLEN];

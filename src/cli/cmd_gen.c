@@ -7,6 +7,7 @@
  * instead of silently truncated data. Option values are parsed strictly ("10x" is an error, not 10); their
  * ranges are checked by rtml_gen_new(), the one place that knows them. */
 #include "cli/progress.h"
+#include "cli/args.h"
 #include "cli/cli.h"
 #include "cli/gen.h"
 #include "base/rtml.h"
@@ -105,48 +106,27 @@ static int gen_bad(const char *fmt, ...) {
     return 2;
 }
 
-/* Strict decimal: digits only (no sign, no blanks, no trailing characters), no overflow. */
-static int parse_u64(const char *s, uint64_t max, uint64_t *out) {
-    if (*s < '0' || *s > '9') return -1;
-    errno = 0;
-    char *end;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (errno || *end || v > max) return -1;
-    *out = v;
-    return 0;
-}
-
-static int parse_double(const char *s, double *out) {
-    if (!((*s >= '0' && *s <= '9') || *s == '.' || *s == '-' || *s == '+')) return -1;
-    errno = 0;
-    char *end;
-    double v = strtod(s, &end);
-    if (errno || *end || !isfinite(v)) return -1;
-    *out = v;
-    return 0;
-}
-
 static int parse_int_opt(const char *name, const char *val, int *out) {
     uint64_t v;
-    if (parse_u64(val, INT_MAX, &v) < 0) return gen_bad("%s: '%s' is not a non-negative integer", name, val);
+    if (rtml_arg_u64(val, INT_MAX, &v) < 0) return gen_bad("%s: '%s' is not a non-negative integer", name, val);
     *out = (int)v;
     return 0;
 }
 
 static int parse_i64_opt(const char *name, const char *val, int64_t *out) {
     uint64_t v;
-    if (parse_u64(val, INT64_MAX, &v) < 0) return gen_bad("%s: '%s' is not a non-negative integer", name, val);
+    if (rtml_arg_u64(val, INT64_MAX, &v) < 0) return gen_bad("%s: '%s' is not a non-negative integer", name, val);
     *out = (int64_t)v;
     return 0;
 }
 
 static int parse_double_opt(const char *name, const char *val, double *out) {
-    if (parse_double(val, out) < 0) return gen_bad("%s: '%s' is not a number", name, val);
+    if (rtml_arg_double(val, out) < 0) return gen_bad("%s: '%s' is not a number", name, val);
     return 0;
 }
 
 static int parse_n(const char *val, uint64_t *out) {
-    if (parse_u64(val, UINT64_MAX, out) < 0 || *out == 0)
+    if (rtml_arg_u64(val, UINT64_MAX, out) < 0 || *out == 0)
         return gen_bad("--n: '%s' is not a positive integer", val);
     return 0;
 }
@@ -164,7 +144,7 @@ static int gen_apply(gen_args *a, int opt, const char *val) {
     switch (opt) {
     case OPT_STREAM: return parse_stream(val, &o->stream);
     case OPT_N: return parse_n(val, &o->n);
-    case OPT_SEED: return parse_u64(val, UINT64_MAX, &o->seed) < 0
+    case OPT_SEED: return rtml_arg_u64(val, UINT64_MAX, &o->seed) < 0
                           ? gen_bad("--seed: '%s' is not a non-negative integer", val) : 0;
     case OPT_NOISE: /* (negative means "default" in the API, but on the command line it is a mistake) */
         if (parse_double_opt("--noise", val, &o->noise) != 0) return 2;

@@ -17,6 +17,7 @@
 #include "base/binfmt.h"
 #include "state/checkpoint.h"
 #include "base/clock.h"
+#include "cli/args.h"
 #include "cli/cli.h"
 #include "config/config.h"
 #include "config/model.h"
@@ -239,9 +240,8 @@ static int64_t newest(const listing *l) { return l->n ? l->v[l->n - 1].version :
 /* "latest" (0) or a version number (> 0); -1 for anything else. */
 static int64_t parse_version(const char *s, bool latest_ok) {
     if (latest_ok && strcmp(s, "latest") == 0) return 0;
-    char *end;
-    long long v = strtoll(s, &end, 10);
-    return *s >= '0' && *s <= '9' && *end == '\0' && v > 0 ? (int64_t)v : -1;
+    uint64_t v;
+    return rtml_arg_u64(s, INT64_MAX, &v) == 0 && v > 0 ? (int64_t)v : -1;
 }
 
 /* ---- list, show -------------------------------------------------------------------------------------- */

@@ -15,6 +15,7 @@
 
 #include "base/clock.h"
 #include "cli/progress.h"
+#include "cli/args.h"
 #include "cli/cli.h"
 #include "codec/json.h"
 #include "kafka/kafka.h"
@@ -146,7 +147,6 @@ static int parse_opts(int argc, char **argv, produce_opts *o) {
         {"rate", required_argument, 0, 'r'},    {"partition", required_argument, 0, 'p'},
         {"help", no_argument, 0, 'h'},          {0, 0, 0, 0}};
     int c;
-    char *end;
     while ((c = getopt_long(argc, argv, "b:t:i:k:r:p:h", longopts, NULL)) != -1) {
         switch (c) {
         case 'b': o->brokers = optarg; break;
@@ -154,15 +154,14 @@ static int parse_opts(int argc, char **argv, produce_opts *o) {
         case 'i': o->input = optarg; break;
         case 'k': o->key_field = optarg; break;
         case 'r':
-            o->rate = strtod(optarg, &end);
-            if (*optarg == '\0' || *end != '\0' || !(o->rate > 0)) {
+            if (rtml_arg_double(optarg, &o->rate) != 0 || !(o->rate > 0)) {
                 fprintf(stderr, "rtml produce: --rate must be a positive number, got '%s'\n", optarg);
                 return 2;
             }
             break;
         case 'p': {
-            long v = strtol(optarg, &end, 10);
-            if (*optarg == '\0' || *end != '\0' || v < 0 || v > 1000000) {
+            uint64_t v;
+            if (rtml_arg_u64(optarg, 1000000, &v) != 0) {
                 fprintf(stderr, "rtml produce: --partition must be a partition number, got '%s'\n", optarg);
                 return 2;
             }

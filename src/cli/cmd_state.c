@@ -84,7 +84,7 @@ int rtml_cmd_state(int argc, char **argv) {
     int rc = 0;
     if (workers == 1) {
         rc = show(cfg.state.dir, all);
-    } else { /* run_workers.c: each worker has its own directory; one without a checkpoint fails the whole */
+    } else { /* run/workers.c: each worker has its own directory; one without a checkpoint fails the whole */
         for (unsigned k = 0; k < workers; k++) {
             char sub[4096];
             snprintf(sub, sizeof sub, "%s/worker-%u", cfg.state.dir, k);

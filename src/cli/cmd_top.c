@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cli/args.h"
 #include "cli/cli.h"
 #include "cli/http_client.h"
 
@@ -53,10 +54,8 @@ static void usage(FILE *f) {
 }
 
 static int parse_seconds(const char *s, const char *what, double *out) {
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (errno || end == s || *end || !(v > 0) || v > 3600) {
+    double v;
+    if (rtml_arg_double(s, &v) != 0 || !(v > 0) || v > 3600) {
         fprintf(stderr, "rtml top: %s must be a number of seconds in (0, 3600], got '%s'\n", what, s);
         return -1;
     }

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "cli/args.h"
 #include "cli/cli.h"
 #include "kafka/kafka.h"
 #include "base/rtml.h"
@@ -226,9 +227,8 @@ static int topic_describe(rd_kafka_t *rk, rd_kafka_queue_t *q, const char *name)
 }
 
 static int parse_positive(const char *s, int *out) {
-    char *end;
-    long v = strtol(s, &end, 10);
-    if (*s == '\0' || *end != '\0' || v < 1 || v > 1000000) return -1;
+    uint64_t v;
+    if (rtml_arg_u64(s, 1000000, &v) != 0 || v < 1) return -1;
     *out = (int)v;
     return 0;
 }

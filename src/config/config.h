@@ -1,6 +1,6 @@
 /* config.h — rtml's configuration: the YAML file a user writes, parsed into one plain struct.
  *
- * The shape is DESIGN.md's contract (kafka, input, features, label, model, output, delivery, state,
+ * The shape is docs/design.md's contract (kafka, input, features, label, model, output, delivery, state,
  * dead_letter, monitor). Parsing is strict: an unknown key, a wrong type or an out-of-range value is an error
  * that names the file, the line and the dotted key, e.g.
  *     examples/bad.yaml:7: model.type: unknown model type 'logit' (expected linear|logistic|softmax|ftrl|mlp)
@@ -40,8 +40,7 @@ typedef enum { RTML_ACT_RELU = 0, RTML_ACT_TANH } rtml_activation;
 /* What the pipeline does when its drift detector fires (config/monitor.c). */
 typedef enum { RTML_DRIFT_ALERT = 0, RTML_DRIFT_RESET, RTML_DRIFT_ROLLBACK } rtml_drift_action;
 
-/* A transform step of a feature, in order. Only the kinds the pipeline implements are accepted;
- * later issues add more kinds here. */
+/* A transform step of a feature, in order (features/featurize.c applies them). */
 typedef enum {
     RTML_TX_STANDARDIZE = 0, /* standardize: running mean/variance (Welford), x -> (x - mean) / std */
     RTML_TX_LOG1P,           /* log1p: x -> log1p(max(x, 0)) */
@@ -85,7 +84,7 @@ typedef struct {
     int line;
 } rtml_tf_input;
 
-/* model.tensorflow (engine: tensorflow; see config_tf.c for the syntax and the defaults). */
+/* model.tensorflow (engine: tensorflow; see tf.c for the syntax and the defaults). */
 typedef struct {
     char *saved_model;     /* a SavedModel directory, or a base directory of numbered versions (required) */
     char *signature;       /* serving signature, default "serving_default" */
@@ -111,7 +110,7 @@ typedef struct {
 
 typedef enum { RTML_DELIVERY_AT_LEAST_ONCE = 0, RTML_DELIVERY_EXACTLY_ONCE } rtml_delivery;
 
-/* What an instance does when several share a model (config_scale.c). */
+/* What an instance does when several share a model (scale.c). */
 typedef enum { RTML_ROLE_BOTH = 0, RTML_ROLE_PREDICTOR, RTML_ROLE_TRAINER } rtml_role;
 
 typedef struct rtml_config {
@@ -136,7 +135,7 @@ typedef struct rtml_config {
     rtml_feature *features; /* at least one */
     size_t n_features;
 
-    /* label (config_label.c): in the record itself (field), or on a topic of its own joined by key (topic) */
+    /* label (label.c): in the record itself (field), or on a topic of its own joined by key (topic) */
     struct {
         char *field;        /* JSON Pointer of the label in a feature record, or NULL */
         char *topic;        /* labels arrive later on this topic (join.h); NULL: none */
@@ -205,7 +204,7 @@ typedef struct rtml_config {
         double stalled_after_s; /* /healthz turns 503 when the loop is silent this long (default 30) */
     } monitor;
 
-    /* drift: a detector on the prequential error stream, and what to do when it fires (config_monitor.c). */
+    /* drift: a detector on the prequential error stream, and what to do when it fires (monitor.c). */
     struct {
         bool enabled;        /* the section is present */
         rtml_drift_kind detector;   /* default adwin */
@@ -215,10 +214,10 @@ typedef struct rtml_config {
         unsigned long long min_instances; /* 0: the detector's default */
     } drift;
 
-    /* role and models: instances sharing model versions through a compacted topic (config_scale.c) */
+    /* role and models: instances sharing model versions through a compacted topic (scale.c) */
     rtml_role role; /* default both */
     int role_line;
-    unsigned workers;  /* group members in this process (run_workers.c); 0: not set (1) */
+    unsigned workers;  /* group members in this process (run/workers.c); 0: not set (1) */
     bool workers_auto; /* workers: auto (one per online core) */
     int workers_line;
     struct {

@@ -1,7 +1,7 @@
 /* redact.c — which configuration keys carry secrets (redact.h: rtml_config_is_secret).
  *
- * One rule, shared by everything that shows configuration to people (`rtml check`, and later the monitoring
- * endpoint), so a secret cannot leak through one path that forgot a key the others know.
+ * One rule, shared by everything that shows configuration to people (`rtml check`, the logs, the
+ * monitor's /model), so a secret cannot leak through one path that forgot a key the others know.
  *
  * The rule matches words, not a list of librdkafka's properties: the kafka section is passed through
  * verbatim, so it may hold properties this build has never heard of (a newer librdkafka's, a plugin's), and a

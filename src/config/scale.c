@@ -16,8 +16,11 @@
  * model topic yet (refused here, naming the key). */
 #include "config/scale.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "base/rtml.h"
 #include <unistd.h>
 
 #include "config/monitor.h"
@@ -119,4 +122,49 @@ void rtml_cfg_models_print(const rtml_config *cfg, FILE *out) {
     fputs("\n  publish_every: ", out);
     cfg_put_num(out, rtml_models_publish_every(cfg));
     fprintf(out, "s\n  keep: %u\n", rtml_models_keep(cfg));
+}
+
+/* "<value>-worker-<K>" into *dst (freed first). */
+static int suffix(char **dst, const char *value, unsigned k) {
+    size_t n = strlen(value) + 32;
+    char *s = malloc(n);
+    if (!s) return -1;
+    snprintf(s, n, "%s-worker-%u", value, k);
+    free(*dst);
+    *dst = s;
+    return 0;
+}
+
+int rtml_config_for_worker(rtml_config *cfg, unsigned index, char *err, size_t errlen) {
+    size_t n = strlen(cfg->state.dir) + 32;
+    char *dir = malloc(n);
+    if (!dir) return rtml_fail(err, errlen, "out of memory");
+    snprintf(dir, n, "%s/worker-%u", cfg->state.dir, index);
+    free(cfg->state.dir);
+    cfg->state.dir = dir;
+    /* Static membership and transactions need one identity per member: the same suffix keeps each stable
+     * across restarts (worker K of a restart takes over worker K's partitions and fences its zombie). */
+    for (size_t i = 0; i < cfg->n_kafka; i++) {
+        rtml_kv *kv = &cfg->kafka[i];
+        if ((!strcmp(kv->key, "group.instance.id") || !strcmp(kv->key, "transactional.id")) && *kv->value &&
+            suffix(&kv->value, kv->value, index) != 0)
+            return rtml_fail(err, errlen, "out of memory");
+    }
+    const char *colon = cfg->monitor.listen ? strrchr(cfg->monitor.listen, ':') : NULL;
+    if (colon) {
+        long port = strtol(colon + 1, NULL, 10);
+        if (port > 0) { /* port 0 (any free one) stays 0: each worker logs its own */
+            if (port + index > 65535)
+                return rtml_fail(err, errlen, "monitor.listen: worker %u's port %ld is past 65535", index,
+                                 port + (long)index);
+            size_t m = (size_t)(colon - cfg->monitor.listen) + 8;
+            char *listen = malloc(m);
+            if (!listen) return rtml_fail(err, errlen, "out of memory");
+            snprintf(listen, m, "%.*s:%ld", (int)(colon - cfg->monitor.listen), cfg->monitor.listen,
+                     port + (long)index);
+            free(cfg->monitor.listen);
+            cfg->monitor.listen = listen;
+        }
+    }
+    return 0;
 }

@@ -11,5 +11,8 @@ static inline double rtml_models_publish_every(const rtml_config *cfg) {
     return cfg->models.publish_every_s > 0 ? cfg->models.publish_every_s : 10.0;
 }
 static inline unsigned rtml_models_keep(const rtml_config *cfg) { return cfg->models.keep ? cfg->models.keep : 20; }
+/* Worker index's config in a process of `workers: N` (run/workers.c): its own state.dir/worker-K, group.instance.id
+ * and transactional.id suffixed -worker-K, its monitor on monitor.listen's port + K. 0, or -1 with the reason. */
+int rtml_config_for_worker(rtml_config *cfg, unsigned index, char *err, size_t errlen);
 
 #endif

@@ -1,4 +1,4 @@
-/* config_yaml.c — typed reads from libyaml's node tree with "FILE:LINE: KEY: reason" errors (config_yaml.h). */
+/* yaml.c — typed reads from libyaml's node tree with "FILE:LINE: KEY: reason" errors (yaml.h). */
 #include "config/yaml.h"
 #include "base/rtml.h"
 

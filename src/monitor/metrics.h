@@ -1,8 +1,8 @@
 /* metrics.h — what `rtml run` counts for its monitor, beyond the pipeline's own counters (pipeline.h):
  * per input partition, latencies, batch sizes.
  *
- * Everything here is updated by the run loop's one thread (run.h) and read by the same thread when it renders
- * the monitor's documents (run_monitor.c), so nothing is locked.
+ * Everything here is updated by the run loop's one thread (run/runner.h) and read by the same thread when it renders
+ * the monitor's documents (run/status.c), so nothing is locked.
  *
  * End-to-end latency is measured from an input record's Kafka timestamp to the acknowledgement of its output
  * (prediction or dead letter). The output's produce opaque is the record's ticket (offsets.h: slot << 40 |

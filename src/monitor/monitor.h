@@ -1,8 +1,8 @@
 /* monitor.h — the HTTP side of a running pipeline: /metrics, /healthz, /readyz, /model, /api/stats and the
  * dashboard (web.h), served by libmicrohttpd on monitor.listen.
  *
- * Why snapshots: the pipeline runs in one thread and nothing it owns is locked (run.h). Rather than lock the
- * hot path for the rare scrape, the loop renders the documents itself (run_monitor.c) and hands them over
+ * Why snapshots: the pipeline runs in one thread and nothing it owns is locked (run/runner.h). Rather than lock the
+ * hot path for the rare scrape, the loop renders the documents itself (run/status.c) and hands them over
  * here under a mutex, at least every second and promptly when a request asks for a fresh one: a request
  * raises `wanted`, the loop (which polls at least every 100 ms) renders and publishes, and the request waits
  * for that publication up to 250 ms before answering with the latest it has. The HTTP threads read only the

@@ -2,7 +2,7 @@
  *
  * With `label.topic`, a scored feature record is kept here by its join key (its feature row and the scores it
  * was given) until the label with the same key arrives; then the pipeline evaluates those scores against the
- * label and learns the row (pipeline_label.c), and the entry is forgotten. A label can also arrive first: it
+ * label and learns the row (labels.c), and the entry is forgotten. A label can also arrive first: it
  * waits here ("early") until its features come. Everything is bounded and counted:
  *
  *   pending   a scored record without its label. Evicted when the label stream's clock (the newest label

@@ -1,4 +1,4 @@
-/* pipeline_label.c — labels that arrive later, on a topic of their own (label.topic; docs/labels.md).
+/* labels.c — labels that arrive later, on a topic of their own (label.topic; docs/labels.md).
  *
  * A scored record with a join key waits in the join store (join.h) with its feature row and its scores. When
  * its label arrives, those scores are evaluated against it (the prequential metrics and the drift detector see

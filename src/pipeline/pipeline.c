@@ -356,7 +356,7 @@ rtml_reject rtml_pipeline_process(rtml_pipeline *p, const char *doc, size_t len,
 }
 
 /* Sections: "features", "model" (engine name, learned count, the engine's state), "eval", "classes", "drift"
- * (model version and detector, pipeline_drift.c). */
+ * (model version and detector, drift_actions.c). */
 void rtml_pipeline_save(const rtml_pipeline *p, const rtml_section *extra, size_t n_extra, rtml_buf *image) {
     size_t n = 5 + n_extra;
     rtml_section *s = calloc(n, sizeof *s);
@@ -419,8 +419,8 @@ int rtml_pipeline_load(rtml_pipeline *p, const void *image, size_t len, char *er
     return 0;
 }
 
-void rtml_pipeline_report(const rtml_pipeline *p, double seconds, rtml_buf *out) {
-    rtml_buf_printf(out, "{\"records\":%llu,\"learned\":%llu,\"errors\":%llu,\"seconds\":",
+void rtml_pipeline_report_members(const rtml_pipeline *p, double seconds, rtml_buf *out) {
+    rtml_buf_printf(out, "\"records\":%llu,\"learned\":%llu,\"errors\":%llu,\"seconds\":",
                     (unsigned long long)p->records, (unsigned long long)p->learned,
                     (unsigned long long)p->rejected);
     rtml_buf_put_double(out, seconds);
@@ -440,5 +440,10 @@ void rtml_pipeline_report(const rtml_pipeline *p, double seconds, rtml_buf *out)
     rtml_buf_putc(out, '}');
     rtml_pipeline_drift_report(p, out);
     rtml_pipeline_labels_report(p, out);
+}
+
+void rtml_pipeline_report(const rtml_pipeline *p, double seconds, rtml_buf *out) {
+    rtml_buf_putc(out, '{');
+    rtml_pipeline_report_members(p, seconds, out);
     rtml_buf_putc(out, '}');
 }

@@ -58,7 +58,9 @@ int rtml_pipeline_checkpoint(rtml_pipeline *p, char *err, size_t errlen);
 void rtml_pipeline_save(const rtml_pipeline *p, const rtml_section *extra, size_t n_extra, rtml_buf *image);
 int rtml_pipeline_load(rtml_pipeline *p, const void *image, size_t len, char *err, size_t errlen);
 
-/* The final report (docs/design.md's shape), one JSON object without newline. */
+/* The final report (docs/design.md's shape), one JSON object without newline; its members alone, for a host
+ * that adds its own (run/report.h). */
 void rtml_pipeline_report(const rtml_pipeline *p, double seconds, rtml_buf *out);
+void rtml_pipeline_report_members(const rtml_pipeline *p, double seconds, rtml_buf *out);
 
 #endif

@@ -1,4 +1,4 @@
-/* run_models.c — `rtml run`'s side of the model topic (modelbus.h): publishing versions, following them.
+/* models.c — `rtml run`'s side of the model topic (modelbus.h): publishing versions, following them.
  *
  *   trainer, both  publish the model as a new version every models.publish_every when it learned something
  *                  (and at once after a rollback); the image is a checkpoint image (checkpoint.h), so a trainer
@@ -6,12 +6,14 @@
  *                  and still learns every record exactly once. Old versions beyond models.keep are deleted
  *                  (never the pinned one). A `rtml model rollback V` record makes the trainer continue from V.
  *   predictor      serves the pinned version, else the newest; it starts only once one exists, then switches
- *                  to each new one as it arrives (pipeline_swap.c: loaded on the watcher thread, swapped in
+ *                  to each new one as it arrives (pipeline/swap.c: loaded on the watcher thread, swapped in
  *                  between two batches).
  *
  * Threads: a watcher thread reads the topic (its reader is its own after start) and prepares what the
  * scoring thread then applies in rtml_run_models_tick(): a loaded model (predictor) or a rollback image
  * (trainer). They share only `shared` below, under its mutex. The writer is the scoring thread's alone. */
+#include "run/models.h"
+
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -24,12 +26,13 @@
 #include "kafka/kafka.h"
 #include "base/log.h"
 #include "kafka/modelbus.h"
+#include "kafka/modelbus_kafka.h"
 #include "base/rtml.h"
-#include "run/run.h"
+#include "run/models.h"
+#include "run/output.h"
 #include "config/scale.h"
 #include "pipeline/drift_actions.h"
 #include "pipeline/swap.h"
-#include "kafka/modelbus_kafka.h"
 
 #define START_WAIT_S 30.0 /* the first read of the topic */
 #define POLL_MS 100
@@ -248,8 +251,7 @@ static void delete_old(rtml_runner *r, rtml_run_models *m) {
     if (rtml_modelbus_delete(m->writer, doomed, n, &fenced, err, sizeof err) != 0)
         rtml_log(RTML_LOG_WARN, "model topic: deleting %zu old version(s): %s", n, err);
     if (fenced) {
-        snprintf(r->fatal, sizeof r->fatal, "another trainer took over the model topic %s", r->cfg.models.topic);
-        rtml_run_stop = SIGTERM;
+        rtml_run_fail(r, RTML_FAULT_FENCED, "another trainer took over the model topic %s", r->cfg.models.topic);
     }
 }
 
@@ -271,7 +273,7 @@ static int publish(rtml_runner *r, rtml_run_models *m, int64_t parent) {
     rtml_buf_putc(&metrics, '}');
     if (metrics.len < sizeof meta.metrics) memcpy(meta.metrics, metrics.data, metrics.len + 1);
     else snprintf(meta.metrics, sizeof meta.metrics, "{}");
-    rtml_ckpt_image(&r->pipe, &r->offsets, r->ckpt_seq, &image);
+    rtml_ckpt_image(&r->pipe, &r->offsets, r->ckpt.seq, &image);
     meta.image_bytes = image.len;
     char err[RTML_ERRLEN];
     bool fenced = false;
@@ -285,8 +287,7 @@ static int publish(rtml_runner *r, rtml_run_models *m, int64_t parent) {
         rtml_log_every(RTML_LOG_ERROR, m->publish_failures, 3, 10, "model version %lld not published: %s",
                        (long long)meta.version, err);
         if (fenced) {
-            snprintf(r->fatal, sizeof r->fatal, "another trainer took over the model topic %s", r->cfg.models.topic);
-            rtml_run_stop = SIGTERM;
+            rtml_run_fail(r, RTML_FAULT_FENCED, "another trainer took over the model topic %s", r->cfg.models.topic);
         }
         return -1;
     }
@@ -440,7 +441,7 @@ int rtml_run_models_open(rtml_runner *r, bool restored, double give_up_s, char *
 /* At shutdown: a trainer publishes what it learned since its last version (after the final checkpoint). */
 void rtml_run_models_finish(rtml_runner *r) {
     rtml_run_models *m = r->models;
-    if (m && m->writer && !r->fatal[0] && r->pipe.engine->learned != m->learned_at_publish)
+    if (m && m->writer && !rtml_run_failed(r) && r->pipe.engine->learned != m->learned_at_publish)
         publish(r, m, m->published ? m->published : m->parent_at_start);
 }
 

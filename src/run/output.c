@@ -1,4 +1,4 @@
-/* run_output.c — what `rtml run` produces: predictions, dead letters, and exactly_once transactions (run.h).
+/* output.c — what `rtml run` produces: predictions, dead letters, and exactly_once transactions (output.h).
  *
  * at_least_once: each output carries its input's ticket as the produce opaque; the delivery report marks the
  * ticket done, and only a done prefix of a partition is ever committed (offsets.h).
@@ -6,7 +6,7 @@
  * exactly_once: outputs are produced inside a Kafka transaction, and the input offsets they answer are sent
  * to the same transaction (with the consumer's group metadata, so a zombie of an older generation is fenced,
  * KIP-447). A read_committed consumer of the output sees each input's output exactly once. The transaction is
- * committed every TXN_EVERY_S (and at revoke and shutdown). If a commit fails abortably, the transaction is
+ * committed every 100 ms (loop.c; and at revoke and shutdown). If a commit fails abortably, the transaction is
  * aborted and each partition is rewound to its last committed offset: the records are read and scored again,
  * but not learned again (their learn_next is past them). A fenced producer stops the run.
  *
@@ -14,6 +14,8 @@
  * with its key, and headers saying why and where it came from:
  *   rtml.reason (e.g. malformed), rtml.error (the detail), rtml.source.topic, rtml.source.partition,
  *   rtml.source.offset. */
+#include "run/output.h"
+
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -21,7 +23,7 @@
 #include "base/clock.h"
 #include "base/log.h"
 #include "base/rtml.h"
-#include "run/run.h"
+#include "run/clients.h"
 
 /* at_least_once: the output (or the absence of one) of the record with this ticket is final. */
 static void mark_done(rtml_runner *r, uint64_t ticket) {
@@ -37,20 +39,20 @@ static void note_done(rtml_runner *r, const rtml_held *h) {
 }
 
 static void txn_fail(rtml_runner *r, const char *what, rd_kafka_error_t *e) {
-    snprintf(r->fatal, sizeof r->fatal, "%s: %s", what, rd_kafka_error_string(e));
+    rtml_run_fail(r, rd_kafka_error_code(e) == RD_KAFKA_RESP_ERR__FENCED ? RTML_FAULT_FENCED : RTML_FAULT_TXN, "%s: %s",
+                  what, rd_kafka_error_string(e));
     rd_kafka_error_destroy(e);
-    rtml_run_stop = SIGTERM;
 }
 
 static bool ensure_txn(rtml_runner *r) {
-    if (!r->exactly_once || r->txn_open) return true;
-    rd_kafka_error_t *e = rd_kafka_begin_transaction(r->producer);
+    if (!r->exactly_once || r->txn.open) return true;
+    rd_kafka_error_t *e = rd_kafka_begin_transaction(r->clients.producer);
     if (e) {
         txn_fail(r, "begin transaction", e);
         return false;
     }
-    r->txn_open = true;
-    r->txn_started = rtml_now();
+    r->txn.open = true;
+    r->txn.started = rtml_now();
     return true;
 }
 
@@ -62,7 +64,7 @@ static int produce(rtml_runner *r, const char *topic, const void *key, size_t ke
     }
     rd_kafka_resp_err_t e;
     double full_since = 0;
-    while ((e = rd_kafka_producev(r->producer, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_KEY(key, key_len),
+    while ((e = rd_kafka_producev(r->clients.producer, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_KEY(key, key_len),
                                   RD_KAFKA_V_VALUE((void *)value, len), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
                                   RD_KAFKA_V_HEADERS(headers), RD_KAFKA_V_OPAQUE((void *)(uintptr_t)ticket),
                                   RD_KAFKA_V_END)) == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
@@ -71,12 +73,11 @@ static int produce(rtml_runner *r, const char *topic, const void *key, size_t ke
         double now = rtml_now();
         if (full_since == 0) full_since = now;
         if (rtml_run_stop && now - full_since > 30) break;
-        rd_kafka_poll(r->producer, 10);
+        rd_kafka_poll(r->clients.producer, 10);
     }
     if (!e) return 0; /* the headers now belong to the message */
     if (headers) rd_kafka_headers_destroy(headers);
-    snprintf(r->fatal, sizeof r->fatal, "cannot produce to %s: %s", topic, rd_kafka_err2str(e));
-    rtml_run_stop = SIGTERM;
+    rtml_run_fail(r, RTML_FAULT_PRODUCE, "cannot produce to %s: %s", topic, rd_kafka_err2str(e));
     return -1;
 }
 
@@ -94,13 +95,13 @@ static void send_dead_letter(rtml_runner *r, const rd_kafka_message_t *m, uint64
     n = snprintf(num, sizeof num, "%" PRId64, m->offset);
     rd_kafka_header_add(h, "rtml.source.offset", -1, num, n);
     if (produce(r, r->cfg.dead_letter.topic, m->key, m->key_len, m->payload, m->len, h, ticket) == 0) {
-        r->dead_letters++;
-        r->dead_letters_by[why]++;
+        r->out.dead_letters++;
+        r->out.dead_letters_by[why]++;
     }
 }
 
 void rtml_run_reject(rtml_runner *r, const rtml_held *h, rtml_reject why, const char *detail) {
-    if (why != RTML_REJECT_NONE && (size_t)h->slot < r->metrics.n) r->metrics.parts[h->slot].failed++;
+    if (why != RTML_REJECT_NONE && (size_t)h->slot < r->mon.metrics.n) r->mon.metrics.parts[h->slot].failed++;
     if (h->emit && r->cfg.dead_letter.topic) send_dead_letter(r, h->m, h->ticket, why, detail);
     else mark_done(r, h->ticket); /* no dead-letter topic, or already answered before a restart: nothing to deliver */
     note_done(r, h);
@@ -108,7 +109,7 @@ void rtml_run_reject(rtml_runner *r, const rtml_held *h, rtml_reject why, const 
 
 void rtml_run_emit(void *ctx, const rtml_batch_item *item, rtml_reject why, const rtml_buf *pred) {
     rtml_runner *r = ctx;
-    rtml_held *h = &r->held[item->tag];
+    rtml_held *h = &r->input.held[item->tag];
     if (why != RTML_REJECT_NONE) {
         rtml_log_every(RTML_LOG_WARN, r->pipe.rejected_by[why], 10, 10, "rejected %s/%d@%lld (%s)", item->topic,
                        (int)item->partition, (long long)item->offset, rtml_reject_name(why));
@@ -119,19 +120,19 @@ void rtml_run_emit(void *ctx, const rtml_batch_item *item, rtml_reject why, cons
     } else if (produce(r, r->cfg.output.topic, h->m->key, h->m->key_len, pred->data, pred->len, NULL, h->ticket) == 0) {
         note_done(r, h);
     }
-    if (why == RTML_REJECT_NONE && (size_t)h->slot < r->metrics.n) {
-        rtml_hist_add(&r->metrics.processing, rtml_now() - h->at);
-        if (item->labelled) r->metrics.parts[h->slot].learned++;
+    if (why == RTML_REJECT_NONE && (size_t)h->slot < r->mon.metrics.n) {
+        rtml_hist_add(&r->mon.metrics.processing, rtml_now() - h->at);
+        if (item->labelled) r->mon.metrics.parts[h->slot].learned++;
     }
     rd_kafka_message_destroy(h->m);
     h->m = NULL;
 }
 
 void rtml_run_flush_batch(rtml_runner *r) {
-    if (r->pipe.batch.n) rtml_hist_add(&r->metrics.batch, (double)r->pipe.batch.n);
+    if (r->pipe.batch.n) rtml_hist_add(&r->mon.metrics.batch, (double)r->pipe.batch.n);
     rtml_pipeline_flush(&r->pipe, rtml_run_emit, r);
-    r->n_held = 0;
-    rtml_run_drift(r);
+    r->input.n_held = 0;
+    if (r->after_batch) r->after_batch(r);
 }
 
 /* Event records carry no input: their ticket names no partition, so no offset or latency is touched. */
@@ -147,13 +148,13 @@ void rtml_run_on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opa
         if (m->err == RD_KAFKA_RESP_ERR__PURGE_QUEUE || m->err == RD_KAFKA_RESP_ERR__PURGE_INFLIGHT) return;
         /* Not acknowledged: its input offset must never be committed, so the ticket stays open (and under
          * exactly_once the transaction cannot commit; it is aborted and redone). */
-        if (r->delivery_failed++ == 0)
-            snprintf(r->first_delivery_error, sizeof r->first_delivery_error, "%s", rd_kafka_err2str(m->err));
+        if (r->out.delivery_failed++ == 0)
+            snprintf(r->out.first_delivery_error, sizeof r->out.first_delivery_error, "%s", rd_kafka_err2str(m->err));
         return;
     }
-    r->delivered++;
+    r->out.delivered++;
     uint64_t ticket = (uint64_t)(uintptr_t)m->_private;
-    rtml_metrics_acked(&r->metrics, ticket, rtml_wall_time());
+    rtml_metrics_acked(&r->mon.metrics, ticket, rtml_wall_time());
     mark_done(r, ticket);
 }
 
@@ -187,7 +188,7 @@ static void rewind_inputs(rtml_runner *r) {
         rd_kafka_topic_partition_list_add(l, t->topic, t->partition)->offset = from;
     }
     if (l->cnt) {
-        rd_kafka_error_t *e = rd_kafka_seek_partitions(r->consumer, l, 10000);
+        rd_kafka_error_t *e = rd_kafka_seek_partitions(r->clients.consumer, l, 10000);
         if (e) txn_fail(r, "rewinding the input after an aborted transaction", e);
     }
     rd_kafka_topic_partition_list_destroy(l);
@@ -203,10 +204,10 @@ static rd_kafka_error_t *with_retries(rtml_runner *r, bool commit, rd_kafka_topi
     for (;;) {
         rd_kafka_error_t *e;
         if (commit) {
-            e = rd_kafka_commit_transaction(r->producer, 10000);
+            e = rd_kafka_commit_transaction(r->clients.producer, 10000);
         } else {
-            rd_kafka_consumer_group_metadata_t *g = rd_kafka_consumer_group_metadata(r->consumer);
-            e = rd_kafka_send_offsets_to_transaction(r->producer, l, g, 10000);
+            rd_kafka_consumer_group_metadata_t *g = rd_kafka_consumer_group_metadata(r->clients.consumer);
+            e = rd_kafka_send_offsets_to_transaction(r->clients.producer, l, g, 10000);
             rd_kafka_consumer_group_metadata_destroy(g);
         }
         double spent = rtml_now() - started;
@@ -230,15 +231,15 @@ static bool offsets_pending(const rtml_runner *r) {
 int rtml_run_txn_commit(rtml_runner *r, double max_age) {
     if (!r->exactly_once) return 0;
     /* Without one, a stream of labels alone (its records all answered) would never commit its offsets. */
-    if (!r->txn_open && offsets_pending(r) && !ensure_txn(r)) return -1;
-    if (!r->txn_open || rtml_now() - r->txn_started < max_age) return r->fatal[0] ? -1 : 0;
+    if (!r->txn.open && offsets_pending(r) && !ensure_txn(r)) return -1;
+    if (!r->txn.open || rtml_now() - r->txn.started < max_age) return rtml_run_failed(r) ? -1 : 0;
     rtml_run_flush_batch(r); /* every record read so far is answered in this transaction */
     rd_kafka_topic_partition_list_t *l = txn_offsets(r);
     rd_kafka_error_t *e = l->cnt ? with_retries(r, false, l) : NULL;
     if (!e) e = with_retries(r, true, NULL);
-    r->txn_open = false;
+    r->txn.open = false;
     if (!e) {
-        r->txn_commits++;
+        r->txn.commits++;
         for (int i = 0; i < l->cnt; i++) { /* these outputs are final: never produce them again */
             int s = rtml_offsets_find(&r->offsets, l->elems[i].topic, l->elems[i].partition);
             if (s >= 0) r->offsets.parts[s].emit_from = l->elems[i].offset, r->offsets.parts[s].done_next = -1;
@@ -253,20 +254,20 @@ int rtml_run_txn_commit(rtml_runner *r, double max_age) {
     }
     rtml_log(RTML_LOG_WARN, "transaction aborted (%s): its records will be answered again", rd_kafka_error_string(e));
     rd_kafka_error_destroy(e);
-    r->txn_open = true; /* still to be aborted */
+    r->txn.open = true; /* still to be aborted */
     return rtml_run_txn_abort(r);
 }
 
 int rtml_run_txn_abort(rtml_runner *r) {
-    if (!r->exactly_once || !r->txn_open) return 0;
+    if (!r->exactly_once || !r->txn.open) return 0;
     rtml_run_flush_batch(r); /* learned now, so learn_next covers every record the rewind reads again */
-    rd_kafka_error_t *e = rd_kafka_abort_transaction(r->producer, 30000);
-    r->txn_open = false;
+    rd_kafka_error_t *e = rd_kafka_abort_transaction(r->clients.producer, 30000);
+    r->txn.open = false;
     if (e) {
         txn_fail(r, "abort transaction", e);
         return -1;
     }
-    r->txn_aborts++;
+    r->txn.aborts++;
     rewind_inputs(r);
-    return r->fatal[0] ? -1 : 0;
+    return rtml_run_failed(r) ? -1 : 0;
 }

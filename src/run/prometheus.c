@@ -1,9 +1,11 @@
-/* run_metrics.c — `rtml run`'s /metrics: the Prometheus text exposition format (version 0.0.4).
+/* prometheus.c — `rtml run`'s /metrics: the Prometheus text exposition format (version 0.0.4).
  *
  * Names follow Prometheus' conventions: the rtml_ prefix, base units (seconds, bytes), _total for
  * counters, one # HELP and # TYPE per family, labels for topic/partition/reason/scope. The process_*
  * families are the standard ones client libraries export, so existing dashboards find them. Rendered by the
- * loop's thread from its own counters (run_monitor.c publishes the text). */
+ * loop's thread from its own counters (status.c publishes the text). */
+#include "run/prometheus.h"
+
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
@@ -12,7 +14,7 @@
 #include "pipeline/join.h"
 #include "monitor/procstat.h"
 #include "base/rtml.h"
-#include "run/run.h"
+#include "run/models.h"
 #include "config/model.h"
 #include "config/scale.h"
 #include "pipeline/model.h"
@@ -76,8 +78,8 @@ static void per_partition(const rtml_runner *r, rtml_buf *b) {
     char labels[640];
     for (size_t f = 0; f < sizeof fams / sizeof fams[0]; f++) {
         family(b, fams[f].name, fams[f].type, fams[f].help);
-        for (size_t i = 0; i < r->offsets.n && i < r->metrics.n; i++) {
-            const rtml_part_metrics *m = &r->metrics.parts[i];
+        for (size_t i = 0; i < r->offsets.n && i < r->mon.metrics.n; i++) {
+            const rtml_part_metrics *m = &r->mon.metrics.parts[i];
             const rtml_partition_track *t = &r->offsets.parts[i];
             int64_t lag = f == 4 ? m->lag : m->committed_lag;
             double v = f == 0 ? (double)m->consumed : f == 1 ? (double)m->produced : f == 2 ? (double)m->learned
@@ -100,21 +102,21 @@ static void rejects(const rtml_runner *r, rtml_buf *b) {
     family(b, "rtml_dead_letters_total", "counter", "Records sent to the dead-letter topic, by reason.");
     for (int k = 1; k < RTML_REJECT__COUNT; k++) {
         snprintf(labels, sizeof labels, "reason=\"%s\"", rtml_reject_name((rtml_reject)k));
-        line(b, "rtml_dead_letters_total", labels, (double)r->dead_letters_by[k]);
+        line(b, "rtml_dead_letters_total", labels, (double)r->out.dead_letters_by[k]);
     }
 }
 
 static void histograms(const rtml_runner *r, rtml_buf *b) {
     family(b, "rtml_end_to_end_latency_seconds", "histogram",
            "From an input record's Kafka timestamp to its output's acknowledgement.");
-    rtml_hist_prometheus(&r->metrics.e2e, "rtml_end_to_end_latency_seconds", "", b);
+    rtml_hist_prometheus(&r->mon.metrics.e2e, "rtml_end_to_end_latency_seconds", "", b);
     family(b, "rtml_processing_latency_seconds", "histogram",
            "From reading a record to handing its output to the producer (decode, features, model, encode).");
-    rtml_hist_prometheus(&r->metrics.processing, "rtml_processing_latency_seconds", "", b);
+    rtml_hist_prometheus(&r->mon.metrics.processing, "rtml_processing_latency_seconds", "", b);
     family(b, "rtml_batch_size_records", "histogram", "Records per model call.");
-    rtml_hist_prometheus(&r->metrics.batch, "rtml_batch_size_records", "", b);
+    rtml_hist_prometheus(&r->mon.metrics.batch, "rtml_batch_size_records", "", b);
     counter(b, "rtml_latency_untracked_total", "Acknowledgements whose input timestamp was no longer tracked.",
-            (double)r->metrics.latency_untracked);
+            (double)r->mon.metrics.latency_untracked);
 }
 
 /* Prequential metrics: one gauge family per metric, scope cumulative or window. */
@@ -230,20 +232,20 @@ static void pipeline_state(const rtml_runner *r, rtml_buf *b) {
         counter(b, "rtml_model_load_failures_total", "Published versions that could not be loaded (predictor).",
                 (double)ms.load_failures);
     }
-    counter(b, "rtml_rebalances_total", "Consumer group rebalances (assignments and revocations).", (double)r->rebalances);
+    counter(b, "rtml_rebalances_total", "Consumer group rebalances (assignments and revocations).", (double)r->group.rebalances);
     gauge(b, "rtml_inflight_outputs", "Outputs handed to Kafka and not yet acknowledged.",
-          (double)rd_kafka_outq_len(r->producer));
+          (double)rd_kafka_outq_len(r->clients.producer));
     gauge(b, "rtml_input_paused", "1 while the input is paused because too many outputs wait (backpressure).",
-          r->paused);
-    counter(b, "rtml_input_pauses_total", "Times the input was paused by backpressure.", (double)r->pauses);
-    counter(b, "rtml_checkpoints_total", "Checkpoints written (the sequence number of the newest).", (double)r->ckpt_seq);
-    counter(b, "rtml_checkpoint_failures_total", "Checkpoints that could not be written.", (double)r->ckpt_failures);
-    counter(b, "rtml_delivery_failures_total", "Outputs Kafka did not acknowledge.", (double)r->delivery_failed);
+          r->input.paused);
+    counter(b, "rtml_input_pauses_total", "Times the input was paused by backpressure.", (double)r->input.pauses);
+    counter(b, "rtml_checkpoints_total", "Checkpoints written (the sequence number of the newest).", (double)r->ckpt.seq);
+    counter(b, "rtml_checkpoint_failures_total", "Checkpoints that could not be written.", (double)r->ckpt.failures);
+    counter(b, "rtml_delivery_failures_total", "Outputs Kafka did not acknowledge.", (double)r->out.delivery_failed);
     family(b, "rtml_transactions_total", "counter", "exactly_once transactions, by outcome.");
-    line(b, "rtml_transactions_total", "outcome=\"committed\"", (double)r->txn_commits);
-    line(b, "rtml_transactions_total", "outcome=\"aborted\"", (double)r->txn_aborts);
+    line(b, "rtml_transactions_total", "outcome=\"committed\"", (double)r->txn.commits);
+    line(b, "rtml_transactions_total", "outcome=\"aborted\"", (double)r->txn.aborts);
     counter(b, "rtml_kafka_statistics_total", "librdkafka statistics documents read (they carry the lag).",
-            (double)r->metrics.stats_received);
+            (double)r->mon.metrics.stats_received);
 }
 
 void rtml_run_render_metrics(rtml_runner *r, rtml_buf *b) {

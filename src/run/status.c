@@ -1,15 +1,14 @@
-/* run_monitor.c — what `rtml run` shows of itself: the monitor's documents, the dashboard's history, the
- * librdkafka statistics it reads lag from, and what it does on a drift event (run.h, monitor.h).
+/* status.c — what `rtml run` shows of itself: the monitor's documents, the dashboard's history and the
+ * librdkafka statistics it reads lag from (status.h, monitor/monitor.h).
  *
  * Everything here runs in the loop's thread. Each loop iteration calls rtml_run_monitor_tick(): once a
  * second it takes a history sample (rates, latency quantiles over that second, lag, windowed quality, model
  * version), and when a request waits or a second has passed it renders /metrics, /model and /api/stats and
  * publishes them (monitor.h explains the hand-over). Rendering costs tens of microseconds per partition,
  * once a second: nothing on the per-record path.
- *
- * Drift events (pipeline_drift.c detects them) are handled after each batch by rtml_run_drift(): a warning
- * in the log, an event record to drift.topic, the history's marker, and for rollback the model of the
- * newest checkpoint written before the change began (or a reset, when every kept checkpoint is newer). */
+ * Drift events are drift.c's; the history keeps their markers (rtml_run_monitor_event). */
+#include "run/status.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,20 +16,21 @@
 #include <unistd.h>
 
 #include "state/checkpoint.h"
+#include "base/json_write.h"
 #include "base/clock.h"
 #include "codec/json.h"
 #include "kafka/kstats.h"
 #include "base/log.h"
 #include "monitor/procstat.h"
 #include "base/rtml.h"
-#include "run/run.h"
+#include "run/models.h"
+#include "run/prometheus.h"
 #include "config/model.h"
 #include "config/monitor.h"
 #include "config/scale.h"
 #include "config/redact.h"
 #include "pipeline/drift_actions.h"
 #include "pipeline/model.h"
-#include "base/json_write.h"
 
 #define HISTORY 900     /* samples kept for the dashboard: one a second, 15 minutes */
 #define MAX_EVENTS 100  /* drift events kept for the dashboard */
@@ -60,34 +60,34 @@ struct rtml_run_history {
 /* ---- set-up ------------------------------------------------------------------------------------------ */
 
 int rtml_run_monitor_open(rtml_runner *r, char *err, size_t errlen) {
-    if (rtml_metrics_init(&r->metrics) != 0) return rtml_fail(err, errlen, "out of memory");
-    r->started_wall = rtml_wall_time();
+    if (rtml_metrics_init(&r->mon.metrics) != 0) return rtml_fail(err, errlen, "out of memory");
+    r->mon.started_wall = rtml_wall_time();
     if (!r->cfg.monitor.listen) return 0;
-    if (!(r->history = calloc(1, sizeof *r->history)) ||
-        rtml_hist_init(&r->history->e2e_before, rtml_hist_latency_bounds, rtml_hist_latency_n) != 0)
+    if (!(r->mon.history = calloc(1, sizeof *r->mon.history)) ||
+        rtml_hist_init(&r->mon.history->e2e_before, rtml_hist_latency_bounds, rtml_hist_latency_n) != 0)
         return rtml_fail(err, errlen, "out of memory");
-    r->history->t_before = rtml_now();
+    r->mon.history->t_before = rtml_now();
     double stalled = r->cfg.monitor.stalled_after_s > 0 ? r->cfg.monitor.stalled_after_s : 30;
-    if (!(r->monitor = rtml_monitor_start(r->cfg.monitor.listen, stalled, err, errlen))) return -1;
+    if (!(r->mon.monitor = rtml_monitor_start(r->cfg.monitor.listen, stalled, err, errlen))) return -1;
     const char *colon = strrchr(r->cfg.monitor.listen, ':');
     rtml_log(RTML_LOG_INFO, "monitor: http://%.*s:%d/ (metrics at /metrics)", (int)(colon - r->cfg.monitor.listen),
-             r->cfg.monitor.listen, rtml_monitor_port(r->monitor));
+             r->cfg.monitor.listen, rtml_monitor_port(r->mon.monitor));
     return 0;
 }
 
 void rtml_run_monitor_close(rtml_runner *r) {
-    rtml_monitor_stop(r->monitor);
-    r->monitor = NULL;
-    if (r->history) {
-        for (size_t i = 0; i < HISTORY; i++) free(r->history->s[i].lags);
-        rtml_hist_free(&r->history->e2e_before);
-        free(r->history);
-        r->history = NULL;
+    rtml_monitor_stop(r->mon.monitor);
+    r->mon.monitor = NULL;
+    if (r->mon.history) {
+        for (size_t i = 0; i < HISTORY; i++) free(r->mon.history->s[i].lags);
+        rtml_hist_free(&r->mon.history->e2e_before);
+        free(r->mon.history);
+        r->mon.history = NULL;
     }
-    rtml_buf_free(&r->docs.metrics);
-    rtml_buf_free(&r->docs.model);
-    rtml_buf_free(&r->docs.stats);
-    rtml_metrics_free(&r->metrics);
+    rtml_buf_free(&r->mon.docs.metrics);
+    rtml_buf_free(&r->mon.docs.model);
+    rtml_buf_free(&r->mon.docs.stats);
+    rtml_metrics_free(&r->mon.metrics);
 }
 
 /* ---- librdkafka statistics: consumer lag --------------------------------------------------------------- */
@@ -98,13 +98,13 @@ int rtml_run_on_stats(rd_kafka_t *rk, char *json, size_t len, void *opaque) {
     rtml_kstats st;
     char err[RTML_ERRLEN];
     if (rtml_kstats_parse(json, len, &st, err, sizeof err) != 0) {
-        rtml_log_every(RTML_LOG_WARN, ++r->metrics.stats_failed, 3, 10, "librdkafka statistics: %s", err);
+        rtml_log_every(RTML_LOG_WARN, ++r->mon.metrics.stats_failed, 3, 10, "librdkafka statistics: %s", err);
         return 0;
     }
-    r->metrics.stats_received++;
+    r->mon.metrics.stats_received++;
     for (size_t i = 0; i < st.n; i++) {
         int slot = rtml_offsets_find(&r->offsets, st.parts[i].topic, st.parts[i].partition);
-        rtml_part_metrics *pm = slot >= 0 ? rtml_metrics_part(&r->metrics, slot) : NULL;
+        rtml_part_metrics *pm = slot >= 0 ? rtml_metrics_part(&r->mon.metrics, slot) : NULL;
         if (!pm) continue;
         const rtml_kstats_partition *k = &st.parts[i];
         int64_t end = r->exactly_once && k->ls_offset >= 0 ? k->ls_offset : k->hi_offset;
@@ -121,9 +121,9 @@ int rtml_run_on_stats(rd_kafka_t *rk, char *json, size_t len, void *opaque) {
 
 static int64_t total_lag(const rtml_runner *r) {
     int64_t sum = -1;
-    for (size_t i = 0; i < r->metrics.n && i < r->offsets.n; i++)
-        if (r->offsets.parts[i].assigned && r->metrics.parts[i].lag >= 0)
-            sum = (sum < 0 ? 0 : sum) + r->metrics.parts[i].lag;
+    for (size_t i = 0; i < r->mon.metrics.n && i < r->offsets.n; i++)
+        if (r->offsets.parts[i].assigned && r->mon.metrics.parts[i].lag >= 0)
+            sum = (sum < 0 ? 0 : sum) + r->mon.metrics.parts[i].lag;
     return sum;
 }
 
@@ -149,14 +149,14 @@ static void put_num(rtml_buf *b, double v) {
 /* ---- history ------------------------------------------------------------------------------------------ */
 
 static void take_sample(rtml_runner *r, double now) {
-    struct rtml_run_history *h = r->history;
+    struct rtml_run_history *h = r->mon.history;
     sample *s = &h->s[h->head];
     double dt = now - h->t_before;
     s->t = rtml_wall_time();
     s->in_rate = dt > 0 ? (double)(r->pipe.records - h->in_before) / dt : 0;
-    s->out_rate = dt > 0 ? (double)(r->delivered - h->out_before) / dt : 0;
-    s->p50_ms = rtml_hist_quantile(&r->metrics.e2e, &h->e2e_before, 0.5) * 1000;
-    s->p99_ms = rtml_hist_quantile(&r->metrics.e2e, &h->e2e_before, 0.99) * 1000;
+    s->out_rate = dt > 0 ? (double)(r->out.delivered - h->out_before) / dt : 0;
+    s->p50_ms = rtml_hist_quantile(&r->mon.metrics.e2e, &h->e2e_before, 0.5) * 1000;
+    s->p99_ms = rtml_hist_quantile(&r->mon.metrics.e2e, &h->e2e_before, 0.99) * 1000;
     s->lag = total_lag(r);
     s->version = rtml_pipeline_model_version(&r->pipe);
     quality(r, s->q);
@@ -165,15 +165,15 @@ static void take_sample(rtml_runner *r, double now) {
         s->lags = lags;
         s->n_lags = r->offsets.n;
         for (size_t i = 0; i < r->offsets.n; i++)
-            lags[i] = i < r->metrics.n && r->offsets.parts[i].assigned ? r->metrics.parts[i].lag : -1;
+            lags[i] = i < r->mon.metrics.n && r->offsets.parts[i].assigned ? r->mon.metrics.parts[i].lag : -1;
     } else {
         s->n_lags = 0;
     }
     h->head = (h->head + 1) % HISTORY;
     if (h->count < HISTORY) h->count++;
-    rtml_hist_copy(&h->e2e_before, &r->metrics.e2e);
+    rtml_hist_copy(&h->e2e_before, &r->mon.metrics.e2e);
     h->in_before = r->pipe.records;
-    h->out_before = r->delivered;
+    h->out_before = r->out.delivered;
     h->t_before = now;
 }
 
@@ -217,10 +217,10 @@ static void put_model_head(const rtml_runner *r, rtml_buf *b) {
 }
 
 static void render_stats(rtml_runner *r, bool ready, const char *reason, rtml_buf *b) {
-    const struct rtml_run_history *h = r->history;
+    const struct rtml_run_history *h = r->mon.history;
     rtml_buf_reset(b);
     rtml_buf_printf(b, "{\"version\":\"%s\",\"pid\":%d,\"started_at\":", RTML_VERSION, (int)getpid());
-    rtml_buf_put_double(b, r->started_wall);
+    rtml_buf_put_double(b, r->mon.started_wall);
     rtml_buf_puts(b, ",\"now\":");
     rtml_buf_put_double(b, rtml_wall_time());
     rtml_buf_printf(b, ",\"ready\":%s,\"ready_reason\":", ready ? "true" : "false");
@@ -229,8 +229,8 @@ static void render_stats(rtml_runner *r, bool ready, const char *reason, rtml_bu
     put_model_head(r, b);
     int64_t lag = total_lag(r);
     rtml_buf_printf(b, "},\"totals\":{\"consumed\":%llu,\"produced\":%llu,\"learned\":%llu,\"dead_letters\":%llu,"
-                    "\"lag\":", (unsigned long long)r->pipe.records, r->delivered,
-                    (unsigned long long)r->pipe.learned, r->dead_letters);
+                    "\"lag\":", (unsigned long long)r->pipe.records, r->out.delivered,
+                    (unsigned long long)r->pipe.learned, r->out.dead_letters);
     put_num(b, lag >= 0 ? (double)lag : NAN);
     rtml_buf_puts(b, "},\"series\":{\"t\":");
     put_series(h, f_t, 0, b);
@@ -270,7 +270,7 @@ static void render_model(rtml_runner *r, rtml_buf *b) {
     rtml_eval_json(&r->pipe.eval, b);
     rtml_buf_puts(b, "},\"features\":");
     rtml_featurizer_json(r->pipe.features, b);
-    rtml_buf_printf(b, ",\"checkpoint\":{\"seq\":%llu,\"dir\":", (unsigned long long)r->ckpt_seq);
+    rtml_buf_printf(b, ",\"checkpoint\":{\"seq\":%llu,\"dir\":", (unsigned long long)r->ckpt.seq);
     rtml_json_put_string(b, r->cfg.state.dir, strlen(r->cfg.state.dir));
     rtml_buf_puts(b, "}");
     rtml_buf_printf(b, ",\"role\":\"%s\"", rtml_role_name(r->cfg.role));
@@ -308,77 +308,24 @@ static void render_model(rtml_runner *r, rtml_buf *b) {
 /* ---- publishing ------------------------------------------------------------------------------------------- */
 
 void rtml_run_monitor_tick(rtml_runner *r, double now) {
-    if (!r->monitor) return;
-    if (now - r->history->t_before >= 1.0) take_sample(r, now);
-    if (!rtml_monitor_wanted(r->monitor) && now - r->monitor_rendered < RENDER_EVERY_S) return;
-    r->monitor_rendered = now;
+    if (!r->mon.monitor) return;
+    if (now - r->mon.history->t_before >= 1.0) take_sample(r, now);
+    if (!rtml_monitor_wanted(r->mon.monitor) && now - r->mon.rendered < RENDER_EVERY_S) return;
+    r->mon.rendered = now;
     bool assigned = any_assigned(r);
-    r->docs.ready = assigned && !r->fatal[0];
-    snprintf(r->docs.ready_reason, sizeof r->docs.ready_reason, "%s",
-             r->fatal[0] ? "stopping on an error" : assigned ? "ok" : "no input partition assigned yet");
-    rtml_run_render_metrics(r, &r->docs.metrics);
-    render_model(r, &r->docs.model);
-    render_stats(r, r->docs.ready, r->docs.ready_reason, &r->docs.stats);
-    rtml_monitor_publish(r->monitor, &r->docs);
+    r->mon.docs.ready = assigned && !rtml_run_failed(r);
+    snprintf(r->mon.docs.ready_reason, sizeof r->mon.docs.ready_reason, "%s",
+             rtml_run_failed(r) ? "stopping on an error" : assigned ? "ok" : "no input partition assigned yet");
+    rtml_run_render_metrics(r, &r->mon.docs.metrics);
+    render_model(r, &r->mon.docs.model);
+    render_stats(r, r->mon.docs.ready, r->mon.docs.ready_reason, &r->mon.docs.stats);
+    rtml_monitor_publish(r->mon.monitor, &r->mon.docs);
 }
 
-/* ---- drift ---------------------------------------------------------------------------------------------- */
-
-/* The newest checkpoint written before the change began; 0 when none (then: reset). */
-static int rollback(rtml_runner *r, uint64_t change_at, char *err, size_t errlen) {
-    uint64_t *seqs;
-    size_t n;
-    if (rtml_ckpt_list(r->cfg.state.dir, &seqs, &n) != 0) return rtml_fail(err, errlen, "cannot list checkpoints");
-    int rc = 0;
-    for (size_t i = 0; i < n && rc == 0; i++) {
-        char path[4096];
-        rtml_buf image = RTML_BUF_INIT;
-        uint64_t seen;
-        rtml_ckpt_path(r->cfg.state.dir, seqs[i], path, sizeof path);
-        if (rtml_state_read_file(path, &image, err, errlen) == 0 &&
-            rtml_pipeline_drift_seen_in(image.data, image.len, &seen) && seen <= change_at) {
-            rc = rtml_pipeline_rollback(&r->pipe, image.data, image.len, err, errlen) == 0 ? 1 : -1;
-            if (rc > 0)
-                rtml_log(RTML_LOG_WARN, "drift: rolled back to checkpoint %llu (written after %llu evaluated records); "
-                         "model version %lld", (unsigned long long)seqs[i], (unsigned long long)seen,
-                         (long long)rtml_pipeline_model_version(&r->pipe));
-        }
-        rtml_buf_free(&image);
-    }
-    free(seqs);
-    return rc;
-}
-
-static void act(rtml_runner *r) {
-    char err[RTML_ERRLEN];
-    if (r->pipe.drift_rollback_due) { /* called right after a batch: nothing is pending */
-        int rc = rollback(r, r->pipe.last_drift.change_at, err, sizeof err);
-        if (rc < 0) rtml_log(RTML_LOG_ERROR, "drift: rollback failed (%s); resetting the model instead", err);
-        else if (rc == 0) rtml_log(RTML_LOG_WARN, "drift: no checkpoint predates the change (record %llu); resetting "
-                                   "the model instead", (unsigned long long)r->pipe.last_drift.change_at);
-        if (rc <= 0 && rtml_pipeline_reset_model(&r->pipe, err, sizeof err) != 0)
-            rtml_log(RTML_LOG_ERROR, "drift: the model could not be reset (%s); the current one goes on", err);
-    }
-}
-
-void rtml_run_drift(rtml_runner *r) {
-    if (r->pipe.drift_events == r->drift_seen) return;
-    r->drift_seen = r->pipe.drift_events;
-    const rtml_drift_event *e = &r->pipe.last_drift;
-    rtml_log(RTML_LOG_WARN, "drift detected by %s after %llu evaluated records (error estimate %.4f, change from "
-             "about record %llu): %s", rtml_drift_kind_name(r->cfg.drift.detector), (unsigned long long)e->evaluated,
-             e->estimation, (unsigned long long)e->change_at, rtml_drift_action_name(r->cfg.drift.action));
-    if (r->history) {
-        struct rtml_run_history *h = r->history;
-        if (h->n_events == MAX_EVENTS) memmove(h->events, h->events + 1, (MAX_EVENTS - 1) * sizeof *h->events);
-        else h->n_events++;
-        h->events[h->n_events - 1] = *e;
-    }
-    if (r->cfg.drift.topic) {
-        rtml_buf ev = RTML_BUF_INIT;
-        rtml_drift_event_json(&r->pipe, e, &ev);
-        rtml_run_send_event(r, r->cfg.drift.topic, &ev);
-        rtml_buf_free(&ev);
-    }
-    act(r);
+void rtml_run_monitor_event(rtml_runner *r, const rtml_drift_event *e) {
+    struct rtml_run_history *h = r->mon.history;
+    if (!h) return;
+    if (h->n_events == MAX_EVENTS) memmove(h->events, h->events + 1, (MAX_EVENTS - 1) * sizeof *h->events);
+    else h->n_events++;
+    h->events[h->n_events - 1] = *e;
 }

@@ -14,7 +14,7 @@
  * one is skipped with a warning, falling back to the one before (its positions are older, so more records are
  * re-read and learned: still exactly once).
  *
- * How the positions are used (cmd_run.c): at assignment, a partition starts at min(learn_next, committed),
+ * How the positions are used (run/loop.c): at assignment, a partition starts at min(learn_next, committed),
  * where committed is the group's committed offset (the records whose outputs are done). A re-read record
  * below learn_next is scored but not learned; one below committed gets no output again. Hence every labelled
  * record is learned exactly once, and no output is lost, whatever the order of checkpoints, commits and

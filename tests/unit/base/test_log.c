@@ -154,7 +154,7 @@ static void test_text_format(void) {
     free(out);
 }
 
-/* A worker thread's lines name it (run_workers.c); the setting is the calling thread's only. */
+/* A worker thread's lines name it (run/workers.c); the setting is the calling thread's only. */
 static void test_worker_tag(void) {
     set_config("info", "text");
     capture_begin();

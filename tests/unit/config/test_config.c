@@ -799,7 +799,7 @@ static void test_label_errors(void) {
                  "max_early)");
 }
 
-/* label.topic: delayed labels joined by key (config_label.c). */
+/* label.topic: delayed labels joined by key (config/label.c). */
 static void test_label_topic(void) {
     rtml_config cfg;
     EXPECT_OK("features: [{name: x}]\nlabel: {topic: lbl, key: /id, value: /y, ttl: 7d, max_pending: 5000000}\n",

@@ -298,7 +298,7 @@ static void test_time_features(void) {
     v = boolean(1);
     EXPECT_REJECT(&fx, &v, RTML_REJECT_WRONG_TYPE, "field /ts is not a timestamp (boolean)");
     teardown(&fx);
-    /* the DESIGN.md example: hour of day one-hot encoded */
+    /* the docs/design.md example: hour of day one-hot encoded */
     if (SETUP(&fx, "  - {name: hour, field: /ts, transforms: [hour_of_day, {one_hot: 24}]}\n") != 0)
         return;
     CHECK_EQ_INT(sparse1(&fx, num(1700000000), NULL), 0);      /* "22" first seen: slot 0 */

@@ -1,9 +1,9 @@
-/* test_workers.c — what `workers: N` changes in each worker's config (run_workers.c): its own state
+/* test_worker_config.c — what `workers: N` changes in each worker's config (config/scale.c): its own state
  * directory, member and transactional identities, and monitor port; a port past 65535 is refused. */
 #include "check.h"
 #include "config/config.h"
+#include "config/scale.h"
 #include "base/rtml.h"
-#include "run/run.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -19,13 +19,11 @@ static void test_identities_and_ports(void) {
     static const char yaml[] = "kafka:\n  group.id: g\n  group.instance.id: host-a\n  transactional.id: tx\n"
                                "features: [{name: x}]\nstate: {dir: /var/lib/rtml}\nworkers: 3\n"
                                "monitor: {listen: '127.0.0.1:9464'}\n";
-    _Atomic unsigned assigned = 0;
     for (unsigned k = 0; k < 3; k++) {
         rtml_config cfg;
         char err[256], want[64];
         CHECK(parse(yaml, &cfg) == 0);
-        rtml_worker w = {k, 3, &assigned};
-        CHECK(rtml_run_worker_config(&cfg, &w, err, sizeof err) == 0);
+        CHECK(rtml_config_for_worker(&cfg, k, err, sizeof err) == 0);
         snprintf(want, sizeof want, "/var/lib/rtml/worker-%u", k);
         CHECK_STR(cfg.state.dir, want);
         snprintf(want, sizeof want, "host-a-worker-%u", k);
@@ -40,19 +38,16 @@ static void test_identities_and_ports(void) {
 }
 
 static void test_any_port_and_overflow(void) {
-    _Atomic unsigned assigned = 0;
     rtml_config cfg;
     char err[256];
     CHECK(parse("features: [{name: x}]\nworkers: 2\nmonitor: {listen: '[::1]:0'}\n", &cfg) == 0);
-    rtml_worker w1 = {1, 2, &assigned};
-    CHECK(rtml_run_worker_config(&cfg, &w1, err, sizeof err) == 0);
+    CHECK(rtml_config_for_worker(&cfg, 1, err, sizeof err) == 0);
     CHECK_STR(cfg.monitor.listen, "[::1]:0"); /* any free port: each worker binds its own */
     CHECK_STR(cfg.state.dir, "./state/worker-1");
     CHECK(rtml_config_kafka(&cfg, "group.instance.id") == NULL); /* dynamic membership stays dynamic */
     rtml_config_free(&cfg);
     CHECK(parse("features: [{name: x}]\nworkers: 4\nmonitor: {listen: '0.0.0.0:65534'}\n", &cfg) == 0);
-    rtml_worker w3 = {3, 4, &assigned};
-    CHECK(rtml_run_worker_config(&cfg, &w3, err, sizeof err) != 0);
+    CHECK(rtml_config_for_worker(&cfg, 3, err, sizeof err) != 0);
     CHECK(strstr(err, "65537") != NULL);
     rtml_config_free(&cfg);
 }
@@ -60,5 +55,5 @@ static void test_any_port_and_overflow(void) {
 int main(void) {
     test_identities_and_ports();
     test_any_port_and_overflow();
-    return check_exit("test_workers");
+    return check_exit("test_worker_config");
 }
