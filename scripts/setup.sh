@@ -94,10 +94,17 @@ fi
 PY=${PYTHON:-python3}
 stamp="$ROOT/.venv/.stamp-$(hash_of deps/requirements.lock)"
 if [ ! -f "$stamp" ]; then
-  say "creating .venv with deps/requirements.lock"
-  rm -rf .venv
-  "$PY" -m venv .venv
+  # A changed lock updates the venv in place (pip installs what differs: seconds, not the minutes of a new
+  # TensorFlow); a venv that is missing or broken is made afresh.
+  if [ -x .venv/bin/pip ] && .venv/bin/python -c '' 2>/dev/null; then
+    say "updating .venv to deps/requirements.lock"
+  else
+    say "creating .venv with deps/requirements.lock"
+    rm -rf .venv
+    "$PY" -m venv .venv
+  fi
   .venv/bin/pip install -q --disable-pip-version-check --no-input -r deps/requirements.lock >&2
+  rm -f .venv/.stamp-*
   touch "$stamp"
 fi
 
