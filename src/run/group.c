@@ -297,6 +297,9 @@ void rtml_run_on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_top
         choose_starts(r, parts);
         if (r->ckpt.positions_changed) rtml_run_checkpoint(r);
         rtml_log(RTML_LOG_INFO, "assigned %d partition(s)", parts->cnt);
+        r->group.held += parts->cnt;
+        r->group.changed_at = rtml_now();
+        r->group.rejoining = false;
         if (r->group.assigned_at == 0 && parts->cnt > 0) {
             r->group.assigned_at = rtml_now();
             if (r->worker) (*r->worker->assigned)++; /* atomic */
@@ -311,6 +314,9 @@ void rtml_run_on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_top
     }
     bool lost = rd_kafka_assignment_lost(rk);
     rtml_log(RTML_LOG_INFO, "revoking %d partition(s)%s", parts->cnt, lost ? " (lost)" : "");
+    r->group.held = r->group.held > parts->cnt ? r->group.held - parts->cnt : 0;
+    r->group.changed_at = rtml_now();
+    r->group.rejoining = r->group.rejoining || lost;
     if (!lost) {
         settle_before_revoke(r, parts);
     } else {
@@ -358,7 +364,9 @@ int rtml_run_rejoin(rtml_runner *r) {
     r->group.closing = false;
     rtml_run_close_consumer(r);
     rtml_run_flow_reset(r); /* a new consumer has nothing paused */
-    r->group.rejoined_at = now;
+    r->group.rejoined_at = r->group.changed_at = now;
+    r->group.held = 0; /* the new consumer joins with none */
+    r->group.rejoining = true;
     r->group.rejoins++;
     char err[RTML_ERRLEN];
     if (rtml_run_open_consumer(r, err, sizeof err) != 0) {

@@ -55,15 +55,21 @@ static void log_status(const rtml_runner *r, double started) {
              r->input.paused ? ", input paused" : "");
 }
 
-/* --exit-on-idle: idle means no record for S seconds once partitions are assigned. Joining the group can
- * take seconds on a busy broker, so before the first assignment the clock is max(S, 60 s) from the start
- * (a topic that never gets assigned still ends the run). */
+/* --exit-on-idle: idle means no record for S seconds, counted from the last record or the last change of the
+ * assignment (partitions lost with a broker's outage and given back later start the count again). A member
+ * waiting to join (before its first assignment, or after its partitions were lost with its session or its
+ * consumer was replaced) waits max(S, 60 s) from the start or the change: joining the group can take that long on
+ * a busy broker (a topic that never gets assigned still ends the run). A member whose partitions went to others
+ * waits S; a worker that got none while the others got them all stops after S. */
 static bool idle_for_too_long(const rtml_runner *r, const rtml_run_opts *o, double started, double now) {
     if (o->exit_on_idle <= 0) return false;
-    if (r->input.last_at > 0) return now - r->input.last_at >= o->exit_on_idle;
-    if (r->group.assigned_at > 0) return now - r->group.assigned_at >= o->exit_on_idle;
-    if (r->worker && *r->worker->assigned > 0) return now - started >= o->exit_on_idle; /* the others have them all */
-    return now - started >= (o->exit_on_idle > 60 ? o->exit_on_idle : 60);
+    if (r->group.assigned_at == 0 && r->worker && *r->worker->assigned > 0) return now - started >= o->exit_on_idle;
+    double since = started;
+    if (r->input.last_at > since) since = r->input.last_at;
+    if (r->group.changed_at > since) since = r->group.changed_at;
+    bool joining = r->group.assigned_at == 0 || (r->group.held == 0 && r->group.rejoining);
+    double limit = !joining || o->exit_on_idle > 60 ? o->exit_on_idle : 60;
+    return now - since >= limit;
 }
 
 static void consume_loop(rtml_runner *r, const rtml_run_opts *o) {
@@ -84,6 +90,9 @@ static void consume_loop(rtml_runner *r, const rtml_run_opts *o) {
             else if (r->group.assigned_at == 0) /* not idle: it never got to read (no such topic, no group coordinator) */
                 rtml_run_fail(r, RTML_FAULT_NOT_ASSIGNED, "no partition of the input topics was assigned within %.0f s "
                          "(do the topics exist? is the broker reachable?)", now - started);
+            else if (r->group.held == 0 && r->group.rejoining)
+                rtml_log(RTML_LOG_WARN, "no partition assigned again within %.0f s of losing them: stopping "
+                         "(--exit-on-idle)", now - r->group.changed_at);
             else rtml_log(RTML_LOG_INFO, "no record for %.1f s: stopping (--exit-on-idle)", o->exit_on_idle);
             break;
         }

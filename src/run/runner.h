@@ -91,6 +91,9 @@ typedef struct {
     double rejoined_at;     /* when the consumer was last replaced (monotonic; 0: never) */
     unsigned long long rejoins, rebalances;
     double assigned_at;     /* when partitions were first assigned (0: not yet) */
+    double changed_at;      /* when partitions were last assigned or revoked, or the consumer replaced (0: never) */
+    int held;               /* input partitions held now */
+    bool rejoining;         /* partitions lost with the session, or the consumer replaced: none held until assigned */
     /* records of revoked partitions learned here but not committed at the handover (the commit failed): the
      * next owner answers and learns them again, so the group's learned total may exceed the input by this */
     unsigned long long handover_uncommitted;
