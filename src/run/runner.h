@@ -132,6 +132,7 @@ typedef struct {
     bool positions_changed; /* a partition got its first position: checkpoint even if no record was read */
     double last;            /* when the last periodic checkpoint was taken (monotonic) */
     uint64_t learned_at, records_at, failures;
+    uint64_t deferred;      /* periodic checkpoints put off: the outputs before them could not be committed */
 } rtml_run_ckpt;
 
 typedef struct {
