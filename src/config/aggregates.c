@@ -122,16 +122,23 @@ static int parse_list(const cfg_ctx *c, const yaml_node_t *n, rtml_config *cfg) 
     return 0;
 }
 
+/* "0", "0s", "0ms", ...: no lateness (a duration is otherwise > 0). */
+static bool is_zero(const char *s) {
+    if (!s) return false;
+    char *end;
+    double v = strtod(s, &end);
+    return end != s && v == 0 && (!*end || !strcmp(end, "s") || !strcmp(end, "ms") || !strcmp(end, "m") ||
+                                  !strcmp(end, "h") || !strcmp(end, "d"));
+}
+
 enum { S_TIME, S_LATENESS, S_MAX_KEYS, S_TTL, S_MAX_EVENTS, S_DISTINCT_CAP, S_LIST };
 
 /* The shared settings of the mapping form. */
 static int parse_settings(const cfg_ctx *c, yaml_node_t *const *v, rtml_config *cfg) {
     if (v[S_TIME] && dup_source(c, v[S_TIME], "aggregates.time", "@timestamp", &cfg->aggregates.time) != 0) return -1;
-    if (v[S_LATENESS]) {
-        const char *s = cfg_text(v[S_LATENESS]);
-        if (!(s && !strcmp(s, "0")) && cfg_get_duration(c, v[S_LATENESS], "aggregates.lateness", &cfg->aggregates.lateness_s))
-            return -1;
-    }
+    if (v[S_LATENESS] && !is_zero(cfg_text(v[S_LATENESS])) &&
+        cfg_get_duration(c, v[S_LATENESS], "aggregates.lateness", &cfg->aggregates.lateness_s) != 0)
+        return -1;
     if (v[S_MAX_KEYS] && cfg_get_count(c, v[S_MAX_KEYS], "aggregates.max_keys", 1, 1ULL << 32, &cfg->aggregates.max_keys))
         return -1;
     if (v[S_TTL] && cfg_get_duration(c, v[S_TTL], "aggregates.ttl", &cfg->aggregates.ttl_s) != 0) return -1;
