@@ -61,6 +61,8 @@ typedef struct rtml_pipeline {
     rtml_row *learn_rows;   /* the labelled rows of a batch */
     double *learn_y;
     rtml_buf encoded;       /* a batch's predictions, back to back */
+    rtml_buf encoded_features; /* output.features_topic: a batch's feature records, back to back */
+    size_t *feature_ends;   /* batch_size: where each one ends in encoded_features */
     size_t *ends;           /* batch_size: where each one ends in encoded */
     uint64_t engine_failures, learn_failures;
     char **classes;         /* multiclass: class names by index (owned), learned or from the config */

@@ -158,6 +158,10 @@ int rtml_pipeline_init(rtml_pipeline *p, const rtml_config *cfg, char *err, size
     p->learn_rows = calloc(p->batch_size, sizeof *p->learn_rows);
     p->learn_y = calloc(p->batch_size, sizeof *p->learn_y);
     p->ends = calloc(p->batch_size, sizeof *p->ends);
+    if (cfg->output.features_topic && !(p->feature_ends = calloc(p->batch_size, sizeof *p->feature_ends))) {
+        rtml_fail(err, errlen, "out of memory");
+        goto fail;
+    }
     if (!p->scores || !p->learn_rows || !p->learn_y || !p->ends ||
         rtml_eval_init(&p->eval, p->engine->task, p->engine->n_outputs, EVAL_WINDOW) != 0) {
         rtml_fail(err, errlen, "out of memory");
@@ -188,7 +192,9 @@ void rtml_pipeline_free(rtml_pipeline *p) {
     free(p->learn_rows);
     free(p->learn_y);
     free(p->ends);
+    free(p->feature_ends);
     rtml_buf_free(&p->encoded);
+    rtml_buf_free(&p->encoded_features);
     rtml_batch_free(&p->batch);
     for (size_t i = 0; p->classes && i < p->cfg->model.n_classes; i++) free(p->classes[i]);
     free(p->classes);
@@ -249,21 +255,33 @@ static int encode_prediction_binary(const rtml_pipeline *p, const double *s, con
     return rtml_encode_prediction(p->encoder, &f, out, detail, dlen);
 }
 
+/* ,"model_version":N,"source":{"topic":..,"partition":..,"offset":..} (no source without a topic). */
+static void put_version_source(const rtml_pipeline *p, const rtml_batch_item *o, rtml_buf *out) {
+    rtml_buf_puts(out, ",\"model_version\":");
+    rtml_buf_put_i64(out, rtml_pipeline_model_version(p));
+    if (!o->topic) return;
+    rtml_buf_puts(out, ",\"source\":{\"topic\":");
+    rtml_json_put_string(out, o->topic, strlen(o->topic));
+    rtml_buf_puts(out, ",\"partition\":");
+    rtml_buf_put_i64(out, o->partition);
+    rtml_buf_puts(out, ",\"offset\":");
+    rtml_buf_put_i64(out, o->offset);
+    rtml_buf_putc(out, '}');
+}
+
+/* output.features_topic's record: {"features":{...},"model_version":N,"source":{...}}. */
+static void encode_features(const rtml_pipeline *p, const rtml_batch_item *o, const rtml_row *row, rtml_buf *out) {
+    rtml_buf_puts(out, "{\"features\":");
+    rtml_featurizer_row_json(p->features, row, out);
+    put_version_source(p, o, out);
+    rtml_buf_putc(out, '}');
+}
+
 static void encode_prediction(const rtml_pipeline *p, const double *s, size_t i, const rtml_batch_item *o,
                               const rtml_row *row, rtml_buf *out) {
     rtml_buf_puts(out, "{\"prediction\":");
     put_prediction(p, s, out);
-    rtml_buf_puts(out, ",\"model_version\":");
-    rtml_buf_put_i64(out, rtml_pipeline_model_version(p));
-    if (o->topic) {
-        rtml_buf_puts(out, ",\"source\":{\"topic\":");
-        rtml_json_put_string(out, o->topic, strlen(o->topic));
-        rtml_buf_puts(out, ",\"partition\":");
-        rtml_buf_put_i64(out, o->partition);
-        rtml_buf_puts(out, ",\"offset\":");
-        rtml_buf_put_i64(out, o->offset);
-        rtml_buf_putc(out, '}');
-    }
+    put_version_source(p, o, out);
     if (p->engine->ops->extras) p->engine->ops->extras(p->engine, i, out);
     if (p->cfg->output.features) {
         rtml_buf_puts(out, ",\"features\":");
@@ -358,6 +376,13 @@ static void learn_batch(rtml_pipeline *p, const rtml_row *rows) {
     p->learned += m;
 }
 
+bool rtml_pipeline_features_of(const rtml_pipeline *p, const rtml_batch_item *item, rtml_buf *view) {
+    if (!p->feature_ends || item < p->batch.items || item >= p->batch.items + p->batch.n) return false;
+    size_t i = (size_t)(item - p->batch.items), start = i ? p->feature_ends[i - 1] : 0;
+    *view = (rtml_buf){p->encoded_features.data + start, p->feature_ends[i] - start, 0};
+    return true;
+}
+
 void rtml_pipeline_flush(rtml_pipeline *p, rtml_emit_fn emit, void *ctx) {
     size_t n = p->batch.n, k = p->engine->n_outputs;
     if (n == 0) return;
@@ -368,6 +393,7 @@ void rtml_pipeline_flush(rtml_pipeline *p, rtml_emit_fn emit, void *ctx) {
     }
     /* Encode before learning, so extra outputs and the version are those of the scoring model. */
     rtml_buf_reset(&p->encoded);
+    rtml_buf_reset(&p->encoded_features);
     size_t *ends = p->ends;
     char detail[RTML_ERRLEN];
     for (size_t i = 0; i < n; i++) {
@@ -377,6 +403,10 @@ void rtml_pipeline_flush(rtml_pipeline *p, rtml_emit_fn emit, void *ctx) {
             /* cannot happen with the built-in schema; a user schema that cannot hold this prediction */
             rtml_log_every(RTML_LOG_ERROR, ++p->encode_failures, 10, 10, "cannot encode a prediction: %s", detail);
         ends[i] = p->encoded.len;
+        if (p->feature_ends) {
+            encode_features(p, it, &rows[i], &p->encoded_features);
+            p->feature_ends[i] = p->encoded_features.len;
+        }
     }
     learn_batch(p, rows);
     if (p->drift_reset_due && rtml_pipeline_reset_model(p, detail, sizeof detail) != 0)

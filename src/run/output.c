@@ -107,6 +107,19 @@ void rtml_run_reject(rtml_runner *r, const rtml_held *h, rtml_reject why, const 
     note_done(r, h);
 }
 
+/* The top bit of a ticket marks the features record's (a ticket's slot never reaches it; an event record's
+ * UINT64_MAX names no record at all). */
+#define FEATURES_RECORD (UINT64_C(1) << 63)
+
+/* output.features_topic: the record's features as served, keyed like it, a second output its offset waits for. */
+static void send_features(rtml_runner *r, const rtml_batch_item *item, const rtml_held *h) {
+    rtml_buf f;
+    if (!rtml_pipeline_features_of(&r->pipe, item, &f)) return;
+    /* Not produced: the run stops (a fault) and the input stays uncommitted, its offset waiting for this one. */
+    if (!r->exactly_once) rtml_offsets_expect(&r->offsets, h->ticket);
+    produce(r, r->cfg.output.features_topic, h->m->key, h->m->key_len, f.data, f.len, NULL, h->ticket | FEATURES_RECORD);
+}
+
 void rtml_run_emit(void *ctx, const rtml_batch_item *item, rtml_reject why, const rtml_buf *pred) {
     rtml_runner *r = ctx;
     rtml_held *h = &r->input.held[item->tag];
@@ -118,6 +131,7 @@ void rtml_run_emit(void *ctx, const rtml_batch_item *item, rtml_reject why, cons
         mark_done(r, h->ticket);
         note_done(r, h);
     } else if (produce(r, r->cfg.output.topic, h->m->key, h->m->key_len, pred->data, pred->len, NULL, h->ticket) == 0) {
+        send_features(r, item, h);
         note_done(r, h);
     }
     if (why == RTML_REJECT_NONE && (size_t)h->slot < r->mon.metrics.n) {
@@ -154,6 +168,10 @@ void rtml_run_on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opa
     }
     r->out.delivered++;
     uint64_t ticket = (uint64_t)(uintptr_t)m->_private;
+    if (ticket != UINT64_MAX && (ticket & FEATURES_RECORD)) { /* its prediction's latency is the one measured */
+        mark_done(r, ticket & ~FEATURES_RECORD);
+        return;
+    }
     rtml_metrics_acked(&r->mon.metrics, ticket, rtml_wall_time());
     mark_done(r, ticket);
 }
