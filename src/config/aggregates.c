@@ -9,6 +9,9 @@
  *     ttl: 7d                                    # a key without a record for this long (event time) goes
  *     max_events: 100000                         # events kept per key (the oldest go first, counted)
  *     distinct_cap: 10000                        # distinct: exact up to this many values, then HyperLogLog
+ *     partitioned: false                         # true: the input is keyed by the aggregates' key already
+ *     repartition_topic: fraud-aggregates        # else records are re-keyed through this topic (default
+ *                                                # "<group.id>-aggregates", created with the input's partitions)
  *     list:
  *       - {name: card_count_10m, key: /card_id, fn: count, window: 10m}
  *       - {name: card_amount_1h, key: /card_id, field: /amount, fn: mean, window: 1h}
@@ -131,7 +134,7 @@ static bool is_zero(const char *s) {
                                   !strcmp(end, "h") || !strcmp(end, "d"));
 }
 
-enum { S_TIME, S_LATENESS, S_MAX_KEYS, S_TTL, S_MAX_EVENTS, S_DISTINCT_CAP, S_LIST };
+enum { S_TIME, S_LATENESS, S_MAX_KEYS, S_TTL, S_MAX_EVENTS, S_DISTINCT_CAP, S_PARTITIONED, S_REPARTITION, S_LIST };
 
 /* The shared settings of the mapping form. */
 static int parse_settings(const cfg_ctx *c, yaml_node_t *const *v, rtml_config *cfg) {
@@ -148,12 +151,17 @@ static int parse_settings(const cfg_ctx *c, yaml_node_t *const *v, rtml_config *
     if (v[S_DISTINCT_CAP] &&
         cfg_get_count(c, v[S_DISTINCT_CAP], "aggregates.distinct_cap", 1, 1ULL << 24, &cfg->aggregates.distinct_cap))
         return -1;
+    if (v[S_PARTITIONED] && cfg_get_bool(c, v[S_PARTITIONED], "aggregates.partitioned", &cfg->aggregates.partitioned))
+        return -1;
+    if (v[S_REPARTITION] &&
+        cfg_dup_string(c, v[S_REPARTITION], "aggregates.repartition_topic", &cfg->aggregates.repartition_topic))
+        return -1;
     return 0;
 }
 
 int rtml_cfg_aggregates_parse(const cfg_ctx *c, const yaml_node_t *n, rtml_config *cfg) {
-    static const char *const keys[] = {"time", "lateness", "max_keys", "ttl", "max_events", "distinct_cap", "list",
-                                       NULL};
+    static const char *const keys[] = {"time", "lateness", "max_keys", "ttl", "max_events", "distinct_cap",
+                                       "partitioned", "repartition_topic", "list", NULL};
     cfg->aggregates.line = cfg_line(n);
     cfg->aggregates.max_keys = DEFAULT_MAX_KEYS;
     cfg->aggregates.max_events = DEFAULT_MAX_EVENTS;
@@ -170,8 +178,37 @@ int rtml_cfg_aggregates_parse(const cfg_ctx *c, const yaml_node_t *n, rtml_confi
     return cfg_set_default(&cfg->aggregates.time, "@timestamp") != 0 ? cfg_oom(c, n, "aggregates.time") : 0;
 }
 
+const char *rtml_aggregates_repartition_key(const rtml_config *cfg) {
+    if (!cfg->aggregates.n || cfg->aggregates.partitioned) return NULL;
+    for (size_t i = 0; i < cfg->aggregates.n; i++)
+        if (strcmp(cfg->aggregates.list[i].key, "@key") != 0) return cfg->aggregates.list[i].key;
+    return NULL;
+}
+
+/* Every key of one record must reach one member: by the Kafka key as it is, or after a repartition by one field. */
+static int check_partitioning(const cfg_ctx *c, const rtml_config *cfg) {
+    const char *by = rtml_aggregates_repartition_key(cfg);
+    if (!by) return 0;
+    const rtml_aggregate *first = NULL;
+    for (size_t i = 0; i < cfg->aggregates.n; i++) {
+        const rtml_aggregate *a = &cfg->aggregates.list[i];
+        if (!first && strcmp(a->key, "@key")) first = a;
+        if (first && strcmp(a->key, first->key))
+            return cfg_fail(c, a->line, "aggregates", "keyed by %.60s, where '%.60s' (line %d) is keyed by %.60s: the "
+                            "records would have to be partitioned two ways to keep every key's aggregates exact "
+                            "(rtml repartitions by one key); use one key, or say `partitioned: true` if the input "
+                            "is keyed so that both hold", a->key, first->name, first->line, first->key);
+    }
+    if (cfg->label.topic)
+        return cfg_fail(c, cfg->label.line, "label.topic", "cannot join labels to records repartitioned by the "
+                        "aggregates' key %.60s (a label would reach another member than its record); key the input "
+                        "by %.60s and say `partitioned: true` in aggregates, or use `key: \"@key\"`", by, by);
+    return 0;
+}
+
 /* Every aggregate is read by some feature, or it costs memory for nothing. */
 int rtml_cfg_aggregates_check(const cfg_ctx *c, rtml_config *cfg) {
+    if (check_partitioning(c, cfg) != 0) return -1;
     for (size_t i = 0; i < cfg->aggregates.n; i++) {
         bool used = false;
         for (size_t f = 0; f < cfg->n_features && !used; f++) used = cfg->features[f].aggregate == (int)i;
@@ -197,8 +234,10 @@ void rtml_cfg_aggregates_print(const rtml_config *cfg, FILE *out) {
     cfg_put_num(out, cfg->aggregates.lateness_s);
     fprintf(out, "s\n  max_keys: %zu\n  ttl: ", cfg->aggregates.max_keys);
     cfg_put_num(out, rtml_aggregates_ttl(cfg));
-    fprintf(out, "s\n  max_events: %zu\n  distinct_cap: %zu\n  list:\n", cfg->aggregates.max_events,
-            cfg->aggregates.distinct_cap);
+    fprintf(out, "s\n  max_events: %zu\n  distinct_cap: %zu\n", cfg->aggregates.max_events, cfg->aggregates.distinct_cap);
+    if (cfg->aggregates.partitioned) fputs("  partitioned: true\n", out);
+    if (cfg->aggregates.repartition_topic) cfg_print_key_str(out, "  repartition_topic: ", cfg->aggregates.repartition_topic);
+    fputs("  list:\n", out);
     for (size_t i = 0; i < cfg->aggregates.n; i++) {
         const rtml_aggregate *a = &cfg->aggregates.list[i];
         fputs("    - {name: ", out);
@@ -224,4 +263,5 @@ void rtml_cfg_aggregates_free(rtml_config *cfg) {
     }
     free(cfg->aggregates.list);
     free(cfg->aggregates.time);
+    free(cfg->aggregates.repartition_topic);
 }

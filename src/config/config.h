@@ -158,6 +158,8 @@ typedef struct rtml_config {
         double ttl_s;        /* a key not updated for this long (event time) is dropped; 0: the default */
         size_t max_events;   /* events kept per key; default 100,000 */
         size_t distinct_cap; /* distinct counts exactly up to this many values, then HyperLogLog; default 10,000 */
+        int partitioned;     /* the input topics are keyed by the aggregates' key already: no repartition */
+        char *repartition_topic; /* where records are re-keyed by the aggregates' key; NULL: "<group.id>-aggregates" */
         int line;
     } aggregates;
 

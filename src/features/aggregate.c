@@ -109,16 +109,8 @@ static size_t add_field(rtml_aggregates *a, const char *f) {
     return a->n_fields++;
 }
 
-/* A value as category text (keys, distinct values): a string's bytes, an integer's digits, "true"/"false",
- * another number's %.17g. NULL when it has none (absent, null, an array, an object). */
 static const char *as_text(rtml_aggregates *a, const rtml_value *v, size_t *len) {
-    if (v->type == RTML_V_STRING) return *len = v->len, v->str;
-    if (v->type == RTML_V_BOOL) return *len = v->num ? 4 : 5, v->num ? "true" : "false";
-    if (v->type != RTML_V_NUMBER) return NULL;
-    int n = v->is_int ? snprintf(a->text, sizeof a->text, "%" PRId64, v->i64)
-                      : snprintf(a->text, sizeof a->text, "%.17g", v->num);
-    *len = (size_t)n;
-    return a->text;
+    return rtml_value_text(v, a->text, sizeof a->text, len);
 }
 
 static uint64_t hash64(const char *s, size_t len) {
