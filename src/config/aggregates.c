@@ -17,7 +17,10 @@
  *       - {name: card_amount_1h, key: /card_id, field: /amount, fn: mean, window: 1h}
  *       - {name: card_amount_ewm, key: /card_id, field: /amount, fn: mean, half_life: 1h}
  *       - {name: card_since_last, key: /card_id, fn: time_since_last}
+ *       - {name: card_amount_max, key: /card_id, field: /amount, fn: max, window: 1d, missing: skip}
  *
+ * missing: skip lets a record without the field count for no value (the default rejects it, missing_field); it goes
+ * with a window or the whole history, not with half_life.
  * fn needs a field unless it is count or time_since_last; half_life goes with count, sum and mean only, and not
  * with a window. The rest of the rules (a feature reads an aggregate by name) are features.c's. */
 #include "config/aggregates.h"
@@ -54,7 +57,7 @@ static int dup_source(const cfg_ctx *c, const yaml_node_t *n, const char *key, c
     return cfg_dup_pointer(c, n, key, out);
 }
 
-enum { A_NAME, A_KEY, A_FIELD, A_FN, A_WINDOW, A_HALF_LIFE };
+enum { A_NAME, A_KEY, A_FIELD, A_FN, A_WINDOW, A_HALF_LIFE, A_MISSING };
 
 /* What the function and its time span allow together. */
 static int check_one(const cfg_ctx *c, yaml_node_t *const *v, const rtml_aggregate *a, const char *path) {
@@ -80,7 +83,8 @@ static int check_one(const cfg_ctx *c, yaml_node_t *const *v, const rtml_aggrega
 }
 
 static int parse_one(const cfg_ctx *c, const yaml_node_t *map, size_t idx, rtml_config *cfg) {
-    static const char *const keys[] = {"name", "key", "field", "fn", "window", "half_life", NULL};
+    static const char *const keys[] = {"name", "key", "field", "fn", "window", "half_life", "missing", NULL};
+    static const char *const missing[] = {"reject", "skip"};
     yaml_node_t *v[CFG_MAX_KEYS];
     char path[CFG_PATH], key[CFG_PATH];
     rtml_aggregate *a = &cfg->aggregates.list[idx];
@@ -111,6 +115,15 @@ static int parse_one(const cfg_ctx *c, const yaml_node_t *map, size_t idx, rtml_
     if (v[A_WINDOW] && cfg_get_duration(c, v[A_WINDOW], key, &a->window_s) != 0) return -1;
     cfg_join_key(key, path, "half_life");
     if (v[A_HALF_LIFE] && cfg_get_duration(c, v[A_HALF_LIFE], key, &a->half_life_s) != 0) return -1;
+    cfg_join_key(key, path, "missing");
+    size_t m = 0;
+    if (v[A_MISSING] && cfg_get_enum(c, v[A_MISSING], key, "missing-value policy", missing, COUNT(missing), &m) != 0)
+        return -1;
+    a->skip_missing = m == 1;
+    if (a->skip_missing && !a->field)
+        return cfg_fail(c, cfg_line(v[A_MISSING]), key, "only for an aggregate of a field");
+    if (a->skip_missing && a->half_life_s > 0) /* a decayed mean's count would count the records without it */
+        return cfg_fail(c, cfg_line(v[A_MISSING]), key, "skip goes with a window or the whole history, not half_life");
     return check_one(c, v, a, path);
 }
 
@@ -251,6 +264,7 @@ void rtml_cfg_aggregates_print(const rtml_config *cfg, FILE *out) {
         fprintf(out, ", fn: %s", rtml_agg_fn_name(a->fn));
         if (a->window_s > 0) print_span("window", a->window_s, out);
         if (a->half_life_s > 0) print_span("half_life", a->half_life_s, out);
+        if (a->skip_missing) fputs(", missing: skip", out);
         fputs("}\n", out);
     }
 }

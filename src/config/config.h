@@ -89,6 +89,7 @@ typedef struct {
     rtml_agg_fn fn;
     double window_s;    /* a sliding window [t - window, t); 0: none (all the key's history) */
     double half_life_s; /* > 0: exponentially decayed (count, sum, mean) instead of a window */
+    int skip_missing;   /* missing: skip — a record without the field counts for no value (default: rejected) */
     int line;
 } rtml_aggregate;
 

@@ -26,10 +26,10 @@
 #include "config/aggregates.h"
 #include "features/transforms.h"
 
-#define STATE_VERSION 1u /* of the "aggregates" section; bump on any change to save() */
+#define STATE_VERSION 2u /* of the "aggregates" section; bump on any change to save() */
 #define HLL_P 12
 #define HLL_M (1u << HLL_P)
-#define HIST_PER_COL 5 /* mean, m2, min, max, last */
+#define HIST_PER_COL 6 /* values present, mean, m2, min, max, last */
 #define NO_TIME INT64_MIN
 
 typedef struct {
@@ -61,6 +61,7 @@ typedef struct {
     agg *aggs;
     size_t n_aggs, n_cols, n_hcols, n_decay;
     int *col_in, *hcol_in;
+    bool *col_skip, *hcol_skip; /* missing values skipped (NaN, hash 0) rather than refused */
     double *decay_h;     /* each decayed slot's half-life (ms) */
     int *decay_col;      /* its column, -1: a count */
     int64_t keep_ms;     /* how long events stay in the ring past the key's newest */
@@ -154,10 +155,15 @@ static int column(int **in, size_t *n, size_t input) {
 static int add_agg(rtml_aggregates *a, table *t, const rtml_aggregate *spec, size_t out) {
     agg *g = &t->aggs[t->n_aggs++];
     *g = (agg){spec->fn, ms_of(spec->window_s), spec->half_life_s * 1000.0, -1, -1, -1, out};
-    if (spec->field) {
+    if (spec->field) { /* a column skips a missing value only if every aggregate of it does */
         size_t in = add_field(a, spec->field);
-        if (spec->fn == RTML_AGG_DISTINCT) g->hcol = column(&t->hcol_in, &t->n_hcols, in);
-        else g->col = column(&t->col_in, &t->n_cols, in);
+        if (spec->fn == RTML_AGG_DISTINCT) {
+            g->hcol = column(&t->hcol_in, &t->n_hcols, in);
+            t->hcol_skip[g->hcol] = t->hcol_skip[g->hcol] && spec->skip_missing;
+        } else {
+            g->col = column(&t->col_in, &t->n_cols, in);
+            t->col_skip[g->col] = t->col_skip[g->col] && spec->skip_missing;
+        }
     }
     if (g->half_life_ms > 0) {
         g->dslot = (int)t->n_decay;
@@ -193,7 +199,11 @@ static int alloc_table(table *t, size_t n) {
     t->decay_col = calloc(2 * n, sizeof *t->decay_col);
     t->p_nums = calloc(n, sizeof *t->p_nums);
     t->p_hashes = calloc(n, sizeof *t->p_hashes);
-    return t->aggs && t->col_in && t->hcol_in && t->decay_h && t->decay_col && t->p_nums && t->p_hashes ? 0 : -1;
+    t->col_skip = calloc(n, sizeof *t->col_skip);
+    t->hcol_skip = calloc(n, sizeof *t->hcol_skip);
+    for (size_t i = 0; t->col_skip && t->hcol_skip && i < n; i++) t->col_skip[i] = t->hcol_skip[i] = true;
+    return t->aggs && t->col_in && t->hcol_in && t->decay_h && t->decay_col && t->p_nums && t->p_hashes &&
+                   t->col_skip && t->hcol_skip ? 0 : -1;
 }
 
 static int build(rtml_aggregates *a, const rtml_config *cfg) {
@@ -253,6 +263,8 @@ static void table_free(table *t) {
     free(t->aggs);
     free(t->col_in);
     free(t->hcol_in);
+    free(t->col_skip);
+    free(t->hcol_skip);
     free(t->decay_h);
     free(t->decay_col);
     free(t->p_nums);
@@ -353,8 +365,8 @@ static key_entry *entry_new(const table *t, const char *key, uint32_t len, uint3
     e->key_len = len, e->hash = hash;
     e->max_time = e->h_time = NO_TIME;
     for (size_t c = 0; c < t->n_cols; c++) {
-        e->hist[c * HIST_PER_COL + 2] = INFINITY;  /* min */
-        e->hist[c * HIST_PER_COL + 3] = -INFINITY; /* max */
+        e->hist[c * HIST_PER_COL + 3] = INFINITY;  /* min */
+        e->hist[c * HIST_PER_COL + 4] = -INFINITY; /* max */
     }
     return e;
 }
@@ -387,13 +399,15 @@ static void fold_oldest(const table *t, key_entry *e) {
     const double *v = e->nums + (size_t)s * t->n_cols;
     double *h = e->hist;
     e->h_count++;
-    for (size_t c = 0; c < t->n_cols; c++, h += HIST_PER_COL) {
-        double d = v[c] - h[0];
-        h[0] += d / (double)e->h_count;
-        h[1] += d * (v[c] - h[0]);
-        if (v[c] < h[2]) h[2] = v[c];
-        if (v[c] > h[3]) h[3] = v[c];
-        h[4] = v[c];
+    for (size_t c = 0; c < t->n_cols; c++, h += HIST_PER_COL) { /* Welford over the values present */
+        if (isnan(v[c])) continue;
+        double d = v[c] - h[1];
+        h[0] += 1;
+        h[1] += d / h[0];
+        h[2] += d * (v[c] - h[1]);
+        if (v[c] < h[3]) h[3] = v[c];
+        if (v[c] > h[4]) h[4] = v[c];
+        h[5] = v[c];
     }
     double *dsum = e->hist + t->n_cols * HIST_PER_COL;
     for (size_t d = 0; d < t->n_decay; d++) {
@@ -436,6 +450,7 @@ static double distinct(rtml_aggregates *a, const table *t, const key_entry *e, i
     }
     for (uint32_t i = lo; i < hi; i++) {
         uint64_t h = e->hashes[(size_t)ring_at(e, i) * t->n_hcols + (size_t)hcol];
+        if (!h) continue; /* no value (missing: skip) */
         size_t j = (size_t)h & (cap - 1);
         while (a->set_gen[j] == a->gen && a->set_h[j] != h) j = (j + 1) & (cap - 1);
         if (a->set_gen[j] == a->gen) continue;
@@ -446,6 +461,7 @@ static double distinct(rtml_aggregates *a, const table *t, const key_entry *e, i
     memset(a->hll, 0, sizeof a->hll);
     for (uint32_t i = lo; i < hi; i++) {
         uint64_t h = e->hashes[(size_t)ring_at(e, i) * t->n_hcols + (size_t)hcol];
+        if (!h) continue;
         uint32_t r = (uint32_t)(h >> (64 - HLL_P));
         uint64_t w = h << HLL_P;
         uint8_t rank = (uint8_t)(w ? __builtin_clzll(w) + 1 : 64 - HLL_P + 1);
@@ -476,12 +492,11 @@ static void add_moment(moments *m, double v) {
     if (v > m->max) m->max = v;
 }
 
-/* The history's moments of column c (Chan et al.'s merge when events follow). */
-static moments history_moments(const table *t, const key_entry *e, int c) {
+/* The history's moments of column c (Welford's steps continue from them when events follow). */
+static moments history_moments(const key_entry *e, int c) {
     const double *h = e->hist + (size_t)c * HIST_PER_COL;
-    moments m = {(double)e->h_count, h[0] * (double)e->h_count, h[0], h[1], h[2], h[3]};
-    if (!e->h_count) m.min = INFINITY, m.max = -INFINITY, m.mean = m.sum = m.m2 = 0;
-    (void)t;
+    moments m = {h[0], h[1] * h[0], h[1], h[2], h[3], h[4]};
+    if (h[0] == 0) m.min = INFINITY, m.max = -INFINITY, m.mean = m.sum = m.m2 = 0;
     return m;
 }
 
@@ -492,7 +507,7 @@ static void moment_agg(const table *t, const key_entry *e, const agg *g, uint32_
     moments m = {0, 0, 0, 0, INFINITY, -INFINITY};
     bool whole = g->window_ms == 0;
     if (whole && e) {
-        if (g->col >= 0) m = history_moments(t, e, g->col);
+        if (g->col >= 0) m = history_moments(e, g->col);
         else m.n = (double)e->h_count;
     }
     for (uint32_t i = lo; e && i < hi; i++) {
@@ -500,8 +515,9 @@ static void moment_agg(const table *t, const key_entry *e, const agg *g, uint32_
             m.n++;
             continue;
         }
-        /* Chan's merge of one value equals Welford's step */
-        add_moment(&m, e->nums[(size_t)ring_at(e, i) * t->n_cols + (size_t)g->col]);
+        /* Chan's merge of one value equals Welford's step; NaN: a record without the value (missing: skip) */
+        double v = e->nums[(size_t)ring_at(e, i) * t->n_cols + (size_t)g->col];
+        if (!isnan(v)) add_moment(&m, v);
     }
     switch (g->fn) {
     case RTML_AGG_COUNT: set_num(out, m.n); return;
@@ -521,7 +537,8 @@ static double decayed(const table *t, const key_entry *e, int slot, int64_t ti, 
     if (e->h_time != NO_TIME) v = e->hist[t->n_cols * HIST_PER_COL + (size_t)slot] * decay((double)(ti - e->h_time), h);
     for (uint32_t i = 0; i < hi; i++) {
         uint32_t s = ring_at(e, i);
-        v += (col < 0 ? 1.0 : e->nums[(size_t)s * t->n_cols + (size_t)col]) * decay((double)(ti - e->times[s]), h);
+        double x = col < 0 ? 1.0 : e->nums[(size_t)s * t->n_cols + (size_t)col];
+        if (!isnan(x)) v += x * decay((double)(ti - e->times[s]), h);
     }
     return v;
 }
@@ -542,19 +559,23 @@ static void compute_one(rtml_aggregates *a, const table *t, const key_entry *e, 
     }
     switch (g->fn) {
     case RTML_AGG_DISTINCT: set_num(out, e ? distinct(a, t, e, g->hcol, lo, hi) : 0); return;
-    case RTML_AGG_LAST:
+    case RTML_AGG_LAST: { /* the latest value present (missing: skip leaves gaps) */
+        for (uint32_t i = hi; e && i > lo; i--) {
+            double v = e->nums[(size_t)ring_at(e, i - 1) * t->n_cols + (size_t)g->col];
+            if (!isnan(v)) {
+                set_num(out, v);
+                return;
+            }
+        }
+        const double *h = e ? e->hist + (size_t)g->col * HIST_PER_COL : NULL;
+        if (h && !g->window_ms && h[0] > 0) set_num(out, h[5]);
+        return;
+    }
     case RTML_AGG_TIME_SINCE_LAST: {
         int64_t when = NO_TIME;
-        double v = 0;
-        if (e && hi > lo) {
-            uint32_t s = ring_at(e, hi - 1);
-            when = e->times[s];
-            if (g->col >= 0) v = e->nums[(size_t)s * t->n_cols + (size_t)g->col];
-        } else if (e && !g->window_ms && e->h_time != NO_TIME) {
-            when = e->h_time;
-            if (g->col >= 0) v = e->hist[(size_t)g->col * HIST_PER_COL + 4];
-        }
-        if (when != NO_TIME) set_num(out, g->fn == RTML_AGG_LAST ? v : (double)(ti - when) / 1000.0);
+        if (e && hi > lo) when = e->times[ring_at(e, hi - 1)];
+        else if (e && !g->window_ms) when = e->h_time;
+        if (when != NO_TIME) set_num(out, (double)(ti - when) / 1000.0);
         return;
     }
     default: moment_agg(t, e, g, lo, hi, out); return;
@@ -610,6 +631,10 @@ static rtml_reject read_inputs(rtml_aggregates *a, table *t, const rtml_value *i
     for (size_t c = 0; c < t->n_cols; c++) {
         const rtml_value *v = &in[t->col_in[c]];
         const char *f = a->fields[t->col_in[c]];
+        if ((v->type == RTML_V_ABSENT || v->type == RTML_V_NULL) && t->col_skip[c]) {
+            t->p_nums[c] = NAN; /* no value: the aggregates of this column pass it by */
+            continue;
+        }
         if (v->type == RTML_V_ABSENT || v->type == RTML_V_NULL)
             return need("a value is missing:", f, RTML_REJECT_MISSING_FIELD, detail, dlen);
         if (v->type != RTML_V_NUMBER && v->type != RTML_V_BOOL)
@@ -621,13 +646,17 @@ static rtml_reject read_inputs(rtml_aggregates *a, table *t, const rtml_value *i
         const rtml_value *v = &in[t->hcol_in[c]];
         size_t n;
         const char *s = as_text(a, v, &n);
+        if (!s && (v->type == RTML_V_ABSENT || v->type == RTML_V_NULL) && t->hcol_skip[c]) {
+            t->p_hashes[c] = 0; /* no value: distinct passes it by */
+            continue;
+        }
         if (!s) return need(v->type == RTML_V_ABSENT || v->type == RTML_V_NULL ? "a value is missing:"
                                                                               : "a value cannot be counted:",
                             a->fields[t->hcol_in[c]],
                             v->type == RTML_V_ABSENT || v->type == RTML_V_NULL ? RTML_REJECT_MISSING_FIELD
                                                                                : RTML_REJECT_WRONG_TYPE,
                             detail, dlen);
-        t->p_hashes[c] = hash64(s, n);
+        t->p_hashes[c] = hash64(s, n) | 1; /* never 0: that is "no value" */
     }
     return RTML_REJECT_NONE;
 }

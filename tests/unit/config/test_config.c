@@ -1266,6 +1266,23 @@ static void test_fraud_example(void) {
     rtml_config_free(&cfg);
 }
 
+/* examples/fraud_velocity.yaml: fraud.yaml with the card's velocity from aggregates keyed by the Kafka key. */
+static void test_fraud_velocity_example(void) {
+    rtml_config cfg;
+    if (load_example("fraud_velocity.yaml", &cfg) != 0)
+        return;
+    CHECK_EQ_INT(cfg.n_features, 12);
+    CHECK_EQ_INT(cfg.aggregates.n, 4); /* features 0-3 read aggregates 0-3 */
+    for (int i = 0; i < 4 && (size_t)i < cfg.n_features; i++) CHECK_EQ_INT(cfg.features[i].aggregate, i);
+    CHECK_STR(cfg.aggregates.time, "/ts");
+    CHECK_STR(cfg.aggregates.list[0].key, "@key");
+    CHECK_EQ_INT(cfg.aggregates.list[1].skip_missing, 1);
+    CHECK_EQ_INT(cfg.aggregates.list[2].fn, RTML_AGG_DISTINCT);
+    CHECK_EQ_INT(cfg.features[4].transforms[0].kind, RTML_TX_IMPUTE_MEAN);
+    CHECK_ROUND_TRIP(&cfg);
+    rtml_config_free(&cfg);
+}
+
 static void expect_run_error(const char *yaml, const char *want) {
     rtml_config cfg;
     char err[RTML_ERRLEN] = "";
@@ -1308,7 +1325,7 @@ static void test_check_run(void) {
 static void test_aggregates(void) {
     rtml_config cfg;
     if (EXPECT_OK("aggregates:\n  - {name: c, key: /card, fn: count, window: 10m}\n"
-                  "  - {name: m, key: \"@key\", field: /amount, fn: mean, half_life: 1h}\n"
+                  "  - {name: m, key: /card, field: /amount, fn: mean, half_life: 1h}\n"
                   "features: [{name: n, aggregate: c, transforms: [log1p]}, {name: e, aggregate: m}, {name: amount}]\n",
                   &cfg) != 0)
         return;
@@ -1317,16 +1334,19 @@ static void test_aggregates(void) {
     CHECK_EQ_INT(cfg.aggregates.max_keys, 1000000);
     CHECK_EQ_INT(cfg.aggregates.list[0].fn, RTML_AGG_COUNT);
     CHECK_NEAR(cfg.aggregates.list[0].window_s, 600, 0);
-    CHECK_STR(cfg.aggregates.list[1].key, "@key");
+    CHECK_STR(cfg.aggregates.list[1].key, "/card");
     CHECK_NEAR(cfg.aggregates.list[1].half_life_s, 3600, 0);
+    CHECK_EQ_INT(cfg.aggregates.list[1].skip_missing, 0);
     CHECK_EQ_INT(cfg.features[0].aggregate, 0);
     CHECK_EQ_INT(cfg.features[1].aggregate, 1);
     CHECK_EQ_INT(cfg.features[2].aggregate, -1);
     rtml_config_free(&cfg);
     if (EXPECT_OK("aggregates:\n  time: /ts\n  lateness: 30s\n  max_keys: 10\n  ttl: 1d\n  list:\n"
-                  "    - {name: d, key: /k, field: /m, fn: distinct, window: 1h}\nfeatures: [{name: x, aggregate: d}]\n",
+                  "    - {name: d, key: /k, field: /m, fn: distinct, window: 1h, missing: skip}\n"
+                  "features: [{name: x, aggregate: d}]\n",
                   &cfg) != 0)
         return;
+    CHECK_EQ_INT(cfg.aggregates.list[0].skip_missing, 1);
     CHECK_STR(cfg.aggregates.time, "/ts");
     CHECK_NEAR(cfg.aggregates.lateness_s, 30, 0);
     CHECK_EQ_INT(cfg.aggregates.max_keys, 10);
@@ -1345,6 +1365,12 @@ static void test_aggregates(void) {
                  "ex.yaml:2: aggregates[0].half_life: ", "a window or a half_life, not both");
     EXPECT_ERROR(A("  - {name: c, key: /k, field: /v, fn: distinct}\n", "[{name: x, aggregate: c}]"),
                  "ex.yaml:2: aggregates[0]: ", "fn distinct needs a window");
+    EXPECT_ERROR(A("  - {name: c, key: /k, fn: count, missing: skip}\n", "[{name: x, aggregate: c}]"),
+                 "ex.yaml:2: aggregates[0].missing: ", "only for an aggregate of a field");
+    EXPECT_ERROR(A("  - {name: c, key: /k, field: /v, fn: mean, half_life: 1h, missing: skip}\n", "[{name: x, aggregate: c}]"),
+                 "ex.yaml:2: aggregates[0].missing: ", "not half_life");
+    EXPECT_ERROR(A("  - {name: c, key: /k, field: /v, fn: mean, window: 1h, missing: maybe}\n", "[{name: x, aggregate: c}]"),
+                 "ex.yaml:2: aggregates[0].missing: ", "'maybe'");
     EXPECT_ERROR(A("  - {name: c, key: k, fn: count}\n", "[{name: x, aggregate: c}]"), "ex.yaml:2: aggregates[0].key: ",
                  "JSON Pointer");
     EXPECT_ERROR(A("  - {name: c, key: /k, fn: count}\n  - {name: c, key: /k, fn: count}\n", "[{name: x, aggregate: c}]"),
@@ -1405,6 +1431,7 @@ int main(void) {
     test_tensorflow_errors();
     test_quickstart();
     test_fraud_example();
+    test_fraud_velocity_example();
     test_check_run();
     return check_exit("test_config");
 }

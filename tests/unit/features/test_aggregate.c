@@ -187,6 +187,46 @@ static void test_refusals(void) {
     rtml_config_free(&cfg);
 }
 
+/* missing: skip — a record without the field counts for no value: mean, max, last and distinct pass it by, over the
+ * window and over the whole history (values folded out of the ring), and count still counts it. Without the
+ * setting the same record is refused. */
+static void test_missing_skip(void) {
+    static const char *const items[] = {"{name: a0, key: /k, field: /v, fn: mean, window: 10s, missing: skip}",
+                                        "{name: a1, key: /k, field: /v, fn: max, missing: skip}",
+                                        "{name: a2, key: /k, field: /v, fn: last, missing: skip}",
+                                        "{name: a3, key: /k, field: /s, fn: distinct, window: 10s, missing: skip}",
+                                        "{name: a4, key: /k, fn: count, window: 10s}"};
+    rtml_config cfg;
+    if (make(&cfg, "  max_events: 2\n", items, 5) != 0) return;
+    char err[256];
+    rtml_aggregates *a = rtml_aggregates_new(&cfg, err, sizeof err);
+    CHECK(a != NULL);
+    rtml_value out[5];
+    CHECK(feed(a, &(rec){"x", 100, 4, "m1"}, out, 1) == RTML_REJECT_NONE);
+    CHECK(feed(a, &(rec){"x", 101, NAN, NULL}, out, 1) == RTML_REJECT_NONE); /* no value, no merchant */
+    CHECK(num(&out[0]) == 4 && num(&out[1]) == 4 && num(&out[2]) == 4 && num(&out[3]) == 1 && num(&out[4]) == 1);
+    CHECK(feed(a, &(rec){"x", 102, NAN, NULL}, out, 1) == RTML_REJECT_NONE);
+    /* the ring holds 2 events: 100 was folded into the history; max and last still see it */
+    CHECK(num(&out[0]) == 4 && num(&out[1]) == 4 && num(&out[2]) == 4 && num(&out[3]) == 1 && num(&out[4]) == 2);
+    CHECK(feed(a, &(rec){"x", 103, 2, "m2"}, out, 1) == RTML_REJECT_NONE);
+    CHECK(num(&out[1]) == 4 && num(&out[2]) == 4);
+    feed(a, &(rec){"x", 104, NAN, NULL}, out, 1);
+    CHECK(num(&out[1]) == 4 && num(&out[2]) == 2);
+    feed(a, &(rec){"y", 104, NAN, NULL}, out, 1);
+    feed(a, &(rec){"y", 105, 1, NULL}, out, 1);
+    CHECK(out[0].type == RTML_V_ABSENT && out[1].type == RTML_V_ABSENT && out[2].type == RTML_V_ABSENT); /* none yet */
+    rtml_aggregates_free(a);
+    rtml_config_free(&cfg);
+
+    static const char *const strict[] = {"{name: a0, key: /k, field: /v, fn: mean, window: 10s}"};
+    if (make(&cfg, "", strict, 1) != 0) return;
+    a = rtml_aggregates_new(&cfg, err, sizeof err);
+    CHECK(a != NULL);
+    CHECK(feed(a, &(rec){"x", 100, NAN, NULL}, out, 1) == RTML_REJECT_MISSING_FIELD);
+    rtml_aggregates_free(a);
+    rtml_config_free(&cfg);
+}
+
 static void test_checkpoint(void) {
     static const char *const items[] = {"{name: a0, key: /k, field: /v, fn: mean, window: 1m}",
                                         "{name: a1, key: /k, field: /v, fn: sum, half_life: 20s}",
@@ -229,6 +269,7 @@ int main(void) {
     test_window_truncation();
     test_decay_and_distinct();
     test_refusals();
+    test_missing_skip();
     test_checkpoint();
     return check_exit("test_aggregate");
 }
