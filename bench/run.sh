@@ -14,7 +14,9 @@
 # load, measured by bench/latency_probe.c, passthrough and rtml with and without the low-latency profile, on a
 # private broker on port $BENCH_LAT_PORT (39392)); recovery (bench/recovery.py: restart to first output and
 # takeover after kill -9, classic and KIP-848 group protocols, static and dynamic members, on a private broker
-# on port $BENCH_RECOVERY_PORT (39492)). After the scenarios, bench/summary.py writes
+# on port $BENCH_RECOVERY_PORT (39492)); aggregates (bench/aggregates.py: ten per-key aggregates over 1M keys in
+# replay, their cost per record and per update, instructions beside the JSON decode, bytes per key, a Python peer,
+# the fraud examples with and without velocity aggregates). After the scenarios, bench/summary.py writes
 # bench/results/<date>.md: the issue's targets against today's figures.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -90,7 +92,7 @@ latency() {
 }
 
 scenarios=("$@")
-[ ${#scenarios[@]} -gt 0 ] || scenarios=(pipeline latency tensorflow engine scaling recovery)
+[ ${#scenarios[@]} -gt 0 ] || scenarios=(pipeline latency tensorflow engine scaling recovery aggregates)
 # One scenario runs here, under set -e; several run as one child each (RTML_BIN set, so it builds nothing
 # again), so that a scenario that fails is reported and the others still run: one broken scenario loses no
 # other figures. bench/summary.py runs last either way.
@@ -102,12 +104,13 @@ run_scenario() {
     pipeline) pipeline ;;
     latency) latency ;;
     recovery) recovery ;;
+    aggregates) "$PY" "$ROOT/bench/aggregates.py" "$RTML_BIN" "$ROOT/bench/results" ;;
   esac
 }
 for s in "${scenarios[@]}"; do
   case $s in
-    engine | tensorflow | scaling | pipeline | latency | recovery) ;;
-    *) echo "bench: unknown scenario '$s' (expected: pipeline, latency, tensorflow, engine, scaling, recovery)" >&2; exit 2 ;;
+    engine | tensorflow | scaling | pipeline | latency | recovery | aggregates) ;;
+    *) echo "bench: unknown scenario '$s' (expected: pipeline, latency, tensorflow, engine, scaling, recovery, aggregates)" >&2; exit 2 ;;
   esac
 done
 if [ ${#scenarios[@]} -eq 1 ]; then

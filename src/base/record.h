@@ -32,6 +32,10 @@ typedef struct {
 
 const char *rtml_vtype_name(rtml_vtype t);
 
+/* A value as a key or category: a string's bytes, an integer's digits, "true"/"false", another number's %.17g
+ * (written into buf, cap >= 32). NULL when it has none (absent, null, an array, an object). */
+const char *rtml_value_text(const rtml_value *v, char *buf, size_t cap, size_t *len);
+
 /* Why a record was rejected; the names are stable (logs, reports, metrics, dead-letter headers). */
 typedef enum {
     RTML_REJECT_NONE = 0,

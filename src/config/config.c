@@ -25,6 +25,8 @@
 static const rtml_cfg_section SECTIONS[] = {
     {"kafka", rtml_cfg_kafka_parse, NULL, rtml_cfg_kafka_print, rtml_cfg_kafka_free},
     {"input", rtml_cfg_input_parse, NULL, rtml_cfg_input_print, rtml_cfg_input_free},
+    {"aggregates", rtml_cfg_aggregates_parse, rtml_cfg_aggregates_check, rtml_cfg_aggregates_print,
+     rtml_cfg_aggregates_free},
     {"features", rtml_cfg_features_parse, rtml_cfg_features_check, rtml_cfg_features_print, rtml_cfg_features_free},
     {"label", rtml_cfg_label_parse, rtml_cfg_label_check, rtml_cfg_label_print, rtml_cfg_label_free},
     {"model", rtml_cfg_model_parse, rtml_cfg_model_check, rtml_cfg_model_print, rtml_cfg_model_free},

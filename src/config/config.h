@@ -69,11 +69,29 @@ typedef struct {
 
 typedef struct {
     char *name;  /* feature name, unique */
-    char *field; /* JSON Pointer (RFC 6901), e.g. "/amount" */
+    char *field; /* JSON Pointer (RFC 6901), e.g. "/amount"; an aggregate's output: "@aggregate/NAME" */
+    int aggregate; /* the aggregate it reads (index into aggregates.list), or -1: a field of the record */
     rtml_transform *transforms;
     size_t n_transforms;
     int line;
 } rtml_feature;
+
+/* aggregates (config/aggregates.c): features over the recent past of a key, computed before the record is added. */
+typedef enum {
+    RTML_AGG_COUNT = 0, RTML_AGG_SUM, RTML_AGG_MEAN, RTML_AGG_MIN, RTML_AGG_MAX, RTML_AGG_STD, RTML_AGG_DISTINCT,
+    RTML_AGG_LAST, RTML_AGG_TIME_SINCE_LAST
+} rtml_agg_fn;
+
+typedef struct {
+    char *name;         /* unique; features read it with `aggregate: NAME` */
+    char *key;          /* JSON Pointer of the key, or "@key" (the Kafka key) */
+    char *field;        /* JSON Pointer of the value (sum, mean, min, max, std, distinct, last); NULL otherwise */
+    rtml_agg_fn fn;
+    double window_s;    /* a sliding window [t - window, t); 0: none (all the key's history) */
+    double half_life_s; /* > 0: exponentially decayed (count, sum, mean) instead of a window */
+    int skip_missing;   /* missing: skip — a record without the field counts for no value (default: rejected) */
+    int line;
+} rtml_aggregate;
 
 /* model.tensorflow.inputs: what feeds one input of the serving signature. */
 typedef struct {
@@ -132,6 +150,20 @@ typedef struct rtml_config {
         size_t max_record_bytes; /* larger records are rejected as too_large (default 1 MiB) */
     } input;
 
+    struct {
+        rtml_aggregate *list;
+        size_t n;
+        char *time;          /* the event time: a JSON Pointer (epoch s/ms or ISO-8601), or "@timestamp" (default) */
+        double lateness_s;   /* a record at most this much older than its key's newest is placed; default 0 */
+        size_t max_keys;     /* keys kept per key field; the least recently updated goes first; default 1,000,000 */
+        double ttl_s;        /* a key not updated for this long (event time) is dropped; 0: the default */
+        size_t max_events;   /* events kept per key; default 100,000 */
+        size_t distinct_cap; /* distinct counts exactly up to this many values, then HyperLogLog; default 10,000 */
+        int partitioned;     /* the input topics are keyed by the aggregates' key already: no repartition */
+        char *repartition_topic; /* where records are re-keyed by the aggregates' key; NULL: "<group.id>-aggregates" */
+        int line;
+    } aggregates;
+
     rtml_feature *features; /* at least one */
     size_t n_features;
 
@@ -185,6 +217,8 @@ typedef struct rtml_config {
         int has_schema_id;  /* avro, protobuf: Confluent framing with schema_id (protobuf: and the message's
                              * indexes); 0: bare records */
         unsigned schema_id; /* 0 .. 2147483647 */
+        int features;         /* JSON predictions hold the feature vector as served */
+        char *features_topic; /* or the vectors go to this topic, keyed like their inputs; NULL: not written */
     } output;
 
     rtml_delivery delivery;    /* default at_least_once */

@@ -262,8 +262,24 @@ static char *default_pointer(const char *name) {
     return out;
 }
 
+/* aggregate: NAME — the feature reads an aggregate's value (config/aggregates.c) instead of a field. */
+static int read_aggregate(const cfg_ctx *c, const yaml_node_t *n, const char *key, rtml_config *cfg, rtml_feature *f) {
+    const char *name;
+    if (cfg_get_string(c, n, key, &name) != 0) return -1;
+    for (size_t i = 0; i < cfg->aggregates.n; i++)
+        if (!strcmp(cfg->aggregates.list[i].name, name)) {
+            f->aggregate = (int)i;
+            size_t len = strlen(name) + sizeof "@aggregate/";
+            if (!(f->field = malloc(len))) return cfg_oom(c, n, key);
+            snprintf(f->field, len, "@aggregate/%s", name);
+            return 0;
+        }
+    return cfg_fail(c, cfg_line(n), key, "no aggregate is called '%.60s'%s", name,
+                    cfg->aggregates.n ? " (see the aggregates section)" : " (the config has no aggregates section)");
+}
+
 static int parse_feature(const cfg_ctx *c, const yaml_node_t *map, size_t idx, rtml_config *cfg) {
-    static const char *const keys[] = {"name", "field", "transforms", NULL};
+    static const char *const keys[] = {"name", "field", "transforms", "aggregate", NULL};
     yaml_node_t *v[CFG_MAX_KEYS];
     char path[CFG_PATH], key[CFG_PATH];
     rtml_feature *f = &cfg->features[idx];
@@ -280,10 +296,14 @@ static int parse_feature(const cfg_ctx *c, const yaml_node_t *map, size_t idx, r
         if (strcmp(cfg->features[i].name, f->name) == 0)
             return cfg_fail(c, cfg_line(v[0]), key, "duplicate feature name '%.60s' (also at line %d)", f->name,
                             cfg->features[i].line);
+    f->aggregate = -1;
     cfg_join_key(key, path, "field");
+    if (v[1] && v[3]) return cfg_fail(c, cfg_line(v[3]), key, "give a field or an aggregate, not both");
     if (v[1] && cfg_dup_pointer(c, v[1], key, &f->field) != 0)
         return -1;
-    if (!v[1] && !(f->field = default_pointer(f->name)))
+    cfg_join_key(key, path, "aggregate");
+    if (v[3] && read_aggregate(c, v[3], key, cfg, f) != 0) return -1;
+    if (!v[1] && !v[3] && !(f->field = default_pointer(f->name)))
         return cfg_oom(c, map, key);
     cfg_join_key(key, path, "transforms");
     return v[2] ? parse_transforms(c, v[2], key, f) : 0;
@@ -373,8 +393,8 @@ void rtml_cfg_features_print(const rtml_config *cfg, FILE *out) {
         const rtml_feature *f = &cfg->features[i];
         fputs("  - name: ", out);
         cfg_put_str(out, f->name);
-        fputs("\n    field: ", out);
-        cfg_put_str(out, f->field);
+        fputs(f->aggregate >= 0 ? "\n    aggregate: " : "\n    field: ", out);
+        cfg_put_str(out, f->aggregate >= 0 ? cfg->aggregates.list[f->aggregate].name : f->field);
         fputc('\n', out);
         if (f->n_transforms)
             fputs("    transforms:\n", out);

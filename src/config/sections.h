@@ -34,6 +34,11 @@ void rtml_cfg_kafka_free(rtml_config *cfg);
 int rtml_cfg_input_parse(const cfg_ctx *c, const yaml_node_t *node, rtml_config *cfg);
 void rtml_cfg_input_print(const rtml_config *cfg, FILE *out);
 void rtml_cfg_input_free(rtml_config *cfg);
+/* aggregates.c: features over the recent past of a key (read by features, so parsed before them) */
+int rtml_cfg_aggregates_parse(const cfg_ctx *c, const yaml_node_t *node, rtml_config *cfg);
+int rtml_cfg_aggregates_check(const cfg_ctx *c, rtml_config *cfg);
+void rtml_cfg_aggregates_print(const rtml_config *cfg, FILE *out);
+void rtml_cfg_aggregates_free(rtml_config *cfg);
 /* features.c: the features and their transform chains; required unless engine: tensorflow */
 int rtml_cfg_features_parse(const cfg_ctx *c, const yaml_node_t *node, rtml_config *cfg);
 int rtml_cfg_features_check(const cfg_ctx *c, rtml_config *cfg);

@@ -207,6 +207,41 @@ int rtml_featurizer_span(const rtml_featurizer *fz, const char *name, size_t *of
     return -1;
 }
 
+/* One feature of a row: a number, a dense array, or a sparse block's inputs as {"index in the block": value}. */
+static void feature_json(const feature_state *fs, const rtml_row *row, rtml_buf *out) {
+    size_t w = feature_width(fs);
+    if (fs->sparse) {
+        rtml_buf_putc(out, '{');
+        int first = 1;
+        for (size_t k = 0; k < row->nnz; k++) {
+            if (row->idx[k] < fs->offset || row->idx[k] >= fs->offset + w) continue;
+            rtml_buf_printf(out, "%s\"%zu\":", first ? "" : ",", (size_t)row->idx[k] - fs->offset);
+            rtml_buf_put_double(out, row->val[k]);
+            first = 0;
+        }
+        rtml_buf_putc(out, '}');
+    } else if (fs->last && fs->last->kind == RTML_TX_ARRAY) {
+        for (size_t j = 0; j < w; j++) {
+            rtml_buf_putc(out, j ? ',' : '[');
+            rtml_buf_put_double(out, row->dense[fs->offset + j]);
+        }
+        rtml_buf_putc(out, ']');
+    } else {
+        rtml_buf_put_double(out, row->dense[fs->offset]);
+    }
+}
+
+void rtml_featurizer_row_json(const rtml_featurizer *fz, const rtml_row *row, rtml_buf *out) {
+    rtml_buf_putc(out, '{');
+    for (size_t i = 0; i < fz->n; i++) {
+        if (i) rtml_buf_putc(out, ',');
+        rtml_json_put_string(out, fz->f[i].spec->name, strlen(fz->f[i].spec->name));
+        rtml_buf_putc(out, ':');
+        feature_json(&fz->f[i], row, out);
+    }
+    rtml_buf_putc(out, '}');
+}
+
 rtml_shape rtml_featurizer_shape(const rtml_featurizer *fz) { return (rtml_shape){fz->n_dense, fz->n_inputs, 0}; }
 
 /* ---- one record: checks ---------------------------------------------------------------------------- */

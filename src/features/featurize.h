@@ -20,6 +20,7 @@
 #include <stddef.h>
 
 #include "base/binfmt.h"
+#include "base/buf.h"
 #include "config/config.h"
 #include "base/record.h"
 #include "base/row.h"
@@ -39,6 +40,11 @@ rtml_shape rtml_featurizer_shape(const rtml_featurizer *f);
 /* Where the feature called name sits in a row: its first input, its width, and whether it is a sparse
  * block. 0, or -1 when no feature has that name. */
 int rtml_featurizer_span(const rtml_featurizer *f, const char *name, size_t *offset, size_t *width, int *sparse);
+
+/* A row as the model saw it, by feature name: {"amount":0.53,"hour":{"13":1},...}: a number per numeric feature,
+ * an array per {array: N}, and per categorical feature its non-zero inputs by index in its block (one_hot: the
+ * value's index in order of first appearance, N for the rest; hash: the bucket). */
+void rtml_featurizer_row_json(const rtml_featurizer *f, const rtml_row *row, rtml_buf *out);
 
 /* values[i] holds the field fields[i]. Fills *row, or returns why the record cannot be featurised (with a
  * detail such as "field /amount is not a number (string)"); a rejected record changes no statistics. */

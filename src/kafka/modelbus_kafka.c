@@ -15,6 +15,7 @@
 
 #include "base/clock.h"
 #include "kafka/kafka.h"
+#include "kafka/topics.h"
 #include "kafka/modelbus_kafka.h"
 #include "base/rtml.h"
 
@@ -85,86 +86,17 @@ rd_kafka_conf_t *rtml_modelbus_conf(const rtml_config *cfg, rd_kafka_type_t type
 
 /* ---- the topic --------------------------------------------------------------------------------------- */
 
-/* The topic's partition count and whether partition 0 has a leader, from the full topic list (a metadata
- * request naming the topic could create it on a broker with auto.create.topics.enable). 1 found, 0 not. */
-static int look_up(rd_kafka_t *rk, const char *topic, int timeout_ms, int *partitions, bool *leader, char *err,
-                   size_t errlen) {
-    const struct rd_kafka_metadata *md;
-    rd_kafka_resp_err_t e = rd_kafka_metadata(rk, 1, NULL, &md, timeout_ms);
-    if (e)
-        return rtml_fail(err, errlen, "no answer from the brokers within %d s (%s)", timeout_ms / 1000,
-                         rd_kafka_err2str(e));
-    int found = 0;
-    for (int i = 0; i < md->topic_cnt && !found; i++) {
-        const struct rd_kafka_metadata_topic *t = &md->topics[i];
-        if (strcmp(t->topic, topic) != 0 || t->err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART) continue;
-        found = 1;
-        *partitions = t->partition_cnt, *leader = false;
-        for (int p = 0; p < t->partition_cnt; p++)
-            if (t->partitions[p].id == 0) *leader = t->partitions[p].leader >= 0;
-    }
-    rd_kafka_metadata_destroy(md);
-    return found;
-}
-
 int rtml_modelbus_topic_exists(rd_kafka_t *rk, const char *topic, int timeout_ms, char *err, size_t errlen) {
     int partitions;
-    bool leader;
-    return look_up(rk, topic, timeout_ms, &partitions, &leader, err, errlen);
-}
-
-static int create_topic(rd_kafka_t *rk, const char *topic, char *err, size_t errlen) {
-    char why[512], max_bytes[24];
-    rd_kafka_NewTopic_t *nt = rd_kafka_NewTopic_new(topic, 1, -1, why, sizeof why); /* -1: the broker's default */
-    if (!nt) return rtml_fail(err, errlen, "model topic %s: %s", topic, why);
-    snprintf(max_bytes, sizeof max_bytes, "%u", RTML_MODELBUS_MAX_BYTES);
-    rd_kafka_NewTopic_set_config(nt, "cleanup.policy", "compact");
-    rd_kafka_NewTopic_set_config(nt, "max.message.bytes", max_bytes);
-    rd_kafka_AdminOptions_t *ao = rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_CREATETOPICS);
-    rd_kafka_AdminOptions_set_request_timeout(ao, CREATE_WAIT_MS, why, sizeof why);
-    rd_kafka_AdminOptions_set_operation_timeout(ao, CREATE_WAIT_MS, why, sizeof why);
-    rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
-    rd_kafka_CreateTopics(rk, &nt, 1, ao, q);
-    rd_kafka_AdminOptions_destroy(ao);
-    rd_kafka_NewTopic_destroy(nt);
-    rd_kafka_event_t *ev = rd_kafka_queue_poll(q, CREATE_WAIT_MS + 5000);
-    rd_kafka_queue_destroy(q);
-    if (!ev) return rtml_fail(err, errlen, "creating the model topic %s: no answer within %d s", topic,
-                              CREATE_WAIT_MS / 1000 + 5);
-    int rc = 0;
-    if (rd_kafka_event_error(ev)) {
-        rc = rtml_fail(err, errlen, "creating the model topic %s: %s", topic, rd_kafka_event_error_string(ev));
-    } else {
-        size_t n;
-        const rd_kafka_topic_result_t **res =
-            rd_kafka_CreateTopics_result_topics(rd_kafka_event_CreateTopics_result(ev), &n);
-        rd_kafka_resp_err_t e = n ? rd_kafka_topic_result_error(res[0]) : RD_KAFKA_RESP_ERR_UNKNOWN;
-        const char *msg = n ? rd_kafka_topic_result_error_string(res[0]) : NULL;
-        if (e && e != RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS) /* a racing creator is as good */
-            rc = rtml_fail(err, errlen, "creating the model topic %s: %s", topic, msg ? msg : rd_kafka_err2str(e));
-    }
-    rd_kafka_event_destroy(ev);
-    return rc;
+    bool led;
+    return rtml_kafka_topic_look_up(rk, topic, timeout_ms, &partitions, &led, err, errlen);
 }
 
 int rtml_modelbus_ensure_topic(rd_kafka_t *rk, const char *topic, int timeout_ms, char *err, size_t errlen) {
-    int partitions = 0;
-    bool leader = false;
-    int found = look_up(rk, topic, timeout_ms, &partitions, &leader, err, errlen);
-    if (found < 0) return -1;
-    if (found && partitions < 1)
-        return rtml_fail(err, errlen, "the model topic %s has no partitions", topic);
-    if (!found && create_topic(rk, topic, err, errlen) != 0) return -1;
-    /* Wait for partition 0's leader, so the first produce or fetch does not race the creation. */
-    double deadline = rtml_now() + timeout_ms / 1000.0;
-    while (!leader) {
-        if (rtml_now() >= deadline)
-            return rtml_fail(err, errlen, "the model topic %s has no leader after %d s", topic, timeout_ms / 1000);
-        struct timespec ts = {0, 100 * 1000 * 1000};
-        nanosleep(&ts, NULL);
-        if (look_up(rk, topic, timeout_ms, &partitions, &leader, err, errlen) < 0) return -1;
-    }
-    return 0;
+    char max_bytes[24];
+    snprintf(max_bytes, sizeof max_bytes, "%u", RTML_MODELBUS_MAX_BYTES);
+    const char *const configs[] = {"cleanup.policy", "compact", "max.message.bytes", max_bytes, NULL};
+    return rtml_kafka_ensure_topic(rk, "the model topic", topic, 1, configs, timeout_ms, err, errlen);
 }
 
 /* ---- the reader -------------------------------------------------------------------------------------- */

@@ -61,6 +61,8 @@ typedef struct rtml_pipeline {
     rtml_row *learn_rows;   /* the labelled rows of a batch */
     double *learn_y;
     rtml_buf encoded;       /* a batch's predictions, back to back */
+    rtml_buf encoded_features; /* output.features_topic: a batch's feature records, back to back */
+    size_t *feature_ends;   /* batch_size: where each one ends in encoded_features */
     size_t *ends;           /* batch_size: where each one ends in encoded */
     uint64_t engine_failures, learn_failures;
     char **classes;         /* multiclass: class names by index (owned), learned or from the config */
@@ -85,6 +87,13 @@ typedef struct rtml_pipeline {
     rtml_hist label_delay;         /* seconds from a record's timestamp to its label's */
     uint64_t label_records, labels_redelivered, label_join_failures;
     uint64_t unkeyed;              /* scored records without a join key: never learned */
+    /* aggregates (features/aggregate.h): NULL without an aggregates section */
+    struct rtml_aggregates *aggregates;
+    size_t n_agg_inputs;           /* decoded after the label: the aggregates' keys, time and values */
+    rtml_value *agg_out;           /* one per aggregate */
+    rtml_value *fvalues;           /* the featurizer's values, decoded fields and aggregates in its order */
+    int *fsource;                  /* per featurizer value: its decoded value (>= 0), or aggregate j as -1 - j */
+    size_t n_fvalues;
     bool serve_only;               /* role predictor: labels are evaluated, never learned; feature statistics
                                     * stay those of the served version */
 } rtml_pipeline;

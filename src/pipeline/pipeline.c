@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "codec/json.h"
+#include "features/aggregate.h"
 #include "base/json_write.h"
 #include "base/log.h"
 #include "base/rtml.h"
@@ -38,27 +39,77 @@ static bool has_key_field(const rtml_pipeline *p) {
     return p->cfg->label.topic && strcmp(p->cfg->label.feature_key, "@key") != 0;
 }
 
-/* The decoder reads the featurizer's fields, then the fields an engine reads raw, then the label's or the
- * join key's (the last value either way). */
+/* The aggregate a featurizer field stands for ("@aggregate/NAME", config/features.c), or -1. */
+static int aggregate_of(const rtml_config *cfg, const char *field) {
+    static const char prefix[] = "@aggregate/";
+    if (strncmp(field, prefix, sizeof prefix - 1) != 0) return -1;
+    for (size_t j = 0; j < cfg->aggregates.n; j++)
+        if (!strcmp(cfg->aggregates.list[j].name, field + sizeof prefix - 1)) return (int)j;
+    return -1;
+}
+
+/* The featurizer's fields that the decoder reads (into all[]), and where each featurizer value comes from. */
+static size_t split_fields(rtml_pipeline *p, const char *const *fields, size_t n, const char **all) {
+    size_t real = 0;
+    for (size_t i = 0; i < n; i++) {
+        int j = p->fsource ? aggregate_of(p->cfg, fields[i]) : -1;
+        if (j >= 0) {
+            p->fsource[i] = -1 - j;
+            continue;
+        }
+        if (p->fsource) p->fsource[i] = (int)real;
+        all[real++] = fields[i];
+    }
+    return real;
+}
+
+static int alloc_aggregates(rtml_pipeline *p, size_t n_fields) {
+    p->n_fvalues = n_fields;
+    p->fsource = calloc(n_fields ? n_fields : 1, sizeof *p->fsource);
+    p->fvalues = calloc(n_fields ? n_fields : 1, sizeof *p->fvalues);
+    p->agg_out = calloc(p->cfg->aggregates.n, sizeof *p->agg_out);
+    return p->fsource && p->fvalues && p->agg_out ? 0 : -1;
+}
+
+/* The decoder reads the featurizer's fields (not its aggregates), then the fields an engine reads raw, then the
+ * label's or the join key's (the last of n_values), then what the aggregates read (n_agg_inputs more). */
 static int open_decoder(rtml_pipeline *p, char *err, size_t errlen) {
-    size_t n;
+    size_t n, n_agg = 0;
     const char *const *fields = rtml_featurizer_fields(p->features, &n);
-    p->n_feature_values = n;
+    const char *const *agg_in = p->aggregates ? rtml_aggregates_fields(p->aggregates, &n_agg) : NULL;
+    if (p->aggregates && alloc_aggregates(p, n) != 0) return rtml_fail(err, errlen, "out of memory");
     p->n_raw = raw_fields(p->cfg, NULL);
-    p->n_values = n + p->n_raw + (has_label(p) || has_key_field(p) ? 1 : 0);
-    const char **all = calloc(p->n_values ? p->n_values : 1, sizeof *all);
-    p->values = calloc(p->n_values ? p->n_values : 1, sizeof *p->values);
+    size_t cap = n + p->n_raw + 1 + n_agg;
+    const char **all = calloc(cap, sizeof *all);
+    p->values = calloc(cap, sizeof *p->values);
     if (!all || !p->values) {
         free(all);
         return rtml_fail(err, errlen, "out of memory");
     }
-    memcpy(all, fields, n * sizeof *all);
-    raw_fields(p->cfg, all + n);
+    p->n_feature_values = split_fields(p, fields, n, all);
+    p->n_values = p->n_feature_values + p->n_raw + (has_label(p) || has_key_field(p) ? 1 : 0);
+    p->n_agg_inputs = n_agg;
+    raw_fields(p->cfg, all + p->n_feature_values);
     if (has_label(p)) all[p->n_values - 1] = p->cfg->label.field;
     if (has_key_field(p)) all[p->n_values - 1] = p->cfg->label.feature_key;
-    p->decoder = rtml_decoder_open(p->cfg, all, p->n_values, err, errlen);
+    for (size_t i = 0; i < n_agg; i++) all[p->n_values + i] = agg_in[i];
+    p->decoder = rtml_decoder_open(p->cfg, all, p->n_values + n_agg, err, errlen);
     free(all);
     return p->decoder ? 0 : -1;
+}
+
+/* The featurizer's values of this record: its aggregates computed first (a rejection says why). */
+static rtml_reject feature_values(rtml_pipeline *p, const rtml_origin *origin, const rtml_value **out, char *detail,
+                                  size_t dlen) {
+    *out = p->values;
+    if (!p->aggregates) return RTML_REJECT_NONE;
+    rtml_agg_origin o = {origin ? origin->key : NULL, origin ? origin->key_len : 0, origin ? origin->timestamp_ms : -1};
+    rtml_reject why = rtml_aggregates_compute(p->aggregates, p->values + p->n_values, &o, p->agg_out, detail, dlen);
+    if (why != RTML_REJECT_NONE) return why;
+    for (size_t i = 0; i < p->n_fvalues; i++)
+        p->fvalues[i] = p->fsource[i] >= 0 ? p->values[p->fsource[i]] : p->agg_out[-1 - p->fsource[i]];
+    *out = p->fvalues;
+    return RTML_REJECT_NONE;
 }
 
 static int init_classes(rtml_pipeline *p, char *err, size_t errlen) {
@@ -93,6 +144,7 @@ int rtml_pipeline_init(rtml_pipeline *p, const rtml_config *cfg, char *err, size
     *p = (rtml_pipeline){.cfg = cfg, .model_version = 1, .max_record_bytes = DEFAULT_MAX_RECORD_BYTES};
     if (cfg->input.max_record_bytes) p->max_record_bytes = cfg->input.max_record_bytes;
     if (!(p->features = rtml_featurizer_new(cfg, err, errlen))) goto fail;
+    if (cfg->aggregates.n && !(p->aggregates = rtml_aggregates_new(cfg, err, errlen))) goto fail;
     if (open_decoder(p, err, errlen) != 0) goto fail;
     if (init_classes(p, err, errlen) != 0) goto fail;
     rtml_shape shape = rtml_featurizer_shape(p->features);
@@ -106,6 +158,10 @@ int rtml_pipeline_init(rtml_pipeline *p, const rtml_config *cfg, char *err, size
     p->learn_rows = calloc(p->batch_size, sizeof *p->learn_rows);
     p->learn_y = calloc(p->batch_size, sizeof *p->learn_y);
     p->ends = calloc(p->batch_size, sizeof *p->ends);
+    if (cfg->output.features_topic && !(p->feature_ends = calloc(p->batch_size, sizeof *p->feature_ends))) {
+        rtml_fail(err, errlen, "out of memory");
+        goto fail;
+    }
     if (!p->scores || !p->learn_rows || !p->learn_y || !p->ends ||
         rtml_eval_init(&p->eval, p->engine->task, p->engine->n_outputs, EVAL_WINDOW) != 0) {
         rtml_fail(err, errlen, "out of memory");
@@ -122,6 +178,10 @@ fail:
 void rtml_pipeline_free(rtml_pipeline *p) {
     rtml_decoder_close(p->decoder);
     free(p->values);
+    rtml_aggregates_free(p->aggregates);
+    free(p->agg_out);
+    free(p->fvalues);
+    free(p->fsource);
     rtml_featurizer_free(p->features);
     rtml_engine_close(p->engine);
     rtml_encoder_close(p->encoder);
@@ -132,7 +192,9 @@ void rtml_pipeline_free(rtml_pipeline *p) {
     free(p->learn_rows);
     free(p->learn_y);
     free(p->ends);
+    free(p->feature_ends);
     rtml_buf_free(&p->encoded);
+    rtml_buf_free(&p->encoded_features);
     rtml_batch_free(&p->batch);
     for (size_t i = 0; p->classes && i < p->cfg->model.n_classes; i++) free(p->classes[i]);
     free(p->classes);
@@ -193,22 +255,38 @@ static int encode_prediction_binary(const rtml_pipeline *p, const double *s, con
     return rtml_encode_prediction(p->encoder, &f, out, detail, dlen);
 }
 
-static void encode_prediction(const rtml_pipeline *p, const double *s, size_t i, const rtml_batch_item *o,
-                              rtml_buf *out) {
-    rtml_buf_puts(out, "{\"prediction\":");
-    put_prediction(p, s, out);
+/* ,"model_version":N,"source":{"topic":..,"partition":..,"offset":..} (no source without a topic). */
+static void put_version_source(const rtml_pipeline *p, const rtml_batch_item *o, rtml_buf *out) {
     rtml_buf_puts(out, ",\"model_version\":");
     rtml_buf_put_i64(out, rtml_pipeline_model_version(p));
-    if (o->topic) {
-        rtml_buf_puts(out, ",\"source\":{\"topic\":");
-        rtml_json_put_string(out, o->topic, strlen(o->topic));
-        rtml_buf_puts(out, ",\"partition\":");
-        rtml_buf_put_i64(out, o->partition);
-        rtml_buf_puts(out, ",\"offset\":");
-        rtml_buf_put_i64(out, o->offset);
-        rtml_buf_putc(out, '}');
-    }
+    if (!o->topic) return;
+    rtml_buf_puts(out, ",\"source\":{\"topic\":");
+    rtml_json_put_string(out, o->topic, strlen(o->topic));
+    rtml_buf_puts(out, ",\"partition\":");
+    rtml_buf_put_i64(out, o->partition);
+    rtml_buf_puts(out, ",\"offset\":");
+    rtml_buf_put_i64(out, o->offset);
+    rtml_buf_putc(out, '}');
+}
+
+/* output.features_topic's record: {"features":{...},"model_version":N,"source":{...}}. */
+static void encode_features(const rtml_pipeline *p, const rtml_batch_item *o, const rtml_row *row, rtml_buf *out) {
+    rtml_buf_puts(out, "{\"features\":");
+    rtml_featurizer_row_json(p->features, row, out);
+    put_version_source(p, o, out);
+    rtml_buf_putc(out, '}');
+}
+
+static void encode_prediction(const rtml_pipeline *p, const double *s, size_t i, const rtml_batch_item *o,
+                              const rtml_row *row, rtml_buf *out) {
+    rtml_buf_puts(out, "{\"prediction\":");
+    put_prediction(p, s, out);
+    put_version_source(p, o, out);
     if (p->engine->ops->extras) p->engine->ops->extras(p->engine, i, out);
+    if (p->cfg->output.features) {
+        rtml_buf_puts(out, ",\"features\":");
+        rtml_featurizer_row_json(p->features, row, out);
+    }
     rtml_buf_putc(out, '}');
 }
 
@@ -232,13 +310,17 @@ rtml_reject rtml_pipeline_submit(rtml_pipeline *p, const char *doc, size_t len, 
     int learned = origin && origin->learned;
     if (learned) p->redelivered++, labelled = 0; /* scored again, never learned or evaluated twice */
     rtml_row row;
+    const rtml_value *fv;
+    rtml_reject why = feature_values(p, origin, &fv, detail, dlen);
+    if (why != RTML_REJECT_NONE) return reject(p, why);
     rtml_featurizer_freeze(p->features, learned || p->serve_only);
-    rtml_reject why = rtml_featurizer_apply(p->features, p->values, &row, detail, dlen);
+    why = rtml_featurizer_apply(p->features, fv, &row, detail, dlen);
     if (why != RTML_REJECT_NONE) return reject(p, why);
     row.raw = p->n_raw ? &p->values[p->n_feature_values] : NULL;
     row.n_raw = p->n_raw;
     if (p->engine->ops->accept && (why = (rtml_reject)p->engine->ops->accept(p->engine, &row, detail, dlen)))
         return reject(p, why);
+    if (!learned) rtml_aggregates_add(p->aggregates); /* after it: the record is in the past of those that follow */
     uint64_t key = 0;
     int keyed = 0;
     if (p->join && !learned && !(keyed = rtml_pipeline_feature_key(p, origin, &key))) p->unkeyed++;
@@ -294,6 +376,13 @@ static void learn_batch(rtml_pipeline *p, const rtml_row *rows) {
     p->learned += m;
 }
 
+bool rtml_pipeline_features_of(const rtml_pipeline *p, const rtml_batch_item *item, rtml_buf *view) {
+    if (!p->feature_ends || item < p->batch.items || item >= p->batch.items + p->batch.n) return false;
+    size_t i = (size_t)(item - p->batch.items), start = i ? p->feature_ends[i - 1] : 0;
+    *view = (rtml_buf){p->encoded_features.data + start, p->feature_ends[i] - start, 0};
+    return true;
+}
+
 void rtml_pipeline_flush(rtml_pipeline *p, rtml_emit_fn emit, void *ctx) {
     size_t n = p->batch.n, k = p->engine->n_outputs;
     if (n == 0) return;
@@ -304,15 +393,20 @@ void rtml_pipeline_flush(rtml_pipeline *p, rtml_emit_fn emit, void *ctx) {
     }
     /* Encode before learning, so extra outputs and the version are those of the scoring model. */
     rtml_buf_reset(&p->encoded);
+    rtml_buf_reset(&p->encoded_features);
     size_t *ends = p->ends;
     char detail[RTML_ERRLEN];
     for (size_t i = 0; i < n; i++) {
         const rtml_batch_item *it = &p->batch.items[i];
-        if (!p->encoder) encode_prediction(p, &p->scores[i * k], i, it, &p->encoded);
+        if (!p->encoder) encode_prediction(p, &p->scores[i * k], i, it, &rows[i], &p->encoded);
         else if (encode_prediction_binary(p, &p->scores[i * k], it, &p->encoded, detail, sizeof detail) != 0)
             /* cannot happen with the built-in schema; a user schema that cannot hold this prediction */
             rtml_log_every(RTML_LOG_ERROR, ++p->encode_failures, 10, 10, "cannot encode a prediction: %s", detail);
         ends[i] = p->encoded.len;
+        if (p->feature_ends) {
+            encode_features(p, it, &rows[i], &p->encoded_features);
+            p->feature_ends[i] = p->encoded_features.len;
+        }
     }
     learn_batch(p, rows);
     if (p->drift_reset_due && rtml_pipeline_reset_model(p, detail, sizeof detail) != 0)
@@ -356,9 +450,9 @@ rtml_reject rtml_pipeline_process(rtml_pipeline *p, const char *doc, size_t len,
 }
 
 /* Sections: "features", "model" (engine name, learned count, the engine's state), "eval", "classes", "drift"
- * (model version and detector, drift_actions.c). */
+ * (model version and detector, drift_actions.c), "aggregates" (with an aggregates section). */
 void rtml_pipeline_save(const rtml_pipeline *p, const rtml_section *extra, size_t n_extra, rtml_buf *image) {
-    size_t n = 5 + n_extra;
+    size_t own = p->aggregates ? 6 : 5, n = own + n_extra;
     rtml_section *s = calloc(n, sizeof *s);
     if (!s) abort(); /* as buf.h's appends: a few dozen bytes */
     s[0].name = "features", s[1].name = "model", s[2].name = "eval", s[3].name = "classes", s[4].name = "drift";
@@ -370,9 +464,13 @@ void rtml_pipeline_save(const rtml_pipeline *p, const rtml_section *extra, size_
     rtml_w_u32(&s[3].payload, (uint32_t)p->n_classes);
     for (size_t i = 0; i < p->n_classes; i++) rtml_w_str(&s[3].payload, p->classes[i], strlen(p->classes[i]));
     rtml_pipeline_drift_save(p, &s[4].payload);
-    for (size_t i = 0; i < n_extra; i++) s[5 + i] = extra[i];
+    if (p->aggregates) {
+        s[5].name = "aggregates";
+        rtml_aggregates_save(p->aggregates, &s[5].payload);
+    }
+    for (size_t i = 0; i < n_extra; i++) s[own + i] = extra[i];
     rtml_state_encode(s, n, image);
-    for (size_t i = 0; i < 5; i++) rtml_buf_free(&s[i].payload.buf);
+    for (size_t i = 0; i < own; i++) rtml_buf_free(&s[i].payload.buf);
     free(s);
 }
 
@@ -400,7 +498,7 @@ static int load_classes(rtml_pipeline *p, rtml_reader *r, char *err, size_t errl
 
 int rtml_pipeline_load(rtml_pipeline *p, const void *image, size_t len, char *err, size_t errlen) {
     if (rtml_state_check(image, len, err, errlen) != 0) return -1;
-    rtml_reader fr, mr, er, cr, dr;
+    rtml_reader fr, mr, er, cr, dr, ar;
     if (!rtml_state_section(image, len, "features", &fr) || !rtml_state_section(image, len, "model", &mr))
         return rtml_fail(err, errlen, "state file lacks the features or model section");
     size_t nlen;
@@ -415,6 +513,9 @@ int rtml_pipeline_load(rtml_pipeline *p, const void *image, size_t len, char *er
     if (rtml_state_section(image, len, "eval", &er) && rtml_eval_load(&p->eval, &er, err, errlen) != 0) return -1;
     if (rtml_state_section(image, len, "classes", &cr) && load_classes(p, &cr, err, errlen) != 0) return -1;
     if (rtml_state_section(image, len, "drift", &dr) && rtml_pipeline_drift_load(p, &dr, err, errlen) != 0) return -1;
+    if (p->aggregates && !rtml_state_section(image, len, "aggregates", &ar))
+        rtml_log(RTML_LOG_WARN, "the checkpoint has no aggregates (made before the config had them): they start empty");
+    else if (p->aggregates && rtml_aggregates_load(p->aggregates, &ar, err, errlen) != 0) return -1;
     p->engine->learned = learned;
     return 0;
 }
@@ -440,6 +541,7 @@ void rtml_pipeline_report_members(const rtml_pipeline *p, double seconds, rtml_b
     rtml_buf_putc(out, '}');
     rtml_pipeline_drift_report(p, out);
     rtml_pipeline_labels_report(p, out);
+    rtml_aggregates_report(p->aggregates, out);
 }
 
 void rtml_pipeline_report(const rtml_pipeline *p, double seconds, rtml_buf *out) {

@@ -41,6 +41,9 @@ bool rtml_pipeline_due(const rtml_pipeline *p, double now);
 /* Seconds until the pending batch is due (0: now), or -1 when nothing is pending. */
 double rtml_pipeline_wait(const rtml_pipeline *p, double now);
 void rtml_pipeline_flush(rtml_pipeline *p, rtml_emit_fn emit, void *ctx);
+/* During emit, with output.features_topic: the item's features record ({"features":{...},"model_version":..,
+ * "source":{...}}, a view valid during the call). false without one. */
+bool rtml_pipeline_features_of(const rtml_pipeline *p, const rtml_batch_item *item, rtml_buf *view);
 
 /* One record through a batch of its own: on success appends the prediction record to out (unless out is
  * NULL) and returns RTML_REJECT_NONE (a CSV header appends nothing; callers check out->len). Otherwise

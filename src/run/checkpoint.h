@@ -9,7 +9,8 @@
  * member must not touch state another instance now owns). 0, or -1. */
 int rtml_run_checkpoint(rtml_runner *r);
 /* A checkpoint when state.checkpoint_every has passed since the last one (or, after a checkpoint that took more than a
- * quarter of that, three times its duration). */
+ * quarter of that, three times its duration), after everything answered so far is committed (the checkpoint is
+ * never ahead of the group's offsets). */
 void rtml_run_checkpoint_due(rtml_runner *r, double now);
 
 #endif

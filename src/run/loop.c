@@ -39,6 +39,7 @@
 #include "run/models.h"
 #include "run/output.h"
 #include "run/records.h"
+#include "run/repartition.h"
 #include "run/status.h"
 #include "state/checkpoint.h"
 
@@ -158,6 +159,7 @@ static void runner_free(rtml_runner *r) {
     if (r->clients.producer) rd_kafka_destroy(r->clients.producer);
     rtml_run_monitor_close(r); /* before the pipeline: the server's threads are joined first */
     rtml_run_models_close(r);  /* so is the model watcher */
+    rtml_run_repartition_close(r);
     rtml_pipeline_free(&r->pipe);
     rtml_offsets_free(&r->offsets);
     rtml_config_free(&r->cfg);
@@ -220,6 +222,10 @@ static int start(rtml_runner *r, const rtml_run_opts *o) {
     double give_up = o->exit_on_idle > 0 ? (o->exit_on_idle > 60 ? o->exit_on_idle : 60) : 0;
     if (rtml_run_models_open(r, restored > 0, give_up, err, sizeof err) != 0) {
         fprintf(stderr, "rtml run: %s: models.topic %s: %s\n", o->config_path, r->cfg.models.topic, err);
+        return 1;
+    }
+    if (rtml_run_repartition_open(r, err, sizeof err) != 0) {
+        fprintf(stderr, "rtml run: %s: %s\n", o->config_path, err);
         return 1;
     }
     static const rtml_run_client_cbs cbs = {rtml_run_on_delivery, rtml_run_on_rebalance, rtml_run_on_stats};

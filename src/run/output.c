@@ -24,6 +24,7 @@
 #include "base/log.h"
 #include "base/rtml.h"
 #include "run/clients.h"
+#include "run/repartition.h"
 
 /* at_least_once: the output (or the absence of one) of the record with this ticket is final. */
 static void mark_done(rtml_runner *r, uint64_t ticket) {
@@ -56,8 +57,9 @@ static bool ensure_txn(rtml_runner *r) {
     return true;
 }
 
-static int produce(rtml_runner *r, const char *topic, const void *key, size_t key_len, const void *value, size_t len,
-                   rd_kafka_headers_t *headers, uint64_t ticket) {
+/* timestamp_ms 0: now (librdkafka's rule). */
+static int produce_at(rtml_runner *r, const char *topic, const void *key, size_t key_len, const void *value,
+                      size_t len, rd_kafka_headers_t *headers, int64_t timestamp_ms, uint64_t ticket) {
     if (!ensure_txn(r)) {
         if (headers) rd_kafka_headers_destroy(headers);
         return -1;
@@ -67,7 +69,7 @@ static int produce(rtml_runner *r, const char *topic, const void *key, size_t ke
     while ((e = rd_kafka_producev(r->clients.producer, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_KEY(key, key_len),
                                   RD_KAFKA_V_VALUE((void *)value, len), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
                                   RD_KAFKA_V_HEADERS(headers), RD_KAFKA_V_OPAQUE((void *)(uintptr_t)ticket),
-                                  RD_KAFKA_V_END)) == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+                                  RD_KAFKA_V_TIMESTAMP(timestamp_ms), RD_KAFKA_V_END)) == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
         /* The broker takes nothing (backpressure pauses the input long before the queue fills): wait, but not
          * forever once a stop was asked for. */
         double now = rtml_now();
@@ -81,20 +83,32 @@ static int produce(rtml_runner *r, const char *topic, const void *key, size_t ke
     return -1;
 }
 
-static void send_dead_letter(rtml_runner *r, const rd_kafka_message_t *m, uint64_t ticket, rtml_reject why,
-                             const char *detail) {
-    rd_kafka_headers_t *h = rd_kafka_headers_new(5);
+static int produce(rtml_runner *r, const char *topic, const void *key, size_t key_len, const void *value, size_t len,
+                   rd_kafka_headers_t *headers, uint64_t ticket) {
+    return produce_at(r, topic, key, key_len, value, len, headers, 0, ticket);
+}
+
+/* rtml.source.topic, .partition and .offset: where a record came from (dead letters, re-keyed records). */
+static void add_source(rd_kafka_headers_t *h, const rd_kafka_message_t *m) {
     char num[32];
-    const char *reason = rtml_reject_name(why);
-    rd_kafka_header_add(h, "rtml.reason", -1, reason, (ssize_t)strlen(reason));
-    if (detail && *detail) rd_kafka_header_add(h, "rtml.error", -1, detail, (ssize_t)strlen(detail));
     const char *topic = rd_kafka_topic_name(m->rkt);
     rd_kafka_header_add(h, "rtml.source.topic", -1, topic, (ssize_t)strlen(topic));
     int n = snprintf(num, sizeof num, "%" PRId32, m->partition);
     rd_kafka_header_add(h, "rtml.source.partition", -1, num, n);
     n = snprintf(num, sizeof num, "%" PRId64, m->offset);
     rd_kafka_header_add(h, "rtml.source.offset", -1, num, n);
-    if (produce(r, r->cfg.dead_letter.topic, m->key, m->key_len, m->payload, m->len, h, ticket) == 0) {
+}
+
+static void send_dead_letter(rtml_runner *r, const rd_kafka_message_t *m, uint64_t ticket, rtml_reject why,
+                             const char *detail) {
+    rd_kafka_headers_t *h = rd_kafka_headers_new(5);
+    const char *reason = rtml_reject_name(why);
+    rd_kafka_header_add(h, "rtml.reason", -1, reason, (ssize_t)strlen(reason));
+    if (detail && *detail) rd_kafka_header_add(h, "rtml.error", -1, detail, (ssize_t)strlen(detail));
+    add_source(h, m);
+    size_t klen;
+    const void *key = rtml_run_output_key(r, m, &klen);
+    if (produce(r, r->cfg.dead_letter.topic, key, klen, m->payload, m->len, h, ticket) == 0) {
         r->out.dead_letters++;
         r->out.dead_letters_by[why]++;
     }
@@ -107,9 +121,26 @@ void rtml_run_reject(rtml_runner *r, const rtml_held *h, rtml_reject why, const 
     note_done(r, h);
 }
 
+/* The top bit of a ticket marks the features record's (a ticket's slot never reaches it; an event record's
+ * UINT64_MAX names no record at all). */
+#define FEATURES_RECORD (UINT64_C(1) << 63)
+
+/* output.features_topic: the record's features as served, keyed like it, a second output its offset waits for. */
+static void send_features(rtml_runner *r, const rtml_batch_item *item, const rtml_held *h) {
+    rtml_buf f;
+    if (!rtml_pipeline_features_of(&r->pipe, item, &f)) return;
+    /* Not produced: the run stops (a fault) and the input stays uncommitted, its offset waiting for this one. */
+    if (!r->exactly_once) rtml_offsets_expect(&r->offsets, h->ticket);
+    size_t klen;
+    const void *key = rtml_run_output_key(r, h->m, &klen);
+    produce(r, r->cfg.output.features_topic, key, klen, f.data, f.len, NULL, h->ticket | FEATURES_RECORD);
+}
+
 void rtml_run_emit(void *ctx, const rtml_batch_item *item, rtml_reject why, const rtml_buf *pred) {
     rtml_runner *r = ctx;
     rtml_held *h = &r->input.held[item->tag];
+    size_t klen;
+    const void *key = rtml_run_output_key(r, h->m, &klen);
     if (why != RTML_REJECT_NONE) {
         rtml_log_every(RTML_LOG_WARN, r->pipe.rejected_by[why], 10, 10, "rejected %s/%d@%lld (%s)", item->topic,
                        (int)item->partition, (long long)item->offset, rtml_reject_name(why));
@@ -117,7 +148,8 @@ void rtml_run_emit(void *ctx, const rtml_batch_item *item, rtml_reject why, cons
     } else if (!h->emit) {
         mark_done(r, h->ticket);
         note_done(r, h);
-    } else if (produce(r, r->cfg.output.topic, h->m->key, h->m->key_len, pred->data, pred->len, NULL, h->ticket) == 0) {
+    } else if (produce(r, r->cfg.output.topic, key, klen, pred->data, pred->len, NULL, h->ticket) == 0) {
+        send_features(r, item, h);
         note_done(r, h);
     }
     if (why == RTML_REJECT_NONE && (size_t)h->slot < r->mon.metrics.n) {
@@ -133,6 +165,19 @@ void rtml_run_flush_batch(rtml_runner *r) {
     rtml_pipeline_flush(&r->pipe, rtml_run_emit, r);
     r->input.n_held = 0;
     if (r->after_batch) r->after_batch(r);
+}
+
+void rtml_run_send_rekeyed(rtml_runner *r, const rtml_held *h, const char *key, size_t klen) {
+    const rd_kafka_message_t *m = h->m;
+    rd_kafka_headers_t *hs = rd_kafka_headers_new(4);
+    add_source(hs, m);
+    if (m->key) rd_kafka_header_add(hs, "rtml.key", -1, m->key, (ssize_t)m->key_len);
+    rd_kafka_timestamp_type_t type;
+    int64_t ts = rd_kafka_message_timestamp(m, &type);
+    if (produce_at(r, r->repart.topic, key, klen, m->payload, m->len, hs, ts > 0 ? ts : 0, h->ticket) == 0) {
+        r->out.rekeyed++;
+        note_done(r, h);
+    }
 }
 
 /* Event records carry no input: their ticket names no partition, so no offset or latency is touched. */
@@ -154,6 +199,10 @@ void rtml_run_on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opa
     }
     r->out.delivered++;
     uint64_t ticket = (uint64_t)(uintptr_t)m->_private;
+    if (ticket != UINT64_MAX && (ticket & FEATURES_RECORD)) { /* its prediction's latency is the one measured */
+        mark_done(r, ticket & ~FEATURES_RECORD);
+        return;
+    }
     rtml_metrics_acked(&r->mon.metrics, ticket, rtml_wall_time());
     mark_done(r, ticket);
 }

@@ -13,6 +13,9 @@ void rtml_run_flush_batch(rtml_runner *r);
 void rtml_run_emit(void *ctx, const rtml_batch_item *item, rtml_reject why, const rtml_buf *prediction);
 /* A record rejected before it reached a batch: to the dead-letter topic (or counted only, without one). */
 void rtml_run_reject(rtml_runner *r, const rtml_held *h, rtml_reject why, const char *detail);
+/* An input record, unchanged, to the aggregates' repartition topic keyed by key (repartition.h): done for its input
+ * offset once acknowledged (at_least_once) or in the open transaction (exactly_once). */
+void rtml_run_send_rekeyed(rtml_runner *r, const rtml_held *h, const char *key, size_t klen);
 /* An event record (JSON) to topic, keyed "drift", in the open transaction under exactly_once. */
 void rtml_run_send_event(rtml_runner *r, const char *topic, const rtml_buf *json);
 /* The producer's delivery report callback (opaque: the runner). */

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "features/aggregate.h"
 #include "pipeline/join.h"
 #include "monitor/procstat.h"
 #include "base/rtml.h"
@@ -190,6 +191,22 @@ static void labels(const rtml_runner *r, rtml_buf *b) {
     rtml_hist_prometheus(&r->pipe.label_delay, "rtml_label_delay_seconds", "", b);
 }
 
+/* aggregates: the per-key state and what its limits dropped (features/aggregate.h). */
+static void aggregates(const rtml_runner *r, rtml_buf *b) {
+    if (!r->pipe.aggregates) return;
+    rtml_agg_stats s;
+    rtml_aggregates_stats(r->pipe.aggregates, &s);
+    gauge(b, "rtml_aggregate_keys", "Keys the aggregates hold state for.", (double)s.keys);
+    gauge(b, "rtml_aggregate_state_bytes", "Memory held by the aggregates' keys and events.", (double)s.bytes);
+    family(b, "rtml_aggregate_keys_dropped_total", "counter", "Keys dropped, by cause (max_keys: evicted; ttl: expired).");
+    line(b, "rtml_aggregate_keys_dropped_total", "cause=\"max_keys\"", (double)s.evicted);
+    line(b, "rtml_aggregate_keys_dropped_total", "cause=\"ttl\"", (double)s.expired);
+    counter(b, "rtml_aggregate_late_records_total", "Records older than the lateness allows: scored, not added.",
+            (double)s.late);
+    counter(b, "rtml_aggregate_truncated_events_total", "Events dropped from a key's windows for max_events.",
+            (double)s.truncated);
+}
+
 static void process(rtml_buf *b) {
     rtml_procstat ps;
     char err[256];
@@ -257,5 +274,6 @@ void rtml_run_render_metrics(rtml_runner *r, rtml_buf *b) {
     prequential(r, b);
     drift(r, b);
     labels(r, b);
+    aggregates(r, b);
     process(b);
 }

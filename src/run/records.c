@@ -19,6 +19,7 @@
 #include "run/clients.h"
 #include "run/drift.h"
 #include "run/output.h"
+#include "run/repartition.h"
 
 #define PAUSE_AT 50000   /* unacknowledged outputs at which input partitions pause... */
 #define RESUME_AT 25000  /* ...and at which they resume */
@@ -108,6 +109,26 @@ static void handle_label(rtml_runner *r, rtml_held *h, const rtml_origin *origin
     rtml_run_labels_flow(r);
 }
 
+/* An input record under a repartition goes to the internal topic by its aggregates' key (repartition.h); one without a
+ * key is a dead letter; one already re-keyed before a restart (below emit_from) needs nothing. Takes h->m. */
+static void rekey(rtml_runner *r, rtml_held *h) {
+    const char *key;
+    size_t len;
+    char why[RTML_ERRLEN];
+    rtml_reject rej = h->emit ? rtml_run_repartition_key(r, h->m, &key, &len, why, sizeof why) : RTML_REJECT_NONE;
+    if (rej != RTML_REJECT_NONE) {
+        rtml_log_every(RTML_LOG_WARN, ++r->input.rekey_rejected, 10, 10, "rejected %s/%d@%lld (%s): %s",
+                       rd_kafka_topic_name(h->m->rkt), (int)h->m->partition, (long long)h->m->offset,
+                       rtml_reject_name(rej), why);
+        rtml_run_reject(r, h, rej, why);
+    } else if (!h->emit) {
+        rtml_run_reject(r, h, RTML_REJECT_NONE, NULL);
+    } else {
+        rtml_run_send_rekeyed(r, h, key, len);
+    }
+    rd_kafka_message_destroy(h->m);
+}
+
 /* Takes ownership of m (its partition is offsets slot `slot`): destroyed at once, or held until its batch is
  * scored. A re-delivered record below its partition's learn_next is scored but not learned; one below
  * emit_from gets no output (checkpoint.h). */
@@ -132,6 +153,11 @@ void rtml_run_handle(rtml_runner *r, rd_kafka_message_t *m, int slot) {
         handle_label(r, &h, &origin);
         return;
     }
+    if (rtml_run_repartitions(r, topic)) {
+        rekey(r, &h);
+        return;
+    }
+    if (rtml_run_repartitioned(r, topic)) rtml_run_repartition_origin(r, m, &origin);
     int queued;
     rtml_reject rej = rtml_pipeline_submit(&r->pipe, m->payload ? m->payload : "", m->len, &origin, r->input.n_held,
                                            &queued, why, sizeof why);

@@ -10,6 +10,7 @@
  *   ckpt        checkpoint.c  checkpoints of the model and the positions
  *   mon         status.c      counters, the monitor's documents and history (drift.c: the drift events seen)
  *   models      models.c      the model topic (opaque)
+ *   repart      repartition.c aggregates keyed by a field: records re-keyed through an internal topic
  *   fatal       runner.c      why the run must stop, typed (rtml_run_fail)
  * loop.c drives them: set-up, the consume loop, shutdown and the report (report.h); workers.c runs several.
  *
@@ -106,6 +107,7 @@ typedef struct {
     rtml_held *held; /* the pending batch's messages, by tag; pipe.batch_size of them */
     size_t n_held;
     unsigned long long stale_dropped; /* messages of partitions no longer assigned here, dropped */
+    unsigned long long rekey_rejected; /* input records without the aggregates' key (repartition) */
     bool paused;                      /* input partitions paused: too many outputs unacknowledged */
     unsigned long long pauses;
     double first_at, last_at;         /* when the first and the latest record arrived (the report's time span) */
@@ -119,6 +121,7 @@ typedef struct {
 
 typedef struct {
     unsigned long long delivered, delivery_failed, dead_letters;
+    unsigned long long rekeyed; /* input records sent to the aggregates' repartition topic */
     unsigned long long dead_letters_by[RTML_REJECT__COUNT];
     char first_delivery_error[256];
 } rtml_run_outputs;
@@ -136,6 +139,7 @@ typedef struct {
     double last;            /* when the last periodic checkpoint was taken (monotonic) */
     double next;            /* when the next is due (monotonic): checkpoint_every later, or longer after a slow one */
     uint64_t learned_at, records_at, failures;
+    uint64_t deferred;      /* periodic checkpoints put off: the outputs before them could not be committed */
 } rtml_run_ckpt;
 
 typedef struct {
@@ -152,6 +156,15 @@ typedef struct {
     rtml_run_fault kind;
     char why[512];
 } rtml_run_fatal;
+
+struct rtml_decoder;
+typedef struct {
+    char *topic;                /* the internal topic; NULL: no repartition */
+    struct rtml_decoder *key;   /* reads the aggregates' key field of an input record */
+    rtml_value value;
+    char text[64];              /* a number key's text */
+    char src_topic[256];        /* a repartitioned record's source topic (from its headers) */
+} rtml_run_repart;
 
 typedef struct rtml_runner {
     rtml_config cfg;
@@ -171,6 +184,7 @@ typedef struct rtml_runner {
     rtml_run_ckpt ckpt;
     rtml_run_monitoring mon;
     rtml_run_models *models; /* NULL without models.topic */
+    rtml_run_repart repart;
     rtml_run_fatal fatal;
 } rtml_runner;
 

@@ -12,7 +12,7 @@ void rtml_offsets_free(rtml_offsets *o) {
     for (size_t i = 0; i < o->n; i++) {
         free(o->parts[i].topic);
         free(o->parts[i].offsets);
-        free(o->parts[i].acked);
+        free(o->parts[i].pending);
     }
     free(o->parts);
     *o = (rtml_offsets){0};
@@ -37,9 +37,9 @@ static int add(rtml_offsets *o, const char *topic, int32_t partition) {
                                  .done_next = -1};
     t->topic = strdup(topic);
     t->offsets = malloc(o->ring_cap * sizeof *t->offsets);
-    t->acked = calloc(o->ring_cap, 1);
-    if (!t->topic || !t->offsets || !t->acked) {
-        free(t->topic), free(t->offsets), free(t->acked);
+    t->pending = calloc(o->ring_cap, 1);
+    if (!t->topic || !t->offsets || !t->pending) {
+        free(t->topic), free(t->offsets), free(t->pending);
         return -1;
     }
     return (int)o->n++;
@@ -65,25 +65,36 @@ uint64_t rtml_offsets_begin(rtml_offsets *o, int slot, int64_t offset) {
     rtml_partition_track *t = &o->parts[slot];
     uint64_t seq = t->tail++;
     t->offsets[seq % o->ring_cap] = offset;
-    t->acked[seq % o->ring_cap] = 0;
+    t->pending[seq % o->ring_cap] = 1;
     return rtml_ticket_make((size_t)slot, seq);
 }
 
-void rtml_offsets_done(rtml_offsets *o, uint64_t ticket) {
+/* The ticket's slot in its ring, or NULL when it is stale (its partition was released meanwhile). */
+static uint8_t *pending_of(rtml_offsets *o, uint64_t ticket) {
     size_t slot = rtml_ticket_slot(ticket);
-    if (slot >= o->n) return;
+    if (slot >= o->n) return NULL;
     rtml_partition_track *t = &o->parts[slot];
     /* Rebuild the full sequence number from its low bits: the in-flight window is far smaller than 2^40. */
     uint64_t seq = (t->head & ~RTML_TICKET_SEQ_MASK) | rtml_ticket_seq(ticket);
     if (seq < t->head) seq += UINT64_C(1) << RTML_TICKET_SEQ_BITS;
-    if (seq < t->head || seq >= t->tail) return; /* stale: released meanwhile */
-    t->acked[seq % o->ring_cap] = 1;
+    if (seq < t->head || seq >= t->tail) return NULL;
+    return &t->pending[seq % o->ring_cap];
+}
+
+void rtml_offsets_expect(rtml_offsets *o, uint64_t ticket) {
+    uint8_t *p = pending_of(o, ticket);
+    if (p && *p < UINT8_MAX) (*p)++;
+}
+
+void rtml_offsets_done(rtml_offsets *o, uint64_t ticket) {
+    uint8_t *p = pending_of(o, ticket);
+    if (p && *p) (*p)--;
 }
 
 void rtml_offsets_advance(rtml_offsets *o) {
     for (size_t i = 0; i < o->n; i++) {
         rtml_partition_track *t = &o->parts[i];
-        while (t->head < t->tail && t->acked[t->head % o->ring_cap]) {
+        while (t->head < t->tail && !t->pending[t->head % o->ring_cap]) {
             t->next_commit = t->offsets[t->head % o->ring_cap] + 1;
             t->head++;
             t->dirty = true;

@@ -29,7 +29,7 @@ typedef struct {
     int32_t partition;
     bool assigned;
     int64_t *offsets;  /* ring of in-flight offsets, cap entries */
-    uint8_t *acked;
+    uint8_t *pending;  /* outputs each in-flight record still waits for (0: done) */
     uint64_t head, tail; /* in-flight sequence numbers are [head, tail) */
     int64_t next_commit; /* offset to commit (last acknowledged prefix + 1); -1 before any */
     bool dirty;          /* next_commit moved since it was last stored */
@@ -54,10 +54,12 @@ int rtml_offsets_known(rtml_offsets *o, const char *topic, int32_t partition);
 /* The slot of topic/partition, or -1 when it was never seen. */
 int rtml_offsets_find(const rtml_offsets *o, const char *topic, int32_t partition);
 bool rtml_offsets_full(const rtml_offsets *o, int slot);
-/* Record that offset entered the pipeline; returns its ticket. The slot must not be full. */
+/* Record that offset entered the pipeline, waiting for one output; returns its ticket. The slot must not be full. */
 uint64_t rtml_offsets_begin(rtml_offsets *o, int slot, int64_t offset);
-/* Mark the ticket's record as done (prediction acknowledged, or nothing to deliver). Unknown or stale
- * tickets (from a partition revoked meanwhile) are ignored. */
+/* One more output for the ticket's record (its features record beside its prediction). */
+void rtml_offsets_expect(rtml_offsets *o, uint64_t ticket);
+/* One of the ticket's outputs is done (acknowledged, or nothing to deliver); the record is done when all are.
+ * Unknown or stale tickets (from a partition revoked meanwhile) are ignored. */
 void rtml_offsets_done(rtml_offsets *o, uint64_t ticket);
 /* Advance every partition's watermark over its acknowledged prefix. */
 void rtml_offsets_advance(rtml_offsets *o);

@@ -533,7 +533,7 @@ static void test_top_level_errors(void) {
     EXPECT_ERROR("- a\n- b\n", "ex.yaml:1: top level: ", "must be a mapping, got a list");
     EXPECT_ERROR("hello\n", "ex.yaml:1: top level: ", "must be a mapping, got 'hello'");
     EXPECT_ERROR("features: [{name: x}]\ninputs:\n  topics: [a]\n", "ex.yaml:2: inputs: ",
-                 "unknown key (expected one of: kafka, input, features, label, model, output, delivery, state, "
+                 "unknown key (expected one of: kafka, input, aggregates, features, label, model, output, delivery, state, "
                  "dead_letter, monitor, drift, log, role, workers, models)");
     EXPECT_ERROR("features: [{name: x}]\nmodel: {}\ndelivery: at_least_once\nmodel: {}\n", "ex.yaml:4: model: ",
                  "duplicate key (first at line 2)");
@@ -548,7 +548,7 @@ static void test_feature_errors(void) {
     EXPECT_ERROR("features: []\n", "ex.yaml:1: features: ", "at least one feature");
     EXPECT_ERROR("features:\n  - x\n", "ex.yaml:2: features[0]: ", "must be a mapping, got 'x'");
     EXPECT_ERROR("features:\n  - {name: x, fields: /x}\n", "ex.yaml:2: features[0].fields: ",
-                 "unknown key (expected one of: name, field, transforms)");
+                 "unknown key (expected one of: name, field, transforms, aggregate)");
     EXPECT_ERROR("features:\n  - {name: x, name: y}\n", "ex.yaml:2: features[0].name: ", "duplicate key");
     EXPECT_ERROR("features:\n  - name: x\n  - field: /y\n    transforms: []\n", "ex.yaml:3: features[1].name: ",
                  "required");
@@ -883,7 +883,7 @@ static void test_model_errors(void) {
 
 static void test_output_state_errors(void) {
     EXPECT_ERROR("features: [{name: x}]\noutput: {topics: [a]}\n", "ex.yaml:2: output.topics: ",
-                 "unknown key (expected one of: topic, format, schema, message, schema_id)");
+                 "unknown key (expected one of: topic, format, schema, message, schema_id, features, features_topic)");
     EXPECT_ERROR("features: [{name: x}]\noutput: {topic: ''}\n", "ex.yaml:2: output.topic: ", "must not be empty");
     EXPECT_ERROR("features: [{name: x}]\noutput: {format: csv}\n", "ex.yaml:2: output.format: ",
                  "unknown output format 'csv' (expected json|avro|protobuf)");
@@ -1266,6 +1266,23 @@ static void test_fraud_example(void) {
     rtml_config_free(&cfg);
 }
 
+/* examples/fraud_velocity.yaml: fraud.yaml with the card's velocity from aggregates keyed by the Kafka key. */
+static void test_fraud_velocity_example(void) {
+    rtml_config cfg;
+    if (load_example("fraud_velocity.yaml", &cfg) != 0)
+        return;
+    CHECK_EQ_INT(cfg.n_features, 12);
+    CHECK_EQ_INT(cfg.aggregates.n, 4); /* features 0-3 read aggregates 0-3 */
+    for (int i = 0; i < 4 && (size_t)i < cfg.n_features; i++) CHECK_EQ_INT(cfg.features[i].aggregate, i);
+    CHECK_STR(cfg.aggregates.time, "/ts");
+    CHECK_STR(cfg.aggregates.list[0].key, "@key");
+    CHECK_EQ_INT(cfg.aggregates.list[1].skip_missing, 1);
+    CHECK_EQ_INT(cfg.aggregates.list[2].fn, RTML_AGG_DISTINCT);
+    CHECK_EQ_INT(cfg.features[4].transforms[0].kind, RTML_TX_IMPUTE_MEAN);
+    CHECK_ROUND_TRIP(&cfg);
+    rtml_config_free(&cfg);
+}
+
 static void expect_run_error(const char *yaml, const char *want) {
     rtml_config cfg;
     char err[RTML_ERRLEN] = "";
@@ -1304,6 +1321,76 @@ static void test_check_run(void) {
     CHECK_STR(err, "(config): kafka.bootstrap.servers: required by `rtml run`");
 }
 
+/* aggregates: the section's forms, its defaults, what each function allows, and the features that read them. */
+static void test_aggregates(void) {
+    rtml_config cfg;
+    if (EXPECT_OK("aggregates:\n  - {name: c, key: /card, fn: count, window: 10m}\n"
+                  "  - {name: m, key: /card, field: /amount, fn: mean, half_life: 1h}\n"
+                  "features: [{name: n, aggregate: c, transforms: [log1p]}, {name: e, aggregate: m}, {name: amount}]\n",
+                  &cfg) != 0)
+        return;
+    CHECK_EQ_INT(cfg.aggregates.n, 2);
+    CHECK_STR(cfg.aggregates.time, "@timestamp");
+    CHECK_EQ_INT(cfg.aggregates.max_keys, 1000000);
+    CHECK_EQ_INT(cfg.aggregates.list[0].fn, RTML_AGG_COUNT);
+    CHECK_NEAR(cfg.aggregates.list[0].window_s, 600, 0);
+    CHECK_STR(cfg.aggregates.list[1].key, "/card");
+    CHECK_NEAR(cfg.aggregates.list[1].half_life_s, 3600, 0);
+    CHECK_EQ_INT(cfg.aggregates.list[1].skip_missing, 0);
+    CHECK_EQ_INT(cfg.features[0].aggregate, 0);
+    CHECK_EQ_INT(cfg.features[1].aggregate, 1);
+    CHECK_EQ_INT(cfg.features[2].aggregate, -1);
+    rtml_config_free(&cfg);
+    if (EXPECT_OK("aggregates:\n  time: /ts\n  lateness: 30s\n  max_keys: 10\n  ttl: 1d\n  list:\n"
+                  "    - {name: d, key: /k, field: /m, fn: distinct, window: 1h, missing: skip}\n"
+                  "features: [{name: x, aggregate: d}]\n",
+                  &cfg) != 0)
+        return;
+    CHECK_EQ_INT(cfg.aggregates.list[0].skip_missing, 1);
+    CHECK_STR(cfg.aggregates.time, "/ts");
+    CHECK_NEAR(cfg.aggregates.lateness_s, 30, 0);
+    CHECK_EQ_INT(cfg.aggregates.max_keys, 10);
+    CHECK_NEAR(cfg.aggregates.ttl_s, 86400, 0);
+    rtml_config_free(&cfg);
+#define A(list, feats) "aggregates:\n" list "features: " feats "\n"
+    EXPECT_ERROR(A("  - {name: c, key: /k, fn: median}\n", "[{name: x, aggregate: c}]"), "ex.yaml:2: aggregates[0].fn: ",
+                 "unknown aggregate function 'median'");
+    EXPECT_ERROR(A("  - {name: c, key: /k, fn: sum}\n", "[{name: x, aggregate: c}]"), "ex.yaml:2: aggregates[0]: ",
+                 "fn sum needs a field");
+    EXPECT_ERROR(A("  - {name: c, key: /k, field: /v, fn: count}\n", "[{name: x, aggregate: c}]"),
+                 "ex.yaml:2: aggregates[0].field: ", "fn count reads no field");
+    EXPECT_ERROR(A("  - {name: c, key: /k, field: /v, fn: max, half_life: 1h}\n", "[{name: x, aggregate: c}]"),
+                 "ex.yaml:2: aggregates[0].half_life: ", "decays count, sum and mean only, not max");
+    EXPECT_ERROR(A("  - {name: c, key: /k, fn: count, half_life: 1h, window: 1h}\n", "[{name: x, aggregate: c}]"),
+                 "ex.yaml:2: aggregates[0].half_life: ", "a window or a half_life, not both");
+    EXPECT_ERROR(A("  - {name: c, key: /k, field: /v, fn: distinct}\n", "[{name: x, aggregate: c}]"),
+                 "ex.yaml:2: aggregates[0]: ", "fn distinct needs a window");
+    EXPECT_ERROR(A("  - {name: c, key: /k, fn: count, missing: skip}\n", "[{name: x, aggregate: c}]"),
+                 "ex.yaml:2: aggregates[0].missing: ", "only for an aggregate of a field");
+    EXPECT_ERROR(A("  - {name: c, key: /k, field: /v, fn: mean, half_life: 1h, missing: skip}\n", "[{name: x, aggregate: c}]"),
+                 "ex.yaml:2: aggregates[0].missing: ", "not half_life");
+    EXPECT_ERROR(A("  - {name: c, key: /k, field: /v, fn: mean, window: 1h, missing: maybe}\n", "[{name: x, aggregate: c}]"),
+                 "ex.yaml:2: aggregates[0].missing: ", "'maybe'");
+    EXPECT_ERROR(A("  - {name: c, key: k, fn: count}\n", "[{name: x, aggregate: c}]"), "ex.yaml:2: aggregates[0].key: ",
+                 "JSON Pointer");
+    EXPECT_ERROR(A("  - {name: c, key: /k, fn: count}\n  - {name: c, key: /k, fn: count}\n", "[{name: x, aggregate: c}]"),
+                 "ex.yaml:3: aggregates[1].name: ", "duplicate aggregate name 'c' (also at line 2)");
+    EXPECT_ERROR(A("  - {name: c, key: /k, fn: count, window: soon}\n", "[{name: x, aggregate: c}]"),
+                 "ex.yaml:2: aggregates[0].window: ", "must be a duration");
+    EXPECT_ERROR(A("  - {name: c, key: /k, fn: count}\n", "[{name: x, aggregate: d}]"), "ex.yaml:3: features[0].aggregate: ",
+                 "no aggregate is called 'd'");
+    EXPECT_ERROR(A("  - {name: c, key: /k, fn: count}\n", "[{name: x, field: /x, aggregate: c}]"),
+                 "ex.yaml:3: features[0].field: ", "give a field or an aggregate, not both");
+    EXPECT_ERROR(A("  - {name: c, key: /k, fn: count}\n  - {name: u, key: /k, fn: count}\n", "[{name: x, aggregate: c}]"),
+                 "ex.yaml:3: aggregates: ", "'u' is read by no feature");
+    EXPECT_ERROR("aggregates: {time: /t}\nfeatures: [{name: x}]\n", "ex.yaml:1: aggregates.list: ", "required");
+    EXPECT_ERROR("features: [{name: x, aggregate: c}]\n", "ex.yaml:1: features[0].aggregate: ",
+                 "the config has no aggregates section");
+    EXPECT_ERROR("aggregates:\n  - {name: c, key: /k, fn: count}\nfeatures: [{name: x, aggregate: c}]\n"
+                 "output: {format: avro, features: true}\n", "ex.yaml:4: output.features: ", "only with format json");
+#undef A
+}
+
 int main(void) {
     test_full_file();
     test_defaults();
@@ -1332,6 +1419,7 @@ int main(void) {
     test_output_state_errors();
     test_dead_letter_monitor_errors();
     test_drift_log_errors();
+    test_aggregates();
     test_role_models();
     test_workers();
     test_error_buffers();
@@ -1343,6 +1431,7 @@ int main(void) {
     test_tensorflow_errors();
     test_quickstart();
     test_fraud_example();
+    test_fraud_velocity_example();
     test_check_run();
     return check_exit("test_config");
 }

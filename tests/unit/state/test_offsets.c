@@ -77,7 +77,27 @@ static void test_partitions_and_release(void) {
     rtml_offsets_free(&o);
 }
 
+/* A record with two outputs (a prediction and its features record) is done when both are acknowledged. */
+static void test_two_outputs(void) {
+    rtml_offsets o;
+    rtml_offsets_init(&o, 8);
+    int s = rtml_offsets_slot(&o, "t", 0);
+    uint64_t a = rtml_offsets_begin(&o, s, 10), b = rtml_offsets_begin(&o, s, 11);
+    rtml_offsets_expect(&o, a);
+    rtml_offsets_done(&o, a);
+    rtml_offsets_done(&o, b);
+    rtml_offsets_advance(&o);
+    CHECK_EQ_INT(o.parts[s].next_commit, -1); /* a still waits for its second output */
+    rtml_offsets_done(&o, a);
+    rtml_offsets_done(&o, a); /* a third report (a retry's duplicate) changes nothing */
+    rtml_offsets_advance(&o);
+    CHECK_EQ_INT(o.parts[s].next_commit, 12);
+    CHECK_EQ_INT(rtml_offsets_inflight(&o), 0);
+    rtml_offsets_free(&o);
+}
+
 int main(void) {
+    test_two_outputs();
     test_out_of_order();
     test_full_and_wrap();
     test_partitions_and_release();
