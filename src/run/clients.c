@@ -234,12 +234,15 @@ int rtml_run_open_consumer(rtml_runner *r, char *err, size_t errlen) {
     if (!(r->clients.consumer = rtml_kafka_new(RD_KAFKA_CONSUMER, cc, err, errlen))) return -1;
     rd_kafka_poll_set_consumer(r->clients.consumer);
     if (!(r->clients.commit_q = rd_kafka_queue_new(r->clients.consumer))) return rtml_fail(err, errlen, "out of memory");
-    rd_kafka_topic_partition_list_t *sub = rd_kafka_topic_partition_list_new((int)r->cfg.input.n_topics + 1);
+    rd_kafka_topic_partition_list_t *sub = rd_kafka_topic_partition_list_new((int)r->cfg.input.n_topics + 2);
     for (size_t i = 0; i < r->cfg.input.n_topics; i++)
         rd_kafka_topic_partition_list_add(sub, r->cfg.input.topics[i], RD_KAFKA_PARTITION_UA);
     /* label.topic: the same consumer, so that its positions travel with the input's in checkpoints and
      * transactions (pipeline/labels.c) */
     if (r->cfg.label.topic) rd_kafka_topic_partition_list_add(sub, r->cfg.label.topic, RD_KAFKA_PARTITION_UA);
+    /* serve.log_topic, read back to join answered requests with their labels (run/serve.c) */
+    if (rtml_config_serve_learns(&r->cfg))
+        rd_kafka_topic_partition_list_add(sub, r->cfg.serve.log_topic, RD_KAFKA_PARTITION_UA);
     rd_kafka_resp_err_t e = rd_kafka_subscribe(r->clients.consumer, sub);
     rd_kafka_topic_partition_list_destroy(sub);
     return e ? rtml_fail(err, errlen, "subscribe: %s", rd_kafka_err2str(e)) : 0;

@@ -19,6 +19,7 @@
 #include "run/clients.h"
 #include "run/drift.h"
 #include "run/output.h"
+#include "run/serve.h"
 
 #define PAUSE_AT 50000   /* unacknowledged outputs at which input partitions pause... */
 #define RESUME_AT 25000  /* ...and at which they resume */
@@ -130,6 +131,10 @@ void rtml_run_handle(rtml_runner *r, rd_kafka_message_t *m, int slot) {
     char why[RTML_ERRLEN];
     if (r->cfg.label.topic && !strcmp(topic, r->cfg.label.topic)) {
         handle_label(r, &h, &origin);
+        return;
+    }
+    if (rtml_run_serve_is_log(r, topic)) { /* answered requests, read back to wait for their labels */
+        rtml_run_serve_take_log(r, &h, &origin);
         return;
     }
     int queued;
