@@ -152,11 +152,13 @@ void rtml_run_serve_tick(rtml_runner *r, double now) {
     else publish(r, s, now);
 }
 
+/* Until the next refresh is due, so that a snapshot is confirmed or replaced within about serve.refresh even while
+ * no record comes. */
 int rtml_run_serve_poll_ms(const rtml_runner *r, int timeout_ms) {
     if (!r->serve) return timeout_ms;
-    int every = (int)(r->cfg.serve.refresh_s * 1000);
-    if (every < 1) every = 1;
-    return timeout_ms > every ? every : timeout_ms;
+    double left = r->serve->last_refresh + r->cfg.serve.refresh_s - rtml_now();
+    int ms = left <= 0 ? 0 : (int)(left * 1000) + 1;
+    return timeout_ms > ms ? ms : timeout_ms;
 }
 
 /* ---- open and close ----------------------------------------------------------------------------------- */
