@@ -93,10 +93,17 @@ fi
 # ---- 4. Python virtual environment ----------------------------------------------------------------
 PY=${PYTHON:-python3}
 stamp="$ROOT/.venv/.stamp-$(hash_of deps/requirements.lock)"
+# A working .venv is brought to a changed lock in place (pip installs the new and changed pins): a lock that only
+# adds packages (tests/serve's tritonclient) then costs seconds instead of a new environment with TensorFlow, and
+# a .venv that several work trees share (a symlink) is never removed under the others' feet.
 if [ ! -f "$stamp" ]; then
-  say "creating .venv with deps/requirements.lock"
-  rm -rf .venv
-  "$PY" -m venv .venv
+  if [ -x .venv/bin/python ] && .venv/bin/python -c 'import sys' 2>/dev/null; then
+    say "bringing .venv to deps/requirements.lock"
+  else
+    say "creating .venv with deps/requirements.lock"
+    rm -rf .venv
+    "$PY" -m venv .venv
+  fi
   .venv/bin/pip install -q --disable-pip-version-check --no-input -r deps/requirements.lock >&2
   touch "$stamp"
 fi
