@@ -534,7 +534,7 @@ static void test_top_level_errors(void) {
     EXPECT_ERROR("hello\n", "ex.yaml:1: top level: ", "must be a mapping, got 'hello'");
     EXPECT_ERROR("features: [{name: x}]\ninputs:\n  topics: [a]\n", "ex.yaml:2: inputs: ",
                  "unknown key (expected one of: kafka, input, features, label, model, output, delivery, state, "
-                 "dead_letter, monitor, drift, log, role, workers, models)");
+                 "dead_letter, monitor, drift, log, role, workers, models, serve)");
     EXPECT_ERROR("features: [{name: x}]\nmodel: {}\ndelivery: at_least_once\nmodel: {}\n", "ex.yaml:4: model: ",
                  "duplicate key (first at line 2)");
     EXPECT_ERROR("features: [{name: x}]\n? [a]\n: b\n", "ex.yaml:2: top level: ", "keys must be non-empty strings");
