@@ -93,18 +93,19 @@ fi
 # ---- 4. Python virtual environment ----------------------------------------------------------------
 PY=${PYTHON:-python3}
 stamp="$ROOT/.venv/.stamp-$(hash_of deps/requirements.lock)"
-# A working .venv is brought to a changed lock in place (pip installs the new and changed pins): a lock that only
-# adds packages (tests/serve's tritonclient) then costs seconds instead of a new environment with TensorFlow, and
-# a .venv that several work trees share (a symlink) is never removed under the others' feet.
 if [ ! -f "$stamp" ]; then
-  if [ -x .venv/bin/python ] && .venv/bin/python -c 'import sys' 2>/dev/null; then
-    say "bringing .venv to deps/requirements.lock"
+  # A changed lock updates the venv in place (pip installs what differs: seconds, not the minutes of a new
+  # TensorFlow; a lock that only adds packages, like tests/serve's tritonclient, costs seconds, and a .venv that
+  # work trees share through a symlink is never removed under the others); a venv missing or broken is made afresh.
+  if [ -x .venv/bin/pip ] && .venv/bin/python -c '' 2>/dev/null; then
+    say "updating .venv to deps/requirements.lock"
   else
     say "creating .venv with deps/requirements.lock"
     rm -rf .venv
     "$PY" -m venv .venv
   fi
   .venv/bin/pip install -q --disable-pip-version-check --no-input -r deps/requirements.lock >&2
+  rm -f .venv/.stamp-*
   touch "$stamp"
 fi
 

@@ -3,14 +3,14 @@
  *
  * librdkafka emits the document every `statistics.interval.ms` through rd_kafka_conf_set_stats_cb(), from
  * the thread that polls the handle; the field meanings are librdkafka's STATISTICS.md. In librdkafka >= 1.8
- * (so in 2.0.2, the version rtml builds against):
+ * (rtml builds against 2.12.0; the unit test's documents come from 2.0.2, and their fields have not changed):
  *   - consumer_lag = end - committed_offset, and consumer_lag_stored = end - stored_offset, where end is
  *     hi_offset (isolation.level=read_uncommitted) or ls_offset (read_committed, the default). Either is -1
  *     when unknown: no committed (or stored) offset yet, or no watermark fetched yet. Before 1.8 consumer_lag
  *     used app_offset when there was no committed offset.
- *   - rtml at_least_once stores an offset only once its output is acknowledged and auto-commits the stored
- *     offsets every auto.commit.interval.ms: consumer_lag_stored is then the records not yet durably done,
- *     and consumer_lag trails it by up to one commit interval.
+ *   - rtml at_least_once stores an offset only once its output is acknowledged and commits the stored
+ *     offsets itself, about once a second: consumer_lag_stored is then the records not yet durably done,
+ *     and consumer_lag trails it by up to one commit.
  *   - exactly_once commits offsets inside the producer's transactions (send_offsets_to_transaction). The
  *     consumer's committed_offset only follows the consumer's own commits, so there it stays -1001
  *     (RD_KAFKA_OFFSET_INVALID) or stale, and consumer_lag is -1 or wrong (users of librdkafka report -1 under
@@ -37,7 +37,7 @@ typedef struct {
     int64_t stored_offset;       /* to be committed next (rtml stores after the output is acknowledged) */
     int64_t app_offset;          /* offset of the last record handed to the application + 1 */
     int64_t next_offset;         /* next offset to fetch */
-    /* Ops (mostly records) fetched and waiting. Careful: in 2.0.2 a partition's fetch queue is forwarded to
+    /* Ops (mostly records) fetched and waiting. Careful: (measured with 2.0.2) a partition's fetch queue is forwarded to
      * the consumer's one queue, and the figure is that queue's length: the SAME number on every partition of
      * the handle (measured: 41 on both partitions when only partition 0 had records waiting). Expose it once
      * per consumer, never summed over partitions. */

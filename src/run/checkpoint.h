@@ -8,7 +8,8 @@
  * and the stream goes on: the previous checkpoint stays valid, only older. A failed run writes nothing (a fenced
  * member must not touch state another instance now owns). 0, or -1. */
 int rtml_run_checkpoint(rtml_runner *r);
-/* A checkpoint when state.checkpoint_every has passed since the last one. */
+/* A checkpoint when state.checkpoint_every has passed since the last one (or, after a checkpoint that took more than a
+ * quarter of that, three times its duration). */
 void rtml_run_checkpoint_due(rtml_runner *r, double now);
 
 #endif

@@ -152,9 +152,10 @@ static void group_instance_id(rtml_runner *r) {
     else instance_name(r, r->clients.group_instance_id, sizeof r->clients.group_instance_id);
 }
 
-/* librdkafka 2.0.2 learns the partitions of a topic it has not produced to yet only at its next periodic topic
- * scan (once a second), and holds the topic's messages until then: measured, the first 50,000 outputs of a
- * run waited 0.85 s, and every worker paused its inputs for it. So the producer asks for the metadata of each
+/* librdkafka learned the partitions of a topic it had not produced to yet only at its next periodic topic scan
+ * (once a second), and held the topic's messages until then: measured with 2.0.2, the first 50,000 outputs of a
+ * run waited 0.85 s, and every worker paused its inputs for it. One metadata request per topic at start costs
+ * nothing, so it stays with 2.12: the producer asks for the metadata of each
  * topic rtml writes to before the first record, and keeps their handles (the metadata stays with them). A
  * topic that does not exist yet is left to the broker's auto-creation, as before. */
 static void know_output_topics(rtml_runner *r) {
@@ -263,11 +264,15 @@ void rtml_run_consumer_fatal(rtml_runner *r) {
 int rtml_run_open_clients(rtml_runner *r, const rtml_run_client_cbs *cbs, char *err, size_t errlen) {
     r->clients.on_rebalance = cbs->on_rebalance;
     r->clients.on_stats = cbs->on_stats;
-    char name[sizeof r->clients.commit_owner - 5];
-    instance_name(r, name, sizeof name);
-    snprintf(r->clients.commit_owner, sizeof r->clients.commit_owner, "rtml:%s", name);
     if (r->exactly_once) transactional_id(r);
     group_instance_id(r);
+    /* Who commits (group.c reads it back): the member's own identity when the config names one, so that an
+     * instance whose state.dir moved (a new disk) is still itself; else the name derived from host and state.dir. */
+    char name[sizeof r->clients.commit_owner - 5];
+    const char *user = rtml_config_kafka(&r->cfg, "group.instance.id");
+    if (user && *user) snprintf(name, sizeof name, "%s", user);
+    else instance_name(r, name, sizeof name);
+    snprintf(r->clients.commit_owner, sizeof r->clients.commit_owner, "rtml:%s", name);
     if (r->clients.group_instance_id[0]) rtml_log(RTML_LOG_INFO, "static group member: group.instance.id %s", r->clients.group_instance_id);
     else rtml_log(RTML_LOG_INFO, "dynamic group member (no group.instance.id)");
     if (open_producer(r, cbs->on_delivery, err, errlen) != 0) return -1;

@@ -206,6 +206,7 @@ static int start(rtml_runner *r, const rtml_run_opts *o) {
                  "labels waiting for their record", js.pending, js.early);
     }
     r->ckpt.last = rtml_now();
+    r->ckpt.next = r->ckpt.last + r->cfg.state.checkpoint_every_s;
     r->mon.drift_seen = r->pipe.drift_events;
     if (rtml_run_monitor_open(r, err, sizeof err) != 0) {
         fprintf(stderr, "rtml run: %s: %s\n", o->config_path, err);

@@ -134,6 +134,7 @@ typedef struct {
     int lock_fd;            /* state.dir's lock, held while running (checkpoint.h) */
     bool positions_changed; /* a partition got its first position: checkpoint even if no record was read */
     double last;            /* when the last periodic checkpoint was taken (monotonic) */
+    double next;            /* when the next is due (monotonic): checkpoint_every later, or longer after a slow one */
     uint64_t learned_at, records_at, failures;
 } rtml_run_ckpt;
 
