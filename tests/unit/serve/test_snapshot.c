@@ -11,6 +11,7 @@
 
 static rtml_snapshots S;
 static atomic_int stop, bad;
+static atomic_long seen[2]; /* each reader's snapshots taken */
 
 static void publish_text(const char *text, double now) {
     rtml_snapshot *s = rtml_snapshots_prepare(&S);
@@ -39,14 +40,20 @@ static void test_basics(void) {
     rtml_snapshots_release(&S, b);
 }
 
+/* 20,000 publications, and on until each reader has taken 1,000 snapshots meanwhile (deadline 30 s): on two busy
+ * cores the publisher could otherwise be done before a reader first runs, and nothing would have raced. */
 static void *publisher(void *arg) {
-    for (int i = 0; i < 20000; i++) publish_text(i % 2 ? "odd" : "even", rtml_now());
+    double deadline = rtml_now() + 30;
+    for (int i = 0; i < 20000 || ((atomic_load(&seen[0]) < 1000 || atomic_load(&seen[1]) < 1000) &&
+                                  rtml_now() < deadline);
+         i++)
+        publish_text(i % 2 ? "odd" : "even", rtml_now());
     atomic_store(&stop, 1);
     return arg;
 }
 
 static void *reader(void *arg) {
-    long *seen = arg;
+    atomic_long *taken = arg;
     uint64_t last = 0;
     while (!atomic_load(&stop)) {
         rtml_snapshot *s = rtml_snapshots_acquire(&S);
@@ -54,7 +61,7 @@ static void *reader(void *arg) {
         last = s->seq;
         /* publication i (seq i + 4) holds "even" for even i: its contents are never another's */
         if (s->seq > 3 && strcmp(s->image.data, s->seq % 2 ? "odd" : "even") != 0) atomic_store(&bad, 1);
-        (*seen)++;
+        atomic_fetch_add(taken, 1);
         rtml_snapshots_release(&S, s);
     }
     return NULL;
@@ -62,37 +69,46 @@ static void *reader(void *arg) {
 
 static void test_race(void) {
     pthread_t p, r[2];
-    long seen[2] = {0, 0};
     pthread_create(&r[0], NULL, reader, &seen[0]);
     pthread_create(&r[1], NULL, reader, &seen[1]);
     pthread_create(&p, NULL, publisher, NULL);
     pthread_join(p, NULL);
     pthread_join(r[0], NULL);
     pthread_join(r[1], NULL);
-    CHECK(seen[0] > 0 && seen[1] > 0);
+    CHECK(atomic_load(&seen[0]) >= 1000 && atomic_load(&seen[1]) >= 1000);
     CHECK(!atomic_load(&bad));
 }
 
+/* waits 10 s for a publication after `after` (taken by the caller before the thread starts: a waiter that ran only
+ * after the publication would otherwise wait for the next one) */
+typedef struct {
+    uint64_t after;
+    int rc;
+} wait_arg;
+
 static void *waiter(void *arg) {
-    int *rc = arg;
-    *rc = rtml_snapshots_wait(&S, rtml_snapshots_seq(&S), 10);
+    wait_arg *w = arg;
+    w->rc = rtml_snapshots_wait(&S, w->after, 10);
     return NULL;
 }
 
 static void test_wait(void) {
     CHECK_EQ_INT(rtml_snapshots_wait(&S, rtml_snapshots_seq(&S), 0.05), -1); /* time-out */
-    int rc = 9;
+    wait_arg a = {rtml_snapshots_seq(&S), 9};
     pthread_t w;
-    pthread_create(&w, NULL, waiter, &rc);
+    pthread_create(&w, NULL, waiter, &a);
     double t = rtml_now();
     while (rtml_now() - t < 0.05) {}
     publish_text("woken", rtml_now());
     pthread_join(w, NULL);
-    CHECK_EQ_INT(rc, 0);
-    pthread_create(&w, NULL, waiter, &rc);
+    CHECK_EQ_INT(a.rc, 0);
+    a = (wait_arg){rtml_snapshots_seq(&S), 9};
+    t = rtml_now();
+    pthread_create(&w, NULL, waiter, &a);
     rtml_snapshots_close(&S);
     pthread_join(w, NULL);
-    CHECK_EQ_INT(rc, -1);
+    CHECK_EQ_INT(a.rc, -1);
+    CHECK(rtml_now() - t < 5); /* by the close, not the 10 s time-out */
 }
 
 int main(void) {
