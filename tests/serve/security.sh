@@ -97,7 +97,7 @@ expect_status 200 "the version served" /v2/models/rtml/versions/1 "${AUTH[@]}"
 expect_status 405 "GET on infer" /v2/models/rtml/infer "${AUTH[@]}"
 expect_grep 'Allow: POST' "$T/headers" "405 says Allow: POST"
 
-"$PY" "$RTML_ROOT/tests/serve/lib/slow_clients.py" 127.0.0.1 "$PORT" "$T/cert.pem" "$TOKEN1" 1 1 8 ||
+"$PY" "$RTML_ROOT/tests/serve/lib/slow_clients.py" 127.0.0.1 "$PORT" "$T/cert.pem" "$TOKEN1" 1 1 8 "$MON/metrics" ||
   fail "slow clients"
 expect_status 200 "after the slow clients: metadata" /v2/models/rtml "${AUTH[@]}"
 

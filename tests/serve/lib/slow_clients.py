@@ -1,11 +1,13 @@
 """slow_clients.py — hostile and slow clients against the serve endpoint (tests/serve/security.sh).
 
-    python slow_clients.py HOST PORT CAFILE TOKEN REQUEST_TIME IDLE MAX_CONNECTIONS
+    python slow_clients.py HOST PORT CAFILE TOKEN REQUEST_TIME IDLE MAX_CONNECTIONS METRICS_URL
 Over TLS, each case on its own connection, each bounded in time:
   silent      connects, shakes hands, sends nothing: closed within idle + request_time (+ slack)
   slow-head   sends a request line, then its headers one byte every 0.2 s: closed about request_time after the line
   slow-body   sends whole headers, then the body one byte every 0.2 s: closed about request_time after the line
-  too-many    MAX_CONNECTIONS idle connections, then one more whose request is answered 503 with a JSON error
+  too-many    once the server counts no connection open (rtml_serve_connections on METRICS_URL, the monitor's
+              /metrics), MAX_CONNECTIONS idle connections, then one more whose request is answered 503 with a JSON
+              error, while the last of the MAX_CONNECTIONS is still answered 200
 While each slow client waits, a normal request on another connection is answered 200 within a second: slow
 clients hold a connection each, never a thread. Exit 1 with a reason on any deviation."""
 import json
@@ -13,9 +15,10 @@ import socket
 import ssl
 import sys
 import time
+import urllib.request
 
 HOST, PORT, CAFILE, TOKEN = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
-REQ, IDLE, MAXC = float(sys.argv[5]), float(sys.argv[6]), int(sys.argv[7])
+REQ, IDLE, MAXC, METRICS = float(sys.argv[5]), float(sys.argv[6]), int(sys.argv[7]), sys.argv[8]
 CTX = ssl.create_default_context(cafile=CAFILE)
 BODY = json.dumps({"inputs": [{"name": "records", "datatype": "BYTES", "shape": [1],
                                "data": ['{"x1": 1, "x2": 2, "x3": 3}']}]}).encode()
@@ -101,20 +104,42 @@ def silent():
     print(f"ok: silent: closed after {time.monotonic() - t:.2f} s (idle {IDLE} s + request_time {REQ} s)")
 
 
+def open_connections():
+    with urllib.request.urlopen(METRICS, timeout=5) as r:
+        for line in r.read().decode().splitlines():
+            if line.startswith("rtml_serve_connections "):
+                return int(float(line.split()[1]))
+    fail("no rtml_serve_connections on /metrics")
+
+
+def wait_none_open(deadline_s=10):
+    """Until the server has counted out every connection of the cases above (their closes reach its count
+    just after the client sees them)."""
+    until = time.monotonic() + deadline_s
+    while (n := open_connections()) != 0:
+        if time.monotonic() > until:
+            fail(f"too-many: {n} connection(s) still counted open {deadline_s} s after the cases above")
+        time.sleep(0.05)
+
+
 def too_many():
+    wait_none_open()
     held = [connect() for _ in range(MAXC)]
     with connect() as s:
         s.sendall(HEAD + BODY)
         status, body = read_response(s)
-    for h in held:
-        h.close()
     if status != 503 or "too many connections" not in json.loads(body)["error"]:
         fail(f"too-many: {status} {body!r}")
-    print(f"ok: too-many: the connection past {MAXC} is answered 503 with a JSON error")
+    held[-1].sendall(HEAD + BODY)
+    last, _ = read_response(held[-1])
+    for h in held:
+        h.close()
+    if last != 200:
+        fail(f"too-many: connection {MAXC} of {MAXC} answered {last}, not 200")
+    print(f"ok: too-many: the connection past {MAXC} is answered 503 with a JSON error, the {MAXC}th 200")
 
 
 trickle("slow-head", b"POST /v2/models/rtml/infer HTTP/1.1\r\n", HEAD.split(b"\r\n", 1)[1] * 20, REQ + 2)
 trickle("slow-body", HEAD, BODY * 50, REQ + 2)
 silent()
-time.sleep(IDLE + REQ + 0.5)  # the cases above are closed and counted out
 too_many()
