@@ -23,8 +23,11 @@ import json, sys
 for l in sys.stdin:
     print(json.dumps({"inputs": [{"name": "records", "datatype": "BYTES", "shape": [1], "data": [l.strip()]}]}))' >"$T/bodies.txt"
 
-# thread_cpu PID: nanoseconds the main thread (the stream's loop) has run
+# thread_cpu PID: nanoseconds the main thread (the stream's loop) has run; thread_queued PID: nanoseconds it has
+# waited for a CPU (run queue): what the rest of the machine took from it, printed so that a snapshot age or a CPU
+# ratio over its bound on a machine loaded by others can be told from one that serving caused
 thread_cpu() { cut -d' ' -f1 "/proc/$1/task/$1/schedstat"; }
+thread_queued() { cut -d' ' -f2 "/proc/$1/task/$1/schedstat"; }
 
 # one NAME WITH_REQUESTS: a fresh topic streamed into at RATE; prints the loop thread's CPU ns when all N are in
 one() {
@@ -54,18 +57,25 @@ one() {
   learned() { http_get "$MON/metrics" "$T/m.txt" && [ "$(metric "$T/m.txt" rtml_model_learned_records)" == $N ]; }
   wait_until "$name: all $N records streamed in and learned" 180 learned >&2
   thread_cpu "$RUN_PID" >"$T/cpu-$name"
+  thread_queued "$RUN_PID" >"$T/queued-$name"
   echo "$((produced - started)) $((SECONDS - produced))" >"$T/wall-$name" # producing, then draining (s)
-  if [ -n "$probe" ]; then wait "$probe" || { cat "$T/probe.json" "$T/probe.err" >&2; fail "$name: requests failed"; }; fi
+  if [ -n "$probe" ] && ! wait "$probe"; then
+    cat "$T/probe.json" "$T/probe.err" >&2
+    fail "$name: requests failed (the loop thread waited $(($(cat "$T/queued-$name") / 1000000)) ms for a CPU;" \
+      "load average $(cut -d' ' -f1-3 /proc/loadavg))"
+  fi
   stop_run TERM
   [ "$RUN_RC" == 0 ] || fail "$name: rtml run exited $RUN_RC"
 }
 
 one quiet 0
 one serving 1
+echo "requests: $(cat "$T/probe.json")"
+echo "the stream's loop thread waited for a CPU: $(($(cat "$T/queued-quiet") / 1000000)) ms without requests," \
+  "$(($(cat "$T/queued-serving") / 1000000)) ms with them (load average: $(cut -d' ' -f1-3 /proc/loadavg))"
 expect_eq "$(json_field "$T/probe.json" 'd["answered"], d["errors"]')" "($REQ, 0)" "$REQ requests answered while the stream learned, none refused"
 expect_eq "$(json_field "$T/probe.json" 'd["age_over"]')" 0 \
   "every answer by a snapshot at most $((REFRESH_MS + 100)) ms old (max $(json_field "$T/probe.json" 'd["age_max_ms"]') ms)"
-echo "requests: $(cat "$T/probe.json")"
 read -r _ drain <"$T/wall-serving"
 echo "seconds producing, then draining: without requests $(cat "$T/wall-quiet"), with them $(cat "$T/wall-serving")"
 [ "$drain" -le 5 ] && pass "the stream kept up with requests (drained ${drain} s after the producer)" ||
