@@ -14,9 +14,14 @@
 # load, measured by bench/latency_probe.c, passthrough and rtml with and without the low-latency profile, on a
 # private broker on port $BENCH_LAT_PORT (39392)); recovery (bench/recovery.py: restart to first output and
 # takeover after kill -9, classic and KIP-848 group protocols, static and dynamic members, on a private broker
-# on port $BENCH_RECOVERY_PORT (39492)); aggregates (bench/aggregates.py: ten per-key aggregates over 1M keys in
-# replay, their cost per record and per update, instructions beside the JSON decode, bytes per key, a Python peer,
-# the fraud examples with and without velocity aggregates). After the scenarios, bench/summary.py writes
+# on port $BENCH_RECOVERY_PORT (39492)); serve (bench/serve.py: requests/s and p50/p99/p99.9 of single-record
+# requests at fixed offered loads, open loop through tests/serve/oip_probe.c, for the native logistic and the
+# TensorFlow MLP beside MLServer serving the equivalent scikit-learn model, on a private broker on port
+# $BENCH_SERVE_PORT (39700); MLServer runs from a venv of its own, .deps/mlserver-venv, built here from
+# deps/mlserver.lock: MLServer takes protobuf < 7, TensorFlow in .venv 7.36); aggregates (bench/aggregates.py: ten
+# per-key aggregates over 1M keys in replay, their cost per record and per update, instructions beside the JSON
+# decode, bytes per key, a Python peer, the fraud examples with and without velocity aggregates). After the
+# scenarios, bench/summary.py writes
 # bench/results/<date>.md: the issue's targets against today's figures.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -91,8 +96,33 @@ latency() {
     "$ROOT/build-bench/passthrough" "$ROOT/build-bench/latency_probe" "$ROOT/bench/results"
 }
 
+# MLServer's own venv, from its pinned lock (never installed by hand, never into .venv); rebuilt when the lock
+# changes. Prints its python.
+mlserver_venv() {
+  local venv="$ROOT/.deps/mlserver-venv" stamp
+  stamp="$venv/.stamp-$(sha256sum "$ROOT/deps/mlserver.lock" | cut -c1-16)"
+  if [ ! -f "$stamp" ]; then
+    echo "bench: building $venv from deps/mlserver.lock" >&2
+    rm -rf "$venv"
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install -q --disable-pip-version-check --no-input -r "$ROOT/deps/mlserver.lock" >&2
+    touch "$stamp"
+  fi
+  echo "$venv/bin/python"
+}
+
+# The serve scenario: rtml's endpoint (native, TensorFlow) and MLServer under the same open-loop probe.
+serve() {
+  local port=${BENCH_SERVE_PORT:-39700} mlpy
+  mkdir -p "$ROOT/build-bench"
+  gcc -O2 -Wall -Wextra -std=c11 "$ROOT/tests/serve/oip_probe.c" -o "$ROOT/build-bench/oip_probe"
+  mlpy=$(mlserver_venv)
+  with_broker "$port" env BENCH_SERVE_PORT="$port" "$PY" "$ROOT/bench/serve.py" "$RTML_BIN" \
+    "$ROOT/build-bench/oip_probe" "$ROOT/bench/results" "$mlpy"
+}
+
 scenarios=("$@")
-[ ${#scenarios[@]} -gt 0 ] || scenarios=(pipeline latency tensorflow engine scaling recovery aggregates)
+[ ${#scenarios[@]} -gt 0 ] || scenarios=(pipeline latency tensorflow engine scaling recovery serve aggregates)
 # One scenario runs here, under set -e; several run as one child each (RTML_BIN set, so it builds nothing
 # again), so that a scenario that fails is reported and the others still run: one broken scenario loses no
 # other figures. bench/summary.py runs last either way.
@@ -104,13 +134,14 @@ run_scenario() {
     pipeline) pipeline ;;
     latency) latency ;;
     recovery) recovery ;;
+    serve) serve ;;
     aggregates) "$PY" "$ROOT/bench/aggregates.py" "$RTML_BIN" "$ROOT/bench/results" ;;
   esac
 }
 for s in "${scenarios[@]}"; do
   case $s in
-    engine | tensorflow | scaling | pipeline | latency | recovery | aggregates) ;;
-    *) echo "bench: unknown scenario '$s' (expected: pipeline, latency, tensorflow, engine, scaling, recovery, aggregates)" >&2; exit 2 ;;
+    engine | tensorflow | scaling | pipeline | latency | recovery | serve | aggregates) ;;
+    *) echo "bench: unknown scenario '$s' (expected: pipeline, latency, tensorflow, engine, scaling, recovery, serve, aggregates)" >&2; exit 2 ;;
   esac
 done
 if [ ${#scenarios[@]} -eq 1 ]; then

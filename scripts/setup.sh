@@ -95,7 +95,8 @@ PY=${PYTHON:-python3}
 stamp="$ROOT/.venv/.stamp-$(hash_of deps/requirements.lock)"
 if [ ! -f "$stamp" ]; then
   # A changed lock updates the venv in place (pip installs what differs: seconds, not the minutes of a new
-  # TensorFlow); a venv that is missing or broken is made afresh.
+  # TensorFlow; a lock that only adds packages, like tests/serve's tritonclient, costs seconds, and a .venv that
+  # work trees share through a symlink is never removed under the others); a venv missing or broken is made afresh.
   if [ -x .venv/bin/pip ] && .venv/bin/python -c '' 2>/dev/null; then
     say "updating .venv to deps/requirements.lock"
   else

@@ -5,6 +5,7 @@
  * per line, in input order; rejected lines have none); the final report is the last line of stdout. */
 #include <errno.h>
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,24 +18,30 @@
 #include "pipeline/pipeline.h"
 #include "pipeline/drift_actions.h"
 #include "base/rtml.h"
+#include "state/checkpoint.h"
 
 static void usage(FILE *f) {
     fprintf(f,
-            "usage: rtml replay -c CONFIG --input FILE [--output FILE]\n"
+            "usage: rtml replay -c CONFIG --input FILE [--output FILE] [--from-state DIR] [--score-only]\n"
             "\n"
             "Runs the config's pipeline over a JSON-lines file (or - for stdin): scores every record, learns from\n"
             "labelled ones (test-then-train), and prints a final report as one JSON line on stdout:\n"
             "  {\"records\":N,\"learned\":N,\"errors\":N,\"seconds\":S,\"records_per_second\":R,\"metrics\":{...}}\n"
-            "  --output FILE   write one prediction per record (JSON lines)\n");
+            "  --output FILE   write one prediction per record (JSON lines)\n"
+            "  --from-state DIR  start from the newest checkpoint in DIR (a `rtml run` state.dir; native engines)\n"
+            "  --score-only    score on that state without changing it: feature statistics frozen, nothing learned\n"
+            "                  (labels are still evaluated): the scores the serve endpoint answers on that state\n");
 }
 
 typedef struct {
-    const char *config, *input, *output;
+    const char *config, *input, *output, *state;
+    bool score_only;
 } replay_opts;
 
 static int parse_opts(int argc, char **argv, replay_opts *o) {
     static const struct option longopts[] = {{"config", required_argument, 0, 'c'}, {"input", required_argument, 0, 'i'},
                                              {"output", required_argument, 0, 'o'}, {"help", no_argument, 0, 'h'},
+                                             {"from-state", required_argument, 0, 's'}, {"score-only", no_argument, 0, 'S'},
                                              {0, 0, 0, 0}};
     int c;
     while ((c = getopt_long(argc, argv, "c:i:o:h", longopts, NULL)) != -1) {
@@ -42,6 +49,8 @@ static int parse_opts(int argc, char **argv, replay_opts *o) {
         case 'c': o->config = optarg; break;
         case 'i': o->input = optarg; break;
         case 'o': o->output = optarg; break;
+        case 's': o->state = optarg; break;
+        case 'S': o->score_only = true; break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }
@@ -135,6 +144,27 @@ static int replay_stream(rtml_pipeline *p, FILE *in, FILE *out, const char *name
     return rc;
 }
 
+/* --from-state: the newest checkpoint of a run's state.dir. Not TensorFlow's: restoring one drops the model
+ * directory's newer versions, which a replay must not do to a live pipeline's directory. */
+static int start_from_state(rtml_pipeline *p, const rtml_config *cfg, const char *dir) {
+    char err[RTML_ERRLEN];
+    if (rtml_config_is_tensorflow(cfg)) {
+        fprintf(stderr, "rtml replay: --from-state: native engines only (point model.tensorflow.saved_model at the "
+                "version to replay)\n");
+        return -1;
+    }
+    rtml_offsets offsets;
+    rtml_offsets_init(&offsets, 16);
+    uint64_t seq = 0;
+    int rc = rtml_ckpt_restore(dir, p, &offsets, &seq, err, sizeof err);
+    rtml_offsets_free(&offsets);
+    if (rc < 0) fprintf(stderr, "rtml replay: --from-state %s: %s\n", dir, err);
+    else if (rc == 0) fprintf(stderr, "rtml replay: --from-state %s: no checkpoint there\n", dir);
+    else rtml_log(RTML_LOG_INFO, "replaying from checkpoint %llu in %s (%llu records learned)", (unsigned long long)seq,
+                  dir, (unsigned long long)p->engine->learned);
+    return rc == 1 ? 0 : -1;
+}
+
 int rtml_cmd_replay(int argc, char **argv) {
     replay_opts o = {0};
     int rc = parse_opts(argc, argv, &o);
@@ -162,6 +192,12 @@ int rtml_cmd_replay(int argc, char **argv) {
         rtml_config_free(&cfg);
         return 2;
     }
+    if (o.state && start_from_state(&p, &cfg, o.state) != 0) {
+        rtml_pipeline_free(&p);
+        rtml_config_free(&cfg);
+        return 2;
+    }
+    p.serve_only = o.score_only; /* features frozen, nothing learned (pipeline.c) */
     bool from_stdin = strcmp(o.input, "-") == 0;
     FILE *in = from_stdin ? stdin : fopen(o.input, "r");
     FILE *out = NULL;

@@ -40,6 +40,7 @@ static const rtml_cfg_section SECTIONS[] = {
     {"role", rtml_cfg_role_parse, rtml_cfg_role_check, rtml_cfg_role_print, NULL},
     {"workers", rtml_cfg_workers_parse, NULL, rtml_cfg_workers_print, NULL},
     {"models", rtml_cfg_models_parse, NULL, rtml_cfg_models_print, rtml_cfg_models_free},
+    {"serve", rtml_cfg_serve_parse, rtml_cfg_serve_check, rtml_cfg_serve_print, rtml_cfg_serve_free},
 };
 #define N_SECTIONS COUNT(SECTIONS)
 

@@ -264,6 +264,24 @@ typedef struct rtml_config {
         char *level;  /* error | warn | info (default) | debug */
         char *format; /* text (default) | json */
     } log;
+
+    /* serve: the Open Inference Protocol endpoint on the live model (serve.c; docs/serving.md) */
+    struct {
+        char *listen;             /* "HOST:PORT" (default 127.0.0.1:8080 when the section is there); NULL: none */
+        char *name;               /* the model's name in /v2/models/NAME (default "rtml") */
+        double refresh_s;         /* the native engines' snapshot is refreshed this often (default 0.1) */
+        unsigned threads;         /* HTTP threads (default 2) */
+        char *log_topic;          /* each answered record goes here, keyed by its request id; NULL: none */
+        char *tls_cert, *tls_key; /* PEM files: HTTPS when both are set */
+        char *tokens_file;        /* bearer tokens, one a line; NULL: no authentication */
+        bool open_health;         /* the health paths answer without a token (default true) */
+        size_t max_body_bytes;    /* default 1 MiB */
+        size_t max_records;       /* records per request (default 1000) */
+        size_t max_connections;   /* open connections (default 256) */
+        double request_timeout_s; /* a request must arrive whole within this (default 10 s) */
+        double idle_timeout_s;    /* an idle keep-alive connection is closed after this (default 30 s) */
+        int line;
+    } serve;
 } rtml_config;
 
 /* Parse the YAML file at path into *out (zeroed first). Returns 0, or -1 with "FILE:LINE: KEY: reason"
@@ -285,6 +303,11 @@ static inline bool rtml_config_is_tensorflow(const rtml_config *cfg) {
 
 /* Whether labels come on a topic of their own (label.topic). */
 static inline bool rtml_config_label_topic(const rtml_config *cfg) { return cfg->label.topic != NULL; }
+
+/* Whether the stream learns from served requests: their log topic is read back and joined with label.topic. */
+static inline bool rtml_config_serve_learns(const rtml_config *cfg) {
+    return cfg->serve.listen && cfg->serve.log_topic && cfg->label.topic;
+}
 
 /* The value of a kafka property, or NULL. */
 const char *rtml_config_kafka(const rtml_config *cfg, const char *key);

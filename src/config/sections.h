@@ -90,5 +90,10 @@ void rtml_cfg_workers_print(const rtml_config *cfg, FILE *out);
 int rtml_cfg_models_parse(const cfg_ctx *c, const yaml_node_t *node, rtml_config *cfg);
 void rtml_cfg_models_print(const rtml_config *cfg, FILE *out);
 void rtml_cfg_models_free(rtml_config *cfg);
+/* serve.c: the Open Inference Protocol endpoint (listen, name, refresh, threads, log_topic, tls, auth, limits) */
+int rtml_cfg_serve_parse(const cfg_ctx *c, const yaml_node_t *node, rtml_config *cfg);
+int rtml_cfg_serve_check(const cfg_ctx *c, rtml_config *cfg);
+void rtml_cfg_serve_print(const rtml_config *cfg, FILE *out);
+void rtml_cfg_serve_free(rtml_config *cfg);
 
 #endif

@@ -83,6 +83,9 @@ double *rtml_engine_params(rtml_engine *e, size_t *n);
  * inputs that take features. */
 rtml_engine *rtml_tf_open(const rtml_config *cfg, const rtml_row_span *layout, size_t n_spans,
                           const rtml_shape *shape, char *err, size_t errlen);
+/* Switch a TensorFlow engine to version `version` of its model directory, leaving the directory as it is (a reader
+ * following the engine that writes the versions: serve's scorers). 0, or -1 with a reason (the old one stays). */
+int rtml_tf_use_version(rtml_engine *e, int64_t version, char *err, size_t errlen);
 /* Whether this build has the TensorFlow engine, and the TensorFlow version it links ("" without). */
 int rtml_tf_available(void);
 const char *rtml_tf_version(void);

@@ -243,6 +243,9 @@ int rtml_run_open_consumer(rtml_runner *r, char *err, size_t errlen) {
     if (r->cfg.label.topic) rd_kafka_topic_partition_list_add(sub, r->cfg.label.topic, RD_KAFKA_PARTITION_UA);
     /* the aggregates' repartition topic (repartition.h): read like an input, by the same member */
     if (r->repart.topic) rd_kafka_topic_partition_list_add(sub, r->repart.topic, RD_KAFKA_PARTITION_UA);
+    /* serve.log_topic, read back to join answered requests with their labels (run/serve.c) */
+    if (rtml_config_serve_learns(&r->cfg))
+        rd_kafka_topic_partition_list_add(sub, r->cfg.serve.log_topic, RD_KAFKA_PARTITION_UA);
     rd_kafka_resp_err_t e = rd_kafka_subscribe(r->clients.consumer, sub);
     rd_kafka_topic_partition_list_destroy(sub);
     return e ? rtml_fail(err, errlen, "subscribe: %s", rd_kafka_err2str(e)) : 0;

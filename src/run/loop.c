@@ -40,6 +40,7 @@
 #include "run/output.h"
 #include "run/records.h"
 #include "run/repartition.h"
+#include "run/serve.h"
 #include "run/status.h"
 #include "state/checkpoint.h"
 
@@ -103,12 +104,14 @@ static void consume_loop(rtml_runner *r, const rtml_run_opts *o) {
         rtml_run_checkpoint_due(r, now);
         rtml_run_models_tick(r, now);
         rtml_run_monitor_tick(r, now);
+        rtml_run_serve_tick(r, now);
         bool paused = rtml_run_throttle(r);
         if (r->labels.paused) rtml_run_labels_flow(r); /* records read meanwhile joined the waiting labels */
         if (paused) rd_kafka_poll(r->clients.producer, 10);
         double wait = rtml_pipeline_wait(&r->pipe, rtml_now());
         int timeout_ms = paused ? 0 : wait < 0 || wait > 0.1 ? 100 : (int)(wait * 1000) + 1;
         if (r->exactly_once && r->txn.open && timeout_ms > 10) timeout_ms = 10;
+        timeout_ms = rtml_run_serve_poll_ms(r, timeout_ms);
         rd_kafka_message_t *m = rd_kafka_consumer_poll(r->clients.consumer, timeout_ms); /* serves rebalances too */
         if (m) rtml_run_take(r, m);
         if (paused) r->input.last_at = r->input.last_at ? rtml_now() : 0; /* waiting on the output is not idleness */
@@ -158,6 +161,7 @@ static void runner_free(rtml_runner *r) {
         if (r->clients.outputs[i]) rd_kafka_topic_destroy(r->clients.outputs[i]);
     if (r->clients.producer) rd_kafka_destroy(r->clients.producer);
     rtml_run_monitor_close(r); /* before the pipeline: the server's threads are joined first */
+    rtml_run_serve_close(r);   /* likewise */
     rtml_run_models_close(r);  /* so is the model watcher */
     rtml_run_repartition_close(r);
     rtml_pipeline_free(&r->pipe);
@@ -216,6 +220,10 @@ static int start(rtml_runner *r, const rtml_run_opts *o) {
     r->ckpt.next = r->ckpt.last + r->cfg.state.checkpoint_every_s;
     r->mon.drift_seen = r->pipe.drift_events;
     if (rtml_run_monitor_open(r, err, sizeof err) != 0) {
+        fprintf(stderr, "rtml run: %s: %s\n", o->config_path, err);
+        return 2;
+    }
+    if (rtml_run_serve_open(r, err, sizeof err) != 0) {
         fprintf(stderr, "rtml run: %s: %s\n", o->config_path, err);
         return 2;
     }

@@ -16,6 +16,7 @@
 #include "monitor/procstat.h"
 #include "base/rtml.h"
 #include "run/models.h"
+#include "run/serve.h"
 #include "config/model.h"
 #include "config/scale.h"
 #include "pipeline/model.h"
@@ -275,5 +276,6 @@ void rtml_run_render_metrics(rtml_runner *r, rtml_buf *b) {
     drift(r, b);
     labels(r, b);
     aggregates(r, b);
+    rtml_run_serve_metrics(r, b);
     process(b);
 }

@@ -20,6 +20,7 @@
 #include "run/drift.h"
 #include "run/output.h"
 #include "run/repartition.h"
+#include "run/serve.h"
 
 #define PAUSE_AT 50000   /* unacknowledged outputs at which input partitions pause... */
 #define RESUME_AT 25000  /* ...and at which they resume */
@@ -158,6 +159,10 @@ void rtml_run_handle(rtml_runner *r, rd_kafka_message_t *m, int slot) {
         return;
     }
     if (rtml_run_repartitioned(r, topic)) rtml_run_repartition_origin(r, m, &origin);
+    if (rtml_run_serve_is_log(r, topic)) { /* answered requests, read back to wait for their labels */
+        rtml_run_serve_take_log(r, &h, &origin);
+        return;
+    }
     int queued;
     rtml_reject rej = rtml_pipeline_submit(&r->pipe, m->payload ? m->payload : "", m->len, &origin, r->input.n_held,
                                            &queued, why, sizeof why);

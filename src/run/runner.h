@@ -11,11 +11,13 @@
  *   mon         status.c      counters, the monitor's documents and history (drift.c: the drift events seen)
  *   models      models.c      the model topic (opaque)
  *   repart      repartition.c aggregates keyed by a field: records re-keyed through an internal topic
+ *   serve       serve.c       the serve endpoint: its snapshots, its log writer, what the log topic gave back (opaque)
  *   fatal       runner.c      why the run must stop, typed (rtml_run_fail)
  * loop.c drives them: set-up, the consume loop, shutdown and the report (report.h); workers.c runs several.
  *
  * One thread drives a runner (librdkafka's own threads do the network I/O), so none of this is locked; the
- * model topic's watcher thread (models.c) shares only its own state, under its own mutex. With workers, each
+ * model topic's watcher thread (models.c) shares only its own state, under its own mutex; the serve endpoint's
+ * threads see the model only through the snapshots serve.c hands over (serve/snapshot.h). With workers, each
  * worker thread has a runner of its own and they share nothing but rtml_run_stop and the team's count of
  * assigned workers (rtml_worker). */
 #ifndef RTML_RUN_RUNNER_H
@@ -68,6 +70,7 @@ typedef enum {
 } rtml_run_fault;
 
 typedef struct rtml_run_models rtml_run_models; /* the model topic's state (models.c) */
+typedef struct rtml_run_serving rtml_run_serving; /* the serve endpoint's state (serve.c) */
 struct rtml_run_history;                        /* the dashboard's samples (status.c) */
 
 typedef struct {
@@ -185,6 +188,7 @@ typedef struct rtml_runner {
     rtml_run_monitoring mon;
     rtml_run_models *models; /* NULL without models.topic */
     rtml_run_repart repart;
+    rtml_run_serving *serve; /* NULL without serve */
     rtml_run_fatal fatal;
 } rtml_runner;
 

@@ -7,7 +7,8 @@ line are siblings and do not include each other):
     config                     the YAML config, typed
     codec  features  engine    decoders/encoders; feature transforms; model engines (engine/tf inside engine)
     pipeline                   decode -> features -> score -> learn -> evaluate, drift, delayed labels
-    state  kafka  monitor      checkpoints and positions; Kafka clients and the model topic; HTTP and metrics
+    state  kafka  monitor  serve   checkpoints and positions; Kafka clients and the model topic; HTTP and metrics;
+                               the Open Inference Protocol endpoint
     run                        the daemon: the loop, outputs and transactions, rebalances, workers
     cli                        main and the commands
 It also finds cycles between files: a module is a .c and its .h; module A depends on B when A's .c or .h
@@ -23,7 +24,7 @@ import re
 import sys
 
 RANK = {"base": 0, "config": 1, "codec": 2, "features": 2, "engine": 2, "pipeline": 3, "state": 4, "kafka": 4,
-        "monitor": 4, "run": 5, "cli": 6}
+        "monitor": 4, "serve": 4, "run": 5, "cli": 6}
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)
 # Interface headers whose functions are defined by the implementations that plug into them.
 REGISTRIES = {"cli/cli.h": "the commands", "codec/codec.h": "decoders and encoders", "engine/engine.h": "engines",

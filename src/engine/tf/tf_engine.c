@@ -515,11 +515,9 @@ static int tf_save(const rtml_engine *eng, rtml_writer *w) {
     return 0;
 }
 
-static int tf_load(rtml_engine *eng, rtml_reader *r, char *err, size_t errlen) {
+/* Load version v of the model directory and swap it in (the old one is freed). */
+static int switch_version(rtml_engine *eng, int64_t v, char *err, size_t errlen) {
     tf_engine *e = impl(eng);
-    int64_t v = (int64_t)rtml_r_u64(r);
-    if (r->failed) return rtml_fail(err, errlen, "model state is truncated");
-    rtml_tf_drop_newer(e->model_dir, v);
     if (v == eng->version) return 0;
     char dir[4096];
     snprintf(dir, sizeof dir, "%s/%lld", e->model_dir, (long long)v);
@@ -531,6 +529,20 @@ static int tf_load(rtml_engine *eng, rtml_reader *r, char *err, size_t errlen) {
     eng->serve_only = !b->train;
     eng->float32 = b->out.dtype == RTML_TF_DT_FLOAT;
     return 0;
+}
+
+static int tf_load(rtml_engine *eng, rtml_reader *r, char *err, size_t errlen) {
+    tf_engine *e = impl(eng);
+    int64_t v = (int64_t)rtml_r_u64(r);
+    if (r->failed) return rtml_fail(err, errlen, "model state is truncated");
+    rtml_tf_drop_newer(e->model_dir, v);
+    return switch_version(eng, v, err, errlen);
+}
+
+/* A reader of the model directory (serve's scorers): the version the trainer runs, without touching the
+ * directory (tf_load drops newer versions: that is the trainer's restore, not a reader's business). */
+int rtml_tf_use_version(rtml_engine *eng, int64_t version, char *err, size_t errlen) {
+    return switch_version(eng, version, err, errlen);
 }
 
 static void tf_close(rtml_engine *eng) {

@@ -21,3 +21,7 @@ rtml_engine *rtml_tf_open(const rtml_config *cfg, const rtml_row_span *layout, s
                            "the pinned tensorflow-cpu wheel into .venv) and rebuild, or use engine: native");
     return NULL;
 }
+
+int rtml_tf_use_version(rtml_engine *e, int64_t version, char *err, size_t errlen) {
+    return rtml_fail(err, errlen, "this rtml was built without TensorFlow");
+}

@@ -30,6 +30,11 @@ TOPICS=()
 trap _monitor_cleanup EXIT
 
 start_run() {
+  # Emptied here, not only by the child's redirection: that one happens in the background, and a wait_until on
+  # the log of a second run could otherwise read the first run's lines (tests/serve/load.sh took the stopped
+  # run's serve port, or none when the truncation came between its grep and its sed).
+  : >"$T/run.out"
+  : >"$T/run.log"
   "$RTML" run -c "$@" >"$T/run.out" 2>"$T/run.log" &
   RUN_PID=$!
 }

@@ -534,7 +534,7 @@ static void test_top_level_errors(void) {
     EXPECT_ERROR("hello\n", "ex.yaml:1: top level: ", "must be a mapping, got 'hello'");
     EXPECT_ERROR("features: [{name: x}]\ninputs:\n  topics: [a]\n", "ex.yaml:2: inputs: ",
                  "unknown key (expected one of: kafka, input, aggregates, features, label, model, output, delivery, state, "
-                 "dead_letter, monitor, drift, log, role, workers, models)");
+                 "dead_letter, monitor, drift, log, role, workers, models, serve)");
     EXPECT_ERROR("features: [{name: x}]\nmodel: {}\ndelivery: at_least_once\nmodel: {}\n", "ex.yaml:4: model: ",
                  "duplicate key (first at line 2)");
     EXPECT_ERROR("features: [{name: x}]\n? [a]\n: b\n", "ex.yaml:2: top level: ", "keys must be non-empty strings");
@@ -1388,6 +1388,8 @@ static void test_aggregates(void) {
                  "the config has no aggregates section");
     EXPECT_ERROR("aggregates:\n  - {name: c, key: /k, fn: count}\nfeatures: [{name: x, aggregate: c}]\n"
                  "output: {format: avro, features: true}\n", "ex.yaml:4: output.features: ", "only with format json");
+    EXPECT_ERROR("aggregates:\n  - {name: c, key: /k, fn: count}\nfeatures: [{name: x, aggregate: c}]\n"
+                 "serve: {listen: 127.0.0.1:8080}\n", "ex.yaml:4: serve: ", "not with aggregates");
 #undef A
 }
 
