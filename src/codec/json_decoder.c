@@ -76,8 +76,14 @@ static void to_value(json_state *s, const rtml_json_span *sp, size_t *text_used,
         v->num = sp->type == RTML_JSON_TRUE;
         break;
     case RTML_JSON_NUMBER: {
-        long long i = 0;
         v->type = RTML_V_NUMBER;
+        if (sp->num_state > 0) { /* converted as it was scanned: the usual case */
+            v->num = sp->num;
+            v->is_int = sp->num_state == 2;
+            v->i64 = v->is_int ? sp->i64 : 0;
+            break;
+        }
+        long long i = 0;
         /* Overflow (1e400) is a number that is not finite. */
         if (rtml_json_number_value(sp, &v->num, &v->is_int, &i) != 0)
             v->num = sp->ptr[0] == '-' ? -HUGE_VAL : HUGE_VAL;

@@ -58,6 +58,7 @@ typedef struct {
     size_t cat_len;
     uint32_t cat_hash;
     int cat_new;
+    int plain_standardize;        /* the chain is [standardize] alone: apply() takes its fast path */
     char text[2][32];             /* numbers as category text: this value, a cross's other value */
 } feature_state;
 
@@ -115,6 +116,7 @@ static int setup_feature(rtml_featurizer *fz, feature_state *fs, const rtml_feat
     fs->sparse = fs->last && (k == RTML_TX_ONE_HOT || k == RTML_TX_HASH || k == RTML_TX_CROSS ||
                               k == RTML_TX_BAG_OF_WORDS);
     fs->steps = fs->sparse ? nt - 1 : nt;
+    fs->plain_standardize = nt == 1 && k == RTML_TX_STANDARDIZE;
     fs->value = field_index(fz, spec->field);
     fs->stats = calloc(nt ? nt : 1, sizeof *fs->stats);
     fs->pending = calloc(nt ? nt : 1, sizeof *fs->pending);
@@ -488,8 +490,8 @@ static rtml_reject compute(rtml_featurizer *fz, feature_state *fs, const rtml_va
     fs->cat_new = 0;
     if (r != RTML_REJECT_NONE)
         return r;
-    if (fs->spec->n_transforms)
-        memcpy(fs->pending, fs->stats, fs->spec->n_transforms * sizeof *fs->pending);
+    for (size_t k = 0; k < fs->spec->n_transforms; k++)
+        fs->pending[k] = fs->stats[k];
     if (fs->last && fs->last->kind == RTML_TX_ARRAY)
         return array(fz, fs, v, &w);
     if (fs->last && fs->last->kind == RTML_TX_BAG_OF_WORDS) {
@@ -511,18 +513,39 @@ static rtml_reject compute(rtml_featurizer *fz, feature_state *fs, const rtml_va
 
 /* Second pass for an accepted record: keep the new statistics and vocabulary values. */
 static void commit(feature_state *fs) {
-    if (fs->steps)
-        memcpy(fs->stats, fs->pending, fs->steps * sizeof *fs->stats);
+    for (size_t k = 0; k < fs->steps; k++)
+        fs->stats[k] = fs->pending[k];
     if (fs->cat_new)
         rtml_vocab_add(&fs->vocab, fs->cat, fs->cat_len, fs->cat_hash);
     fs->cat_new = 0;
+}
+
+/* compute() for a [standardize] chain over a finite number, the usual dense feature: the same arithmetic in a
+ * few instructions. 0 when it does not apply (another type, an overflow): compute() then decides, and rejects
+ * exactly as it always has. */
+static inline int standardize_fast(rtml_featurizer *fz, feature_state *fs, const rtml_value *v) {
+    if (v->type != RTML_V_NUMBER || !isfinite(v->num))
+        return 0;
+    rtml_welford w = {fs->stats[0].n, fs->stats[0].a, fs->stats[0].b};
+    rtml_welford_add(&w, v->num);
+    double sd = rtml_welford_std(&w);
+    double x = sd > 0 ? (v->num - w.mean) / sd : 0.0;
+    if (!isfinite(x) || !isfinite(w.mean) || !isfinite(w.m2))
+        return 0;
+    fs->pending[0] = (step_stat){w.n, w.mean, w.m2};
+    fs->cat_new = 0;
+    fz->dense[fs->offset] = x;
+    return 1;
 }
 
 rtml_reject rtml_featurizer_apply(rtml_featurizer *fz, const rtml_value *values, rtml_row *row, char *detail,
                                   size_t dlen) {
     size_t nnz = 0;
     for (size_t i = 0; i < fz->n; i++) {
-        rtml_reject r = compute(fz, &fz->f[i], values, &nnz, detail, dlen);
+        feature_state *fs = &fz->f[i];
+        if (fs->plain_standardize && standardize_fast(fz, fs, &values[fs->value]))
+            continue;
+        rtml_reject r = compute(fz, fs, values, &nnz, detail, dlen);
         if (r != RTML_REJECT_NONE) {
             for (size_t j = 0; j <= i; j++)
                 fz->f[j].cat_new = 0;

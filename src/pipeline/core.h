@@ -61,6 +61,8 @@ typedef struct rtml_pipeline {
     rtml_row *learn_rows;   /* the labelled rows of a batch */
     double *learn_y;
     rtml_buf encoded;       /* a batch's predictions, back to back */
+    const char *topic_json_of; /* encode.c: the (interned) topic whose JSON string topic_json holds */
+    rtml_buf topic_json;
     size_t *ends;           /* batch_size: where each one ends in encoded */
     uint64_t engine_failures, learn_failures;
     char **classes;         /* multiclass: class names by index (owned), learned or from the config */
