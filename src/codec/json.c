@@ -17,6 +17,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "base/numconv.h"
 #include "base/rtml.h"
@@ -321,8 +324,26 @@ static inline uint64_t rtml_json_special8(const char *p) {
     return (((q - ones) & ~q) | ((b - ones) & ~b) | (v - ones * 0x20) | v) & highs;
 }
 
+#if defined(__SSE2__)
+/* The same for 16 bytes with SSE2 (every x86-64 has it): a bit per byte needing attention. A signed compare
+ * with 0x20 catches the control characters and, as negative bytes, every byte >= 0x80 at once. */
+static inline unsigned rtml_json_special16(const char *p) {
+    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+    __m128i m = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')), _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))),
+                             _mm_cmplt_epi8(v, _mm_set1_epi8(0x20)));
+    return (unsigned)_mm_movemask_epi8(m);
+}
+#endif
+
 /* Skip plain string bytes from p: returns the first byte needing attention, or end. */
 static inline const char *rtml_json_skip_plain(const char *p, const char *end) {
+#if defined(__SSE2__)
+    while (end - p >= 16) {
+        unsigned m = rtml_json_special16(p);
+        if (m) return p + __builtin_ctz(m);
+        p += 16;
+    }
+#endif
     while (end - p >= 8) {
         uint64_t m = rtml_json_special8(p);
         if (m) {
@@ -717,6 +738,70 @@ static const char *rtml_json_scan_number_value(const rtml_json_ctx *c, const cha
     return p;
 }
 
+/* The word's first k digits (1 <= k <= 7) moved to its top, '0's below: parse8 of it is their value. */
+static inline uint64_t rtml_json_top_digits(uint64_t w, unsigned k) {
+    return (w << (8 * (8 - k))) | (0x3030303030303030ULL >> (8 * k));
+}
+
+/* rtml_json_scan_number_value for the usual number, [-]D{1,7}[.D{1,16}] followed by a byte that ends it, with
+ * 32 bytes left in the document: a few word operations and no loop. NULL for anything else (a longer integer
+ * part, an exponent, a leading zero, an error): the caller then takes the general path, which decides. */
+static inline const char *rtml_json_number_fast(const char *p, const char *end, rtml_json_span *sp) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    int neg = *p == '-';
+    const char *d = p + neg;
+    if (end - d < 26) return NULL; /* room for the words read below */
+    uint64_t w, m = rtml_json_nondigit8(d), mant;
+    unsigned k = m ? (unsigned)__builtin_ctzll(m) >> 3 : 8, nf = 0;
+    if (k == 0 || k == 8 || (k > 1 && d[0] == '0')) return NULL;
+    if (k == 1) {
+        mant = (uint64_t)(d[0] - '0');
+    } else {
+        memcpy(&w, d, 8);
+        mant = rtml_json_parse8(rtml_json_top_digits(w, k));
+    }
+    d += k;
+    if (*d == '.') {
+        m = rtml_json_nondigit8(d + 1);
+        unsigned k2 = m ? (unsigned)__builtin_ctzll(m) >> 3 : 8;
+        if (k2 == 0) return NULL;
+        memcpy(&w, d + 1, 8);
+        if (k2 < 8) {
+            mant = mant * rtml_json_pow10_u64[k2] + rtml_json_parse8(rtml_json_top_digits(w, k2));
+        } else {
+            mant = mant * 100000000 + rtml_json_parse8(w);
+            m = rtml_json_nondigit8(d + 9);
+            unsigned k3 = m ? (unsigned)__builtin_ctzll(m) >> 3 : 8;
+            if (k3 == 8 || k + 8 + k3 > 19) return NULL;
+            if (k3) {
+                memcpy(&w, d + 9, 8);
+                mant = mant * rtml_json_pow10_u64[k3] + rtml_json_parse8(rtml_json_top_digits(w, k3));
+            }
+            k2 = 8 + k3;
+        }
+        nf = k2;
+        d += 1 + k2;
+    }
+    if (*d == 'e' || *d == 'E') return NULL;
+    if (!nf) { /* an integer of at most 7 digits */
+        sp->i64 = neg ? -(long long)mant : (long long)mant;
+        sp->num = (double)sp->i64;
+        sp->num_state = 2;
+        return d;
+    }
+    if (mant > (UINT64_C(1) << 53)) return NULL;
+    static const double pow10[] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14,
+                                   1e15, 1e16};
+    double x = (double)mant / pow10[nf]; /* Clinger: both exact, one rounding */
+    sp->num = neg ? -x : x;
+    sp->num_state = 1;
+    return d;
+#else
+    (void)p, (void)end, (void)sp;
+    return NULL;
+#endif
+}
+
 /* An object key, p at its opening quote: returns just past the closing quote (or NULL) and sets *head
  * (rtml_json_doc_head). Most keys are short and plain: one 8-byte load finds the closing quote and is the head. */
 static inline const char *rtml_json_scan_key(const rtml_json_ctx *c, const char *p, const char *end, uint64_t *head,
@@ -788,7 +873,8 @@ value:
             goto after;
         }
         number = (rtml_json_span){RTML_JSON_NUMBER, q, 0, 0, 0, 0, 0};
-        if (!(p = rtml_json_scan_number_value(&c, p, end, &number))) return -1;
+        const char *fast = rtml_json_number_fast(p, end, &number);
+        if (!(p = fast ? fast : rtml_json_scan_number_value(&c, p, end, &number))) return -1;
         number.len = (size_t)(p - q);
         for (uint32_t k = cur->out_lo; k < cur->out_hi; k++) out[paths->order[k]] = number;
         goto after;
@@ -845,6 +931,182 @@ int rtml_json_extract(const rtml_json_paths *p, const char *doc, size_t len, rtm
     if (rc < 0)
         for (size_t i = 0; i < p->n; i++) out[i] = (rtml_json_span){0};
     return rc;
+}
+
+/* ---- the shape cache ------------------------------------------------------------------------------------
+ * A stream's records nearly always share one shape: the same keys in the same order, the same spacing; only the
+ * values change. A shape remembers, for the last document scanned in full, the bytes between its top-level
+ * values (literal i: from the end of value i-1, or the document's start, up to value i; then the tail after the
+ * last value) and the trie node each value's key names. A document whose bytes between values are those same
+ * bytes is valid wherever those are (they were, in the same place of the same grammar), so only its values need
+ * scanning: no key is scanned or looked up, no whitespace or separator examined one at a time. Any difference
+ * (another key, another order, a nested value, an error) and the full scan runs instead, from the start: the
+ * results and errors are exactly rtml_json_extract's. Flat objects of scalars only: a nested value ends a shape.
+ * A stream whose shapes keep changing stops trying after RTML_SHAPE_MISSES misses in a row, for
+ * RTML_SHAPE_REST documents. */
+
+#define RTML_SHAPE_MEMBERS 256  /* the most top-level members a shape holds */
+#define RTML_SHAPE_BYTES 8192   /* and bytes between them, in all */
+#define RTML_SHAPE_MISSES 8
+#define RTML_SHAPE_REST 1024
+#define SHAPE_NONE (-1) /* nothing wanted */
+#define SHAPE_MANY (-2) /* several outputs, or a subtree to forget: rtml_json_emit */
+
+struct rtml_json_shape {
+    const rtml_json_paths *paths;  /* what it was learned for */
+    uint32_t n;                    /* members; 0 with valid = 0: no shape */
+    int valid;
+    uint32_t misses, rest;         /* misses in a row; documents left before trying again */
+    uint32_t off[RTML_SHAPE_MEMBERS + 1], len[RTML_SHAPE_MEMBERS + 1]; /* literal i in bytes[off .. off + len) */
+    const rtml_json_node *node[RTML_SHAPE_MEMBERS];
+    int32_t slot[RTML_SHAPE_MEMBERS]; /* the one output a value fills, SHAPE_NONE, or SHAPE_MANY (see node) */
+    uint32_t used;
+    char bytes[RTML_SHAPE_BYTES + 8]; /* + 8: a literal is compared 8 bytes at a time */
+};
+
+rtml_json_shape *rtml_json_shape_new(void) { return calloc(1, sizeof(rtml_json_shape)); }
+
+void rtml_json_shape_free(rtml_json_shape *sh) { free(sh); }
+
+/* Keep doc[lo .. hi) as literal i; 0, or -1 when the shape is full. */
+static int rtml_json_shape_keep(rtml_json_shape *sh, uint32_t i, const char *lo, const char *hi) {
+    size_t n = (size_t)(hi - lo);
+    if (n > RTML_SHAPE_BYTES - sh->used) return -1;
+    memcpy(sh->bytes + sh->used, lo, n);
+    sh->off[i] = sh->used;
+    sh->len[i] = (uint32_t)n;
+    sh->used += (uint32_t)n;
+    return 0;
+}
+
+/* Learn the shape of doc, which the full scan has just accepted (so every step here succeeds). */
+static void rtml_json_shape_learn(rtml_json_shape *sh, const rtml_json_paths *paths, const char *doc, size_t len) {
+    rtml_json_ctx c = {doc, NULL, 0};
+    const char *p = rtml_json_skip_ws(doc, doc + len), *end = doc + len, *lit = doc;
+    const rtml_json_node *root = paths->nodes;
+    rtml_json_type type;
+    uint32_t i = 0;
+    *sh = (rtml_json_shape){.paths = paths, .misses = sh->misses, .rest = sh->rest};
+    p = rtml_json_skip_ws(p + 1, end);
+    if (*p != '}') {
+        for (;; i++) {
+            uint64_t head;
+            int escaped = 0;
+            const char *q = p;
+            if (i == RTML_SHAPE_MEMBERS || !(p = rtml_json_scan_key(&c, p, end, &head, &escaped))) return;
+            const rtml_json_node *cur = root->nchild ? rtml_json_lookup_key(paths, root, q + 1, (size_t)(p - q - 2),
+                                                                            head, escaped)
+                                                     : NULL;
+            sh->node[i] = cur;
+            sh->slot[i] = !cur ? SHAPE_NONE
+                          : cur->out_hi - cur->out_lo == 1 && cur->sub_hi == cur->out_hi ? (int32_t)paths->order[cur->out_lo]
+                                                                                         : SHAPE_MANY;
+            p = rtml_json_skip_ws(rtml_json_skip_ws(p, end) + 1, end); /* the ':' */
+            if (rtml_json_shape_keep(sh, i, lit, p) != 0) return;
+            if (*p == '"') p = rtml_json_scan_string(&c, p, p + 1, end, &escaped);
+            else if (*p == '-' || rtml_json_is_digit((unsigned char)*p)) p = rtml_json_scan_number(&c, p, end);
+            else if (*p == 't' || *p == 'f' || *p == 'n') p = rtml_json_scan_literal(&c, p, end, &type);
+            else return; /* an object or an array: not a flat shape */
+            lit = p;
+            p = rtml_json_skip_ws(p, end);
+            if (*p != ',') break;
+            p = rtml_json_skip_ws(p + 1, end);
+        }
+        i++;
+    }
+    if (rtml_json_shape_keep(sh, i, lit, end) != 0) return;
+    sh->n = i;
+    sh->valid = 1;
+}
+
+/* Are the n bytes at p (before end) the literal lit? */
+static inline int rtml_json_lit_eq(const char *p, const char *end, const char *lit, size_t n) {
+    if ((size_t)(end - p) < n) return 0;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    if (n <= 8 && end - p >= 8) {
+        uint64_t a, b;
+        memcpy(&a, p, 8);
+        memcpy(&b, lit, 8);
+        return n == 0 || ((a ^ b) << (64 - 8 * n)) == 0;
+    }
+#endif
+    return memcmp(p, lit, n) == 0;
+}
+
+/* Value i of the document through the shape (type, text; number: converted): into its output. */
+static inline void rtml_json_shape_emit(const rtml_json_shape *sh, uint32_t i, rtml_json_span *out,
+                                        const rtml_json_span *v) {
+    if (sh->slot[i] >= 0) {
+        out[sh->slot[i]] = *v;
+        return;
+    }
+    const rtml_json_node *cur = sh->node[i];
+    rtml_json_forget(sh->paths, cur, out);
+    for (uint32_t k = cur->out_lo; k < cur->out_hi; k++) out[sh->paths->order[k]] = *v;
+}
+
+/* The document's values through the shape; 0, or -1 where it differs (out then holds partial results). */
+static int rtml_json_shape_scan(const rtml_json_shape *sh, const char *doc, size_t len, rtml_json_span *out) {
+    rtml_json_ctx c = {doc, NULL, 0};
+    const char *p = doc, *end = doc + len;
+    rtml_json_type type = RTML_JSON_NULL;
+    for (uint32_t i = 0; i < sh->n; i++) {
+        if (!rtml_json_lit_eq(p, end, sh->bytes + sh->off[i], sh->len[i])) return -1;
+        p += sh->len[i];
+        const char *q = p;
+        int escaped = 0, wanted = sh->slot[i] != SHAPE_NONE;
+        rtml_json_span v = {RTML_JSON_NULL, q, 0, 0, 0, 0, 0};
+        if (p == end) return -1;
+        switch (*p) {
+        case '"':
+            p = rtml_json_skip_plain(p + 1, end);
+            if (p < end && *p == '"') p++;
+            else if (!(p = rtml_json_scan_string(&c, q, p, end, &escaped))) return -1;
+            v = (rtml_json_span){RTML_JSON_STRING, q + 1, (size_t)(p - q - 2), escaped, 0, 0, 0};
+            break;
+        case '-': case '0': case '1': case '2': case '3': case '4': case '5': case '6': case '7': case '8': case '9':
+            if (!wanted) {
+                if (!(p = rtml_json_scan_number(&c, p, end))) return -1;
+                continue;
+            }
+            v.type = RTML_JSON_NUMBER;
+            const char *f = rtml_json_number_fast(p, end, &v);
+            if (!(p = f ? f : rtml_json_scan_number_value(&c, p, end, &v))) return -1;
+            v.len = (size_t)(p - q);
+            break;
+        case 't': case 'f': case 'n':
+            if (!(p = rtml_json_scan_literal(&c, p, end, &type))) return -1;
+            v.type = type, v.len = (size_t)(p - q);
+            break;
+        default: return -1;
+        }
+        if (wanted) rtml_json_shape_emit(sh, i, out, &v);
+    }
+    const char *tail = sh->bytes + sh->off[sh->n];
+    return (size_t)(end - p) == sh->len[sh->n] && memcmp(p, tail, sh->len[sh->n]) == 0 ? 0 : -1;
+}
+
+int rtml_json_extract_shaped(const rtml_json_paths *p, rtml_json_shape *sh, const char *doc, size_t len,
+                             rtml_json_span *out, char *err, size_t errlen) {
+    if (!sh || !p || !doc || (!out && p->n)) return rtml_json_extract(p, doc, len, out, err, errlen);
+    for (size_t i = 0; i < p->n; i++) out[i] = (rtml_json_span){0};
+    if (sh->rest) {
+        sh->rest--;
+    } else if (sh->valid && sh->paths == p) {
+        if (rtml_json_shape_scan(sh, doc, len, out) == 0) {
+            sh->misses = 0;
+            return 0;
+        }
+        for (size_t i = 0; i < p->n; i++) out[i] = (rtml_json_span){0};
+        if (++sh->misses >= RTML_SHAPE_MISSES) sh->rest = RTML_SHAPE_REST, sh->misses = 0;
+    }
+    int rc = rtml_json_scan(p, doc, len, out, err, errlen);
+    if (rc < 0) {
+        for (size_t i = 0; i < p->n; i++) out[i] = (rtml_json_span){0};
+        return rc;
+    }
+    if (!sh->rest) rtml_json_shape_learn(sh, p, doc, len);
+    return 0;
 }
 
 int rtml_json_validate(const char *doc, size_t len, char *err, size_t errlen) {

@@ -76,6 +76,17 @@ size_t rtml_json_paths_count(const rtml_json_paths *p);
 int rtml_json_extract(const rtml_json_paths *p, const char *doc, size_t len, rtml_json_span *out, char *err,
                       size_t errlen);
 
+/* A shape (json.c: the bytes between a document's top-level values, remembered from the last one) makes
+ * rtml_json_extract_shaped much faster for a stream of documents that share their keys, order and spacing, as
+ * a producer's records do. Mutable: one per thread (a decoder's). */
+typedef struct rtml_json_shape rtml_json_shape;
+rtml_json_shape *rtml_json_shape_new(void); /* NULL when out of memory */
+void rtml_json_shape_free(rtml_json_shape *sh);
+
+/* rtml_json_extract, with the same results and errors, through the shape sh (NULL: none). */
+int rtml_json_extract_shaped(const rtml_json_paths *p, rtml_json_shape *sh, const char *doc, size_t len,
+                             rtml_json_span *out, char *err, size_t errlen);
+
 /* Validate a document whose top-level value may be of any type. 0, or -1 with "offset N: reason". */
 int rtml_json_validate(const char *doc, size_t len, char *err, size_t errlen);
 

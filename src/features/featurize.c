@@ -58,7 +58,8 @@ typedef struct {
     size_t cat_len;
     uint32_t cat_hash;
     int cat_new;
-    int plain_standardize;        /* the chain is [standardize] alone: apply() takes its fast path */
+    enum { CHAIN_OTHER, CHAIN_STANDARDIZE, CHAIN_HASH } chain; /* [standardize] or [hash] alone: a fast path */
+    rtml_murmur3_prefix name_eq;  /* "NAME=" hashed once (hash, cross, bag_of_words text starts with it) */
     char text[2][32];             /* numbers as category text: this value, a cross's other value */
 } feature_state;
 
@@ -116,7 +117,16 @@ static int setup_feature(rtml_featurizer *fz, feature_state *fs, const rtml_feat
     fs->sparse = fs->last && (k == RTML_TX_ONE_HOT || k == RTML_TX_HASH || k == RTML_TX_CROSS ||
                               k == RTML_TX_BAG_OF_WORDS);
     fs->steps = fs->sparse ? nt - 1 : nt;
-    fs->plain_standardize = nt == 1 && k == RTML_TX_STANDARDIZE;
+    fs->chain = nt != 1 ? CHAIN_OTHER : k == RTML_TX_STANDARDIZE ? CHAIN_STANDARDIZE : k == RTML_TX_HASH ? CHAIN_HASH
+                                                                                                  : CHAIN_OTHER;
+    size_t nl = strlen(spec->name);
+    char *name_eq = malloc(nl + 1);
+    if (!name_eq)
+        return -1;
+    memcpy(name_eq, spec->name, nl);
+    name_eq[nl] = '=';
+    rtml_murmur3_prefix_init(&fs->name_eq, name_eq, nl + 1, 0);
+    free(name_eq);
     fs->value = field_index(fz, spec->field);
     fs->stats = calloc(nt ? nt : 1, sizeof *fs->stats);
     fs->pending = calloc(nt ? nt : 1, sizeof *fs->pending);
@@ -538,12 +548,24 @@ static inline int standardize_fast(rtml_featurizer *fz, feature_state *fs, const
     return 1;
 }
 
+/* compute() for a [hash] chain over a string, the usual categorical feature: "NAME=" was hashed once, only the
+ * value is hashed here (no copy into the scratch text). 0 when it does not apply: compute() then decides. */
+static inline int hash_fast(rtml_featurizer *fz, feature_state *fs, const rtml_value *v, size_t *nnz) {
+    if (v->type != RTML_V_STRING || v->len > RTML_MAX_FEATURE_STRING)
+        return 0;
+    fz->entries[(*nnz)++] = signed_entry(fs->offset, fs->last->n, rtml_murmur3_32_after(&fs->name_eq, v->str, v->len));
+    fs->cat_new = 0;
+    return 1;
+}
+
 rtml_reject rtml_featurizer_apply(rtml_featurizer *fz, const rtml_value *values, rtml_row *row, char *detail,
                                   size_t dlen) {
     size_t nnz = 0;
     for (size_t i = 0; i < fz->n; i++) {
         feature_state *fs = &fz->f[i];
-        if (fs->plain_standardize && standardize_fast(fz, fs, &values[fs->value]))
+        if (fs->chain == CHAIN_STANDARDIZE && standardize_fast(fz, fs, &values[fs->value]))
+            continue;
+        if (fs->chain == CHAIN_HASH && hash_fast(fz, fs, &values[fs->value], &nnz))
             continue;
         rtml_reject r = compute(fz, fs, values, &nnz, detail, dlen);
         if (r != RTML_REJECT_NONE) {
@@ -553,8 +575,12 @@ rtml_reject rtml_featurizer_apply(rtml_featurizer *fz, const rtml_value *values,
         }
     }
     for (size_t i = 0; i < fz->n; i++) {
-        if (fz->frozen) fz->f[i].cat_new = 0;
-        else commit(&fz->f[i]);
+        feature_state *fs = &fz->f[i];
+        if (fs->chain == CHAIN_HASH)
+            continue; /* nothing to keep: no statistics before it, no vocabulary */
+        if (fz->frozen) fs->cat_new = 0;
+        else if (fs->chain == CHAIN_STANDARDIZE) fs->stats[0] = fs->pending[0];
+        else commit(fs);
     }
     for (size_t i = 0; i < nnz; i++) {
         fz->idx[i] = fz->entries[i].idx;

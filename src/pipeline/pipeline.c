@@ -102,6 +102,7 @@ int rtml_pipeline_init(rtml_pipeline *p, const rtml_config *cfg, char *err, size
     if (cfg->output.format != RTML_FMT_JSON && !(p->encoder = rtml_encoder_open(cfg, err, errlen))) goto fail;
     p->batch_size = p->engine->batch ? p->engine->batch : 1;
     rtml_batch_init(&p->batch, shape.n_dense, p->n_raw);
+    p->batch.timed = p->batch_size > 1;
     p->scores = calloc(p->batch_size * p->engine->n_outputs, sizeof *p->scores);
     p->learn_rows = calloc(p->batch_size, sizeof *p->learn_rows);
     p->learn_y = calloc(p->batch_size, sizeof *p->learn_y);
