@@ -40,12 +40,14 @@ typedef struct {
     size_t memo_cap, memo_len;
 } ftrl_model;
 
-static double weight(const ftrl_model *m, size_t i) {
-    double z = m->z[i];
+/* The weight of a coordinate whose state is (z, n). A function of them alone: the memo rests on that. */
+static inline double weight_of(const ftrl_model *m, double z, double n) {
     if (fabs(z) <= m->l1) return 0;
     double sgn = z < 0 ? -1.0 : 1.0;
-    return -(z - sgn * m->l1) / ((m->beta + sqrt(m->n[i])) / m->alpha + m->l2);
+    return -(z - sgn * m->l1) / ((m->beta + sqrt(n)) / m->alpha + m->l2);
 }
+
+static inline double weight(const ftrl_model *m, size_t i) { return weight_of(m, m->z[i], m->n[i]); }
 
 double rtml_ftrl_weight(const rtml_engine *e, size_t j) {
     const ftrl_model *m = e->impl;
@@ -54,19 +56,26 @@ double rtml_ftrl_weight(const rtml_engine *e, size_t j) {
 
 /* weight(m, i), remembered in memo[k] when there is one. */
 static inline double weight_memo(const ftrl_model *m, size_t i, ftrl_memo *memo, size_t k) {
-    double w = weight(m, i);
-    if (memo) memo[k] = (ftrl_memo){m->z[i], m->n[i], w};
+    double z = m->z[i], n = m->n[i], w = weight_of(m, z, n);
+    if (memo) memo[k] = (ftrl_memo){z, n, w};
     return w;
 }
 
 /* memo: NULL, or room for every coordinate of the row (n_dense + nnz + 1), filled in row order. */
 static double ftrl_score(const rtml_engine *e, const ftrl_model *m, const rtml_row *row, ftrl_memo *memo) {
-    size_t nd = e->shape.n_dense;
-    double s = weight_memo(m, m->n_coords - 1, memo, nd + row->nnz);
+    size_t nd = e->shape.n_dense, nnz = row->nnz;
+    const double *dense = row->dense, *val = row->val;
+    const uint32_t *idx = row->idx;
+    double s = weight_memo(m, m->n_coords - 1, memo, nd + nnz);
     for (size_t j = 0; j < nd; j++)
-        if (row->dense[j] != 0) s += row->dense[j] * weight_memo(m, j, memo, j);
-    for (size_t k = 0; k < row->nnz; k++)
-        if (row->val[k] != 0) s += row->val[k] * weight_memo(m, row->idx[k], memo, nd + k);
+        if (dense[j] != 0) s += dense[j] * weight_memo(m, j, memo, j);
+    if (memo) {
+        for (size_t k = 0; k < nnz; k++)
+            if (val[k] != 0) s += val[k] * weight_memo(m, idx[k], memo, nd + k);
+    } else {
+        for (size_t k = 0; k < nnz; k++)
+            if (val[k] != 0) s += val[k] * weight(m, idx[k]);
+    }
     return s;
 }
 
@@ -95,20 +104,27 @@ static int ftrl_predict(rtml_engine *e, const rtml_row *rows, size_t n, double *
 
 /* Algorithm 1's update of coordinate i with value x, for residual d = p - y; the weight is derived from
  * z_i, n_i as they were at prediction time (unchanged since, for a coordinate seen once in the row). */
-static void update_coord(ftrl_model *m, size_t i, double x, double d, const ftrl_memo *memo) {
+static inline void update_coord(ftrl_model *m, size_t i, double x, double d, const ftrl_memo *memo) {
     if (x == 0) return;
-    double g = d * x, w = memo && memo->z == m->z[i] && memo->n == m->n[i] ? memo->w : weight(m, i);
-    double sigma = (sqrt(m->n[i] + g * g) - sqrt(m->n[i])) / m->alpha;
-    m->z[i] += g - sigma * w;
-    m->n[i] += g * g;
+    double z = m->z[i], n = m->n[i];
+    double g = d * x, w = memo && memo->z == z && memo->n == n ? memo->w : weight_of(m, z, n);
+    double sigma = (sqrt(n + g * g) - sqrt(n)) / m->alpha;
+    m->z[i] = z + (g - sigma * w);
+    m->n[i] = n + g * g;
 }
 
 /* Every coordinate of the row, in row order; memo: predict()'s weights for them, or NULL. */
 static void update_row(const rtml_engine *e, ftrl_model *m, const rtml_row *row, double d, const ftrl_memo *memo) {
-    size_t nd = e->shape.n_dense;
+    size_t nd = e->shape.n_dense, nnz = row->nnz;
+    const double *val = row->val;
+    const uint32_t *idx = row->idx;
     for (size_t j = 0; j < nd; j++) update_coord(m, j, row->dense[j], d, memo ? &memo[j] : NULL);
-    for (size_t k = 0; k < row->nnz; k++) update_coord(m, row->idx[k], row->val[k], d, memo ? &memo[nd + k] : NULL);
-    update_coord(m, m->n_coords - 1, 1.0, d, memo ? &memo[nd + row->nnz] : NULL);
+    if (memo) {
+        for (size_t k = 0; k < nnz; k++) update_coord(m, idx[k], val[k], d, &memo[nd + k]);
+    } else {
+        for (size_t k = 0; k < nnz; k++) update_coord(m, idx[k], val[k], d, NULL);
+    }
+    update_coord(m, m->n_coords - 1, 1.0, d, memo ? &memo[nd + nnz] : NULL);
 }
 
 static int ftrl_learn(rtml_engine *e, const rtml_row *rows, const double *y, size_t n) {
