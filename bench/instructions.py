@@ -120,6 +120,18 @@ def measure(rtml, config, data, tag, workdir):
             "top": self_top(out)}
 
 
+def commit():
+    """The source tree's commit (+ "with changes" when src/ or the build has uncommitted ones), or "an unknown
+    tree"."""
+    def git(*args):
+        return subprocess.run(["git", "-C", HERE, *args], capture_output=True, text=True).stdout.strip()
+    head = git("rev-parse", "--short", "HEAD")
+    if not head:
+        return "an unknown tree"
+    changed = git("status", "--porcelain", "--untracked-files=no", "--", "src", "cmake", "CMakeLists.txt")
+    return f"commit {head}" + (" with changes" if changed else "")
+
+
 def main():
     rtml, results_dir = sys.argv[1], sys.argv[2]
     data = os.environ.get("BENCH_DATA", "/tmp/rtml-bench")
@@ -137,8 +149,8 @@ def main():
     md, js = f"{results_dir}/{stamp}-instructions.md", f"{results_dir}/{stamp}-instructions.json"
     names = ["decode", "featurize", "model", "eval", "encode", "rest", "start/exit"]
     out = [f"# instructions per record, {stamp}\n",
-           f"Reproduce: `bench/run.sh instructions` (env BENCH_INSTR_N={N}"
-           + (f" BENCH_BASELINE_BIN={baseline}" if baseline else "") + "). callgrind counts every instruction "
+           f"Reproduce: `BENCH_INSTR_N={N}" + (f" BENCH_BASELINE_BIN={baseline}" if baseline else "")
+           + f" bench/run.sh instructions` (measured: {commit()}). callgrind counts every instruction "
            "of `rtml replay -c CONFIG --input FILE --output /dev/null` (deterministic: this machine has no "
            "hardware counters); a stage is the inclusive count of its functions (bench/instructions.py), "
            "divided by the records.\n",

@@ -14,8 +14,10 @@
 # load, measured by bench/latency_probe.c, passthrough and rtml with and without the low-latency profile, on a
 # private broker on port $BENCH_LAT_PORT (39392)); recovery (bench/recovery.py: restart to first output and
 # takeover after kill -9, classic and KIP-848 group protocols, static and dynamic members, on a private broker
-# on port $BENCH_RECOVERY_PORT (39492)). After the scenarios, bench/summary.py writes
-# bench/results/<date>.md: the issue's targets against today's figures.
+# on port $BENCH_RECOVERY_PORT (39492)); instructions (bench/instructions.py: instructions per record of `rtml
+# replay` under callgrind, split by stage (decode, featurize, model, encode), for dense logistic and categorical
+# FTRL; no broker; BENCH_INSTR_N records (20000), BENCH_BASELINE_BIN an older rtml measured beside it). After
+# the scenarios, bench/summary.py writes bench/results/<date>.md: the issue's targets against today's figures.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 PY=$ROOT/.venv/bin/python
@@ -80,6 +82,13 @@ recovery() {
   with_broker "$port" env BENCH_RECOVERY_PORT="$port" "$PY" "$ROOT/bench/recovery.py" "$RTML_BIN" "$ROOT/bench/results"
 }
 
+# The instructions scenario: callgrind (valgrind, a Debian package scripts/setup.sh installs) over `rtml replay`.
+instructions() {
+  command -v valgrind >/dev/null && command -v callgrind_annotate >/dev/null ||
+    { echo "bench: instructions needs valgrind (callgrind): run make setup" >&2; return 2; }
+  "$PY" "$ROOT/bench/instructions.py" "$RTML_BIN" "$ROOT/bench/results"
+}
+
 # The latency scenario: the probe (open-loop producer + output consumer) against passthrough and rtml.
 latency() {
   local port=${BENCH_LAT_PORT:-39392}
@@ -90,7 +99,7 @@ latency() {
 }
 
 scenarios=("$@")
-[ ${#scenarios[@]} -gt 0 ] || scenarios=(pipeline latency tensorflow engine scaling recovery)
+[ ${#scenarios[@]} -gt 0 ] || scenarios=(pipeline latency tensorflow engine instructions scaling recovery)
 # One scenario runs here, under set -e; several run as one child each (RTML_BIN set, so it builds nothing
 # again), so that a scenario that fails is reported and the others still run: one broken scenario loses no
 # other figures. bench/summary.py runs last either way.
@@ -102,12 +111,13 @@ run_scenario() {
     pipeline) pipeline ;;
     latency) latency ;;
     recovery) recovery ;;
+    instructions) instructions ;;
   esac
 }
 for s in "${scenarios[@]}"; do
   case $s in
-    engine | tensorflow | scaling | pipeline | latency | recovery) ;;
-    *) echo "bench: unknown scenario '$s' (expected: pipeline, latency, tensorflow, engine, scaling, recovery)" >&2; exit 2 ;;
+    engine | tensorflow | scaling | pipeline | latency | recovery | instructions) ;;
+    *) echo "bench: unknown scenario '$s' (expected: pipeline, latency, tensorflow, engine, instructions, scaling, recovery)" >&2; exit 2 ;;
   esac
 done
 if [ ${#scenarios[@]} -eq 1 ]; then
