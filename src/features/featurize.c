@@ -79,6 +79,7 @@ struct rtml_featurizer {
     uint32_t *idx;
     double *val;
     size_t max_nnz;
+    size_t n_keep; /* features with something to keep after a row (all but [hash] chains): 0, no pass for them */
     char *scratch; /* text to hash */
     int frozen;    /* apply() transforms with what it would learn, but keeps no statistics (a re-delivered record) */
 };
@@ -166,6 +167,8 @@ rtml_featurizer *rtml_featurizer_new(const rtml_config *cfg, char *err, size_t e
     for (size_t i = 0; i < n; i++) /* crosses' second fields come after all the features' own */
         if (fz->f[i].last && fz->f[i].last->kind == RTML_TX_CROSS)
             fz->f[i].other = field_index(fz, fz->f[i].last->with);
+    for (size_t i = 0; i < n; i++)
+        fz->n_keep += fz->f[i].chain != CHAIN_HASH;
     lay_out(fz);
     if (fz->n_inputs > UINT32_MAX) {
         rtml_fail(err, errlen, "features: %zu inputs, more than a row can index", fz->n_inputs);
@@ -549,11 +552,16 @@ static inline int standardize_fast(rtml_featurizer *fz, feature_state *fs, const
 }
 
 /* compute() for a [hash] chain over a string, the usual categorical feature: "NAME=" was hashed once, only the
- * value is hashed here (no copy into the scratch text). 0 when it does not apply: compute() then decides. */
+ * value is hashed here (no copy into the scratch text). 0 when it does not apply: compute() then decides. The
+ * entry goes into the row's idx/val too: a row that no compute() added to needs no copy from entries. */
 static inline int hash_fast(rtml_featurizer *fz, feature_state *fs, const rtml_value *v, size_t *nnz) {
     if (v->type != RTML_V_STRING || v->len > RTML_MAX_FEATURE_STRING)
         return 0;
-    fz->entries[(*nnz)++] = signed_entry(fs->offset, fs->last->n, rtml_murmur3_32_after(&fs->name_eq, v->str, v->len));
+    sparse_entry e = signed_entry(fs->offset, fs->last->n, rtml_murmur3_32_after(&fs->name_eq, v->str, v->len));
+    size_t k = (*nnz)++;
+    fz->entries[k] = e;
+    fz->idx[k] = e.idx;
+    fz->val[k] = e.val;
     fs->cat_new = 0;
     return 1;
 }
@@ -561,12 +569,14 @@ static inline int hash_fast(rtml_featurizer *fz, feature_state *fs, const rtml_v
 rtml_reject rtml_featurizer_apply(rtml_featurizer *fz, const rtml_value *values, rtml_row *row, char *detail,
                                   size_t dlen) {
     size_t nnz = 0;
+    int computed = 0; /* a feature took compute(): its entries are in entries only */
     for (size_t i = 0; i < fz->n; i++) {
         feature_state *fs = &fz->f[i];
         if (fs->chain == CHAIN_STANDARDIZE && standardize_fast(fz, fs, &values[fs->value]))
             continue;
         if (fs->chain == CHAIN_HASH && hash_fast(fz, fs, &values[fs->value], &nnz))
             continue;
+        computed = 1;
         rtml_reject r = compute(fz, fs, values, &nnz, detail, dlen);
         if (r != RTML_REJECT_NONE) {
             for (size_t j = 0; j <= i; j++)
@@ -574,7 +584,7 @@ rtml_reject rtml_featurizer_apply(rtml_featurizer *fz, const rtml_value *values,
             return r;
         }
     }
-    for (size_t i = 0; i < fz->n; i++) {
+    for (size_t i = 0, n_kept = fz->n_keep ? fz->n : 0; i < n_kept; i++) {
         feature_state *fs = &fz->f[i];
         if (fs->chain == CHAIN_HASH)
             continue; /* nothing to keep: no statistics before it, no vocabulary */
@@ -582,7 +592,7 @@ rtml_reject rtml_featurizer_apply(rtml_featurizer *fz, const rtml_value *values,
         else if (fs->chain == CHAIN_STANDARDIZE) fs->stats[0] = fs->pending[0];
         else commit(fs);
     }
-    for (size_t i = 0; i < nnz; i++) {
+    for (size_t i = 0, n_copied = computed ? nnz : 0; i < n_copied; i++) {
         fz->idx[i] = fz->entries[i].idx;
         fz->val[i] = fz->entries[i].val;
     }
