@@ -956,6 +956,7 @@ struct rtml_json_shape {
     const rtml_json_paths *paths;  /* what it was learned for */
     uint32_t n;                    /* members; 0 with valid = 0: no shape */
     int valid;
+    int complete;                  /* every output is one member's alone (slot): a scan that succeeds fills them all */
     uint32_t misses, rest;         /* misses in a row; documents left before trying again */
     uint32_t off[RTML_SHAPE_MEMBERS + 1], len[RTML_SHAPE_MEMBERS + 1]; /* literal i in bytes[off .. off + len) */
     const rtml_json_node *node[RTML_SHAPE_MEMBERS];
@@ -1017,6 +1018,14 @@ static void rtml_json_shape_learn(rtml_json_shape *sh, const rtml_json_paths *pa
     if (rtml_json_shape_keep(sh, i, lit, end) != 0) return;
     sh->n = i;
     sh->valid = 1;
+    unsigned char seen[RTML_JSON_MAX_POINTERS] = {0};
+    size_t covered = 0;
+    int many = 0;
+    for (uint32_t k = 0; k < i; k++) {
+        if (sh->slot[k] == SHAPE_MANY) many = 1;
+        else if (sh->slot[k] >= 0 && !seen[sh->slot[k]]) seen[sh->slot[k]] = 1, covered++;
+    }
+    sh->complete = !many && covered == paths->n;
 }
 
 /* Are the n bytes at p (before end) the literal lit? */
@@ -1089,10 +1098,12 @@ static int rtml_json_shape_scan(const rtml_json_shape *sh, const char *doc, size
 int rtml_json_extract_shaped(const rtml_json_paths *p, rtml_json_shape *sh, const char *doc, size_t len,
                              rtml_json_span *out, char *err, size_t errlen) {
     if (!sh || !p || !doc || (!out && p->n)) return rtml_json_extract(p, doc, len, out, err, errlen);
-    for (size_t i = 0; i < p->n; i++) out[i] = (rtml_json_span){0};
+    int shaped = !sh->rest && sh->valid && sh->paths == p;
+    if (!shaped || !sh->complete) /* a complete shape's scan writes every output, or fails and clears them */
+        for (size_t i = 0; i < p->n; i++) out[i] = (rtml_json_span){0};
     if (sh->rest) {
         sh->rest--;
-    } else if (sh->valid && sh->paths == p) {
+    } else if (shaped) {
         if (rtml_json_shape_scan(sh, doc, len, out) == 0) {
             sh->misses = 0;
             return 0;

@@ -26,10 +26,10 @@
 #include "engine/optim.h"
 #include "base/rtml.h"
 
-/* A weight as it was derived from (z_i, n_i): the update after a prediction reuses it while both are unchanged
- * (the weight is a function of them alone), instead of a second square root and division. */
+/* A weight as it was derived from (z_i, n_i), with sqrt(n_i): the update after a prediction reuses both while
+ * z_i and n_i are unchanged (they are functions of them alone), instead of a second square root and division. */
 typedef struct {
-    double z, n, w;
+    double z, n, w, sqrt_n;
 } ftrl_memo;
 
 typedef struct {
@@ -41,10 +41,15 @@ typedef struct {
 } ftrl_model;
 
 /* The weight of a coordinate whose state is (z, n). A function of them alone: the memo rests on that. */
-static inline double weight_of(const ftrl_model *m, double z, double n) {
+static inline double weight_sqrt(const ftrl_model *m, double z, double sqrt_n) {
     if (fabs(z) <= m->l1) return 0;
     double sgn = z < 0 ? -1.0 : 1.0;
-    return -(z - sgn * m->l1) / ((m->beta + sqrt(n)) / m->alpha + m->l2);
+    return -(z - sgn * m->l1) / ((m->beta + sqrt_n) / m->alpha + m->l2);
+}
+
+static inline double weight_of(const ftrl_model *m, double z, double n) {
+    if (fabs(z) <= m->l1) return 0;
+    return weight_sqrt(m, z, sqrt(n));
 }
 
 static inline double weight(const ftrl_model *m, size_t i) { return weight_of(m, m->z[i], m->n[i]); }
@@ -56,8 +61,10 @@ double rtml_ftrl_weight(const rtml_engine *e, size_t j) {
 
 /* weight(m, i), remembered in memo[k] when there is one. */
 static inline double weight_memo(const ftrl_model *m, size_t i, ftrl_memo *memo, size_t k) {
-    double z = m->z[i], n = m->n[i], w = weight_of(m, z, n);
-    if (memo) memo[k] = (ftrl_memo){z, n, w};
+    double z = m->z[i], n = m->n[i];
+    if (!memo) return weight_of(m, z, n);
+    double sqrt_n = sqrt(n), w = weight_sqrt(m, z, sqrt_n);
+    memo[k] = (ftrl_memo){z, n, w, sqrt_n};
     return w;
 }
 
@@ -107,8 +114,13 @@ static int ftrl_predict(rtml_engine *e, const rtml_row *rows, size_t n, double *
 static inline void update_coord(ftrl_model *m, size_t i, double x, double d, const ftrl_memo *memo) {
     if (x == 0) return;
     double z = m->z[i], n = m->n[i];
-    double g = d * x, w = memo && memo->z == z && memo->n == n ? memo->w : weight_of(m, z, n);
-    double sigma = (sqrt(n + g * g) - sqrt(n)) / m->alpha;
+    double g = d * x, w, sqrt_n;
+    if (memo && memo->z == z && memo->n == n) {
+        w = memo->w, sqrt_n = memo->sqrt_n;
+    } else {
+        sqrt_n = sqrt(n), w = weight_sqrt(m, z, sqrt_n);
+    }
+    double sigma = (sqrt(n + g * g) - sqrt_n) / m->alpha;
     m->z[i] = z + (g - sigma * w);
     m->n[i] = n + g * g;
 }

@@ -442,6 +442,68 @@ static void test_duplicate_keys(void) {
 
 /* ---- conversions ---------------------------------------------------------------------------------------- */
 
+/* ---- extraction through a shape --------------------------------------------------------------------------- */
+
+/* rtml_json_extract_shaped must give what rtml_json_extract gives, whatever its output array held before (a
+ * complete shape does not clear it first: a scan that succeeds writes every output, one that fails clears
+ * them), over a stream that learns shapes, keeps them, misses them and learns again. */
+static void shaped_matches(const char *const *ptrs, size_t n, const char *const *docs, size_t n_docs) {
+    char err[RTML_ERRLEN];
+    rtml_json_paths *paths = rtml_json_paths_new(ptrs, n, err, sizeof err);
+    rtml_json_shape *sh = rtml_json_shape_new();
+    CHECK(paths != NULL && sh != NULL);
+    if (!paths || !sh) return;
+    for (int round = 0; round < 12; round++) {
+        for (size_t d = 0; d < n_docs; d++) {
+            size_t len = strlen(docs[d]);
+            char *doc = exact_copy(docs[d], len), err2[RTML_ERRLEN];
+            rtml_json_span want[8], got[8];
+            memset(got, 0x5a, sizeof got); /* garbage: nothing of it may show */
+            int rc_want = rtml_json_extract(paths, doc, len, want, err, sizeof err);
+            int rc_got = rtml_json_extract_shaped(paths, sh, doc, len, got, err2, sizeof err2);
+            CHECK(rc_want == rc_got);
+            for (size_t i = 0; i < n; i++) {
+                int same = want[i].type == got[i].type && want[i].ptr == got[i].ptr && want[i].len == got[i].len &&
+                           want[i].escaped == got[i].escaped && want[i].num_state == got[i].num_state &&
+                           memcmp(&want[i].num, &got[i].num, sizeof want[i].num) == 0 && want[i].i64 == got[i].i64;
+                CHECK(same);
+                if (!same)
+                    fprintf(stderr, "  shaped [%s] %s: want %s [%.*s], got %s\n", docs[d], ptrs[i],
+                            rtml_json_type_name(want[i].type), (int)want[i].len, want[i].ptr ? want[i].ptr : "",
+                            rtml_json_type_name(got[i].type));
+            }
+            free(doc);
+        }
+    }
+    rtml_json_shape_free(sh);
+    rtml_json_paths_free(paths);
+}
+
+static void test_extract_shaped(void) {
+    const char *docs[] = {
+        "{\"a\":0.402351387961936,\"b\":\"x\",\"c\":true,\"pad\":\"................................\"}",
+        "{\"a\":0.120144079775029,\"b\":\"yy\",\"c\":false,\"pad\":\"................................\"}",
+        "{\"a\":3,\"b\":\"z\",\"pad\":\"................................\"}", /* c missing */
+        "{\"a\":0.402351387961936,\"b\":\"x\",\"c\":true,\"pad\":\"................................\"}",
+        "{\"a\":1,\"b\":\"x\",\"c\":true,\"d\":5,\"pad\":\"................................\"}",
+        "{\"a\":1,\"b\":\"x\",\"c\":tru,\"pad\":\"................................\"}", /* invalid */
+        "{\"a\":\"s\",\"b\":2,\"c\":null,\"pad\":\"................................\"}",
+        "{\"a\":1,\"b\":\"x\",\"c\":{\"k\":1},\"pad\":\"................................\"}",
+        "{\"a\":-0.5e3,\"b\":\"\\u00e9\",\"c\":12345678901234567890,\"pad\":\"................................\"}",
+        "{\"a\":1,\"a\":2,\"b\":\"x\",\"c\":true,\"pad\":\"................................\"}",
+        "{\"a\":0.784854408760945,\"b\":\"x\",\"c\":true,\"pad\":\"................................\"}",
+        "{\"a\":0.784854408760945,\"b\":\"x\",\"c\":true,\"pad\":\"................................\"}",
+        "[1, 2]",
+        "{\"a\":0.784854408760945,\"b\":\"x\",\"c\":true,\"pad\":\"................................\"} x",
+    };
+    const char *flat[] = {"/a", "/b", "/c"};      /* a shape can hold every output */
+    const char *partial[] = {"/a", "/x"};         /* /x is in no document */
+    const char *nested[] = {"/a", "/c/k", "/b"};  /* /c a member that holds no output itself */
+    shaped_matches(flat, 3, docs, sizeof docs / sizeof docs[0]);
+    shaped_matches(partial, 2, docs, sizeof docs / sizeof docs[0]);
+    shaped_matches(nested, 3, docs, sizeof docs / sizeof docs[0]);
+}
+
 static void test_as_double(void) {
     double d = 0;
     rtml_json_span s = number_span("-0");
@@ -1061,6 +1123,7 @@ int main(void) {
     test_extract_top_level();
     test_extract_escapes();
     test_duplicate_keys();
+    test_extract_shaped();
     test_as_double();
     test_as_int64();
     test_unescape();
