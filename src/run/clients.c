@@ -234,8 +234,6 @@ int rtml_run_open_consumer(rtml_runner *r, char *err, size_t errlen) {
     if (!(r->clients.consumer = rtml_kafka_new(RD_KAFKA_CONSUMER, cc, err, errlen))) return -1;
     rd_kafka_poll_set_consumer(r->clients.consumer);
     if (!(r->clients.commit_q = rd_kafka_queue_new(r->clients.consumer))) return rtml_fail(err, errlen, "out of memory");
-    if (!(r->clients.records_q = rd_kafka_queue_get_consumer(r->clients.consumer)))
-        return rtml_fail(err, errlen, "the consumer has no queue");
     rd_kafka_topic_partition_list_t *sub = rd_kafka_topic_partition_list_new((int)r->cfg.input.n_topics + 1);
     for (size_t i = 0; i < r->cfg.input.n_topics; i++)
         rd_kafka_topic_partition_list_add(sub, r->cfg.input.topics[i], RD_KAFKA_PARTITION_UA);
@@ -353,8 +351,7 @@ rd_kafka_resp_err_t rtml_run_commit_now(rtml_runner *r) {
 
 void rtml_run_close_consumer(rtml_runner *r) {
     if (r->clients.commit_q) rd_kafka_queue_destroy(r->clients.commit_q);
-    if (r->clients.records_q) rd_kafka_queue_destroy(r->clients.records_q);
-    r->clients.commit_q = r->clients.records_q = NULL;
+    r->clients.commit_q = NULL;
     r->clients.commit_in_flight = false;
     if (r->clients.consumer) rd_kafka_destroy(r->clients.consumer);
     r->clients.consumer = NULL;

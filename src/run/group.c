@@ -219,7 +219,7 @@ static void relearn_from(rtml_runner *r, rd_kafka_t *rk, rd_kafka_topic_partitio
             continue;
         }
         bool last = m->offset + 1 >= r->offsets.parts[s].emit_from;
-        rtml_run_handle(r, m, s, rtml_now()); /* takes m */
+        rtml_run_handle(r, m, s); /* takes m */
         if (last) left--;
     }
     rtml_run_flush_batch(r); /* before the reader (and its messages) go */

@@ -11,9 +11,8 @@
  * positions are written as one atomic checkpoint; a restart resumes from the newest valid one, so each
  * labelled record is learned once.
  *
- * One thread: librdkafka's own threads do the I/O; this loop takes the consumer's records in batches (up to
- * RTML_TAKE_BATCH at a time: its housekeeping, clock reads included, runs once per batch) and polls the producer
- * for delivery reports. Records wait in the pipeline's micro-batch (one record for the native engines; up to
+ * One thread: librdkafka's own threads do the I/O; this loop polls the consumer for records and the producer for
+ * delivery reports. Records wait in the pipeline's micro-batch (one record for the native engines; up to
  * model.tensorflow.batch, or max_delay, for TensorFlow) with their messages held (records.c, which also pauses
  * the inputs while too many outputs are unacknowledged).
  *
@@ -69,7 +68,6 @@ static bool idle_for_too_long(const rtml_runner *r, const rtml_run_opts *o, doub
 
 static void consume_loop(rtml_runner *r, const rtml_run_opts *o) {
     double started = rtml_now(), last_status = started;
-    rd_kafka_message_t *msgs[RTML_TAKE_BATCH];
     while (!rtml_run_stop) {
         if (o->max_records && r->pipe.records >= o->max_records) break;
         rd_kafka_poll(r->clients.producer, 0);
@@ -101,10 +99,8 @@ static void consume_loop(rtml_runner *r, const rtml_run_opts *o) {
         double wait = rtml_pipeline_wait(&r->pipe, rtml_now());
         int timeout_ms = paused ? 0 : wait < 0 || wait > 0.1 ? 100 : (int)(wait * 1000) + 1;
         if (r->exactly_once && r->txn.open && timeout_ms > 10) timeout_ms = 10;
-        /* up to RTML_TAKE_BATCH messages at once (rebalances are served here too): the loop's housekeeping and
-         * its clock reads come once per batch, not once per record */
-        ssize_t n = rd_kafka_consume_batch_queue(r->clients.records_q, timeout_ms, msgs, RTML_TAKE_BATCH);
-        if (n > 0) rtml_run_take_batch(r, msgs, (size_t)n, o->max_records);
+        rd_kafka_message_t *m = rd_kafka_consumer_poll(r->clients.consumer, timeout_ms); /* serves rebalances too */
+        if (m) rtml_run_take(r, m);
         if (paused) r->input.last_at = r->input.last_at ? rtml_now() : 0; /* waiting on the output is not idleness */
     }
     rtml_run_flush_batch(r); /* what is pending gets its outputs before the shutdown flush */
@@ -147,7 +143,6 @@ static int shutdown_clean(rtml_runner *r) {
 static void runner_free(rtml_runner *r) {
     for (size_t i = 0; i < r->input.n_held; i++) rd_kafka_message_destroy(r->input.held[i].m);
     free(r->input.held);
-    free(r->input.unclocked);
     rtml_run_close_consumer(r);
     for (int i = 0; i < 3; i++)
         if (r->clients.outputs[i]) rd_kafka_topic_destroy(r->clients.outputs[i]);
@@ -184,8 +179,7 @@ static int start(rtml_runner *r, const rtml_run_opts *o) {
         fprintf(stderr, "rtml run: %s: %s\n", o->config_path, err);
         return 2;
     }
-    r->input.unclocked = calloc(r->pipe.batch_size + RTML_TAKE_BATCH, sizeof *r->input.unclocked);
-    if (!(r->input.held = calloc(r->pipe.batch_size, sizeof *r->input.held)) || !r->input.unclocked) {
+    if (!(r->input.held = calloc(r->pipe.batch_size, sizeof *r->input.held))) {
         fprintf(stderr, "rtml run: out of memory\n");
         return 1;
     }

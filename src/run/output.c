@@ -121,8 +121,7 @@ void rtml_run_emit(void *ctx, const rtml_batch_item *item, rtml_reject why, cons
         note_done(r, h);
     }
     if (why == RTML_REJECT_NONE && (size_t)h->slot < r->mon.metrics.n) {
-        if (r->input.clocking) r->input.unclocked[r->input.n_unclocked++] = h->at; /* timed at the batch's end */
-        else rtml_hist_add(&r->mon.metrics.processing, rtml_now() - h->at);
+        rtml_hist_add(&r->mon.metrics.processing, rtml_now() - h->at);
         if (item->labelled) r->mon.metrics.parts[h->slot].learned++;
     }
     rd_kafka_message_destroy(h->m);

@@ -111,7 +111,7 @@ static void handle_label(rtml_runner *r, rtml_held *h, const rtml_origin *origin
 /* Takes ownership of m (its partition is offsets slot `slot`): destroyed at once, or held until its batch is
  * scored. A re-delivered record below its partition's learn_next is scored but not learned; one below
  * emit_from gets no output (checkpoint.h). */
-void rtml_run_handle(rtml_runner *r, rd_kafka_message_t *m, int slot, double now) {
+void rtml_run_handle(rtml_runner *r, rd_kafka_message_t *m, int slot) {
     const char *topic = rd_kafka_topic_name(m->rkt);
     rtml_partition_track *t = &r->offsets.parts[slot];
     if (t->emit_from < 0) t->emit_from = m->offset; /* nothing committed: answer everything from here on */
@@ -120,7 +120,7 @@ void rtml_run_handle(rtml_runner *r, rd_kafka_message_t *m, int slot, double now
     /* learn_next moves at submit; every reader of it (checkpoint, transaction abort) flushes the batch first */
     if (m->offset + 1 > t->learn_next) t->learn_next = m->offset + 1;
     uint64_t ticket = r->exactly_once ? rtml_metrics_ticket(&r->mon.metrics, slot) : rtml_offsets_begin(&r->offsets, slot, m->offset);
-    rtml_held h = {m, ticket, slot, emit, now};
+    rtml_held h = {m, ticket, slot, emit, rtml_now()};
     rtml_part_metrics *pm = rtml_metrics_part(&r->mon.metrics, slot);
     if (pm) pm->consumed++;
     rd_kafka_timestamp_type_t tstype;
@@ -154,7 +154,7 @@ void rtml_run_handle(rtml_runner *r, rd_kafka_message_t *m, int slot, double now
 /* A message from the consumer: an error event is handled or logged, a record of a partition no longer assigned
  * here is dropped, anything else goes to rtml_run_handle (waiting first for room in its partition's ring of
  * in-flight records, at_least_once). Takes m. */
-static void take(rtml_runner *r, rd_kafka_message_t *m, double now) {
+void rtml_run_take(rtml_runner *r, rd_kafka_message_t *m) {
     if (m->err) {
         if (m->err == RD_KAFKA_RESP_ERR__FATAL) { /* e.g. fenced: its group.instance.id joined again */
             rtml_run_consumer_fatal(r);
@@ -182,24 +182,7 @@ static void take(rtml_runner *r, rd_kafka_message_t *m, double now) {
             rtml_offsets_advance(&r->offsets);
         }
     }
-    r->input.last_at = now;
-    if (r->input.first_at == 0) r->input.first_at = now;
-    rtml_run_handle(r, m, slot, now);
-}
-
-/* The outputs produced while a batch is taken get their processing time when it is over: one clock read at the
- * start (each record's arrival) and one at the end, not one per record (output.c notes their arrivals). */
-void rtml_run_take_batch(rtml_runner *r, rd_kafka_message_t **msgs, size_t n, unsigned long long max_records) {
-    double now = rtml_now();
-    size_t i = 0;
-    r->input.n_unclocked = 0;
-    r->input.clocking = true;
-    for (; i < n && !rtml_run_stop && !r->clients.fenced && !(max_records && r->pipe.records >= max_records); i++)
-        take(r, msgs[i], now);
-    r->input.clocking = false;
-    for (; i < n; i++) rd_kafka_message_destroy(msgs[i]);
-    if (!r->input.n_unclocked) return;
-    double end = rtml_now();
-    for (size_t k = 0; k < r->input.n_unclocked; k++)
-        rtml_hist_add(&r->mon.metrics.processing, end - r->input.unclocked[k]);
+    r->input.last_at = rtml_now();
+    if (r->input.first_at == 0) r->input.first_at = r->input.last_at;
+    rtml_run_handle(r, m, slot);
 }

@@ -7,13 +7,11 @@
 
 #include "run/runner.h"
 
-/* Messages from the consumer, read at `now` (one clock read for the lot); takes them all. Records of partitions
- * not assigned here are dropped (counted). Stops taking at a stop, once fenced, or once max_records (0: no limit) records
- * were read: the messages left are destroyed unread (nothing of them is committed, so they come again). */
-void rtml_run_take_batch(rtml_runner *r, rd_kafka_message_t **msgs, size_t n, unsigned long long max_records);
-/* One record of an input or label partition (offsets slot `slot`), read at `now`, into the pipeline; takes m. A
- * record below learn_next is scored only, one below emit_from gets no output. */
-void rtml_run_handle(rtml_runner *r, rd_kafka_message_t *m, int slot, double now);
+/* A message from the consumer; takes m. Records of partitions not assigned here are dropped (counted). */
+void rtml_run_take(rtml_runner *r, rd_kafka_message_t *m);
+/* One record of an input or label partition (offsets slot `slot`) into the pipeline; takes m. A record below
+ * learn_next is scored only, one below emit_from gets no output. */
+void rtml_run_handle(rtml_runner *r, rd_kafka_message_t *m, int slot);
 
 /* Backpressure: pause the inputs while too many outputs are unacknowledged, resume at half; true while paused. */
 bool rtml_run_throttle(rtml_runner *r);

@@ -30,8 +30,6 @@
 #include "pipeline/pipeline.h"
 #include "state/offsets.h"
 
-#define RTML_TAKE_BATCH 256 /* messages taken from the consumer at a time (loop.c): its housekeeping runs per batch */
-
 /* A record in the pending batch: its message stays alive until its output is produced (the output keeps
  * the input's key, a dead letter its payload), with the ticket that marks its offset done (at_least_once). */
 typedef struct {
@@ -74,7 +72,6 @@ struct rtml_run_history;                        /* the dashboard's samples (stat
 typedef struct {
     rd_kafka_t *consumer, *producer;
     rd_kafka_queue_t *commit_q;   /* at_least_once: the answers to rtml's commits */
-    rd_kafka_queue_t *records_q;  /* the consumer's queue: messages (and rebalances) in batches */
     bool commit_in_flight;
     double last_commit;
     rd_kafka_topic_t *outputs[3]; /* the producer's topics, known before the first record */
@@ -109,9 +106,6 @@ typedef struct {
     bool paused;                      /* input partitions paused: too many outputs unacknowledged */
     unsigned long long pauses;
     double first_at, last_at;         /* when the first and the latest record arrived (the report's time span) */
-    bool clocking;                    /* a consumed batch is being taken: outputs note their arrival... */
-    double *unclocked;                /* ...here (rtml_run_take_batch timestamps them at its end) */
-    size_t n_unclocked;               /* room: pipe.batch_size + RTML_TAKE_BATCH */
 } rtml_run_input;
 
 typedef struct {
