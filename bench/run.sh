@@ -14,15 +14,17 @@
 # load, measured by bench/latency_probe.c, passthrough and rtml with and without the low-latency profile, on a
 # private broker on port $BENCH_LAT_PORT (39392)); recovery (bench/recovery.py: restart to first output and
 # takeover after kill -9, classic and KIP-848 group protocols, static and dynamic members, on a private broker
-# on port $BENCH_RECOVERY_PORT (39492)); serve (bench/serve.py: requests/s and p50/p99/p99.9 of single-record
-# requests at fixed offered loads, open loop through tests/serve/oip_probe.c, for the native logistic and the
-# TensorFlow MLP beside MLServer serving the equivalent scikit-learn model, on a private broker on port
-# $BENCH_SERVE_PORT (39700); MLServer runs from a venv of its own, .deps/mlserver-venv, built here from
-# deps/mlserver.lock: MLServer takes protobuf < 7, TensorFlow in .venv 7.36); aggregates (bench/aggregates.py: ten
-# per-key aggregates over 1M keys in replay, their cost per record and per update, instructions beside the JSON
-# decode, bytes per key, a Python peer, the fraud examples with and without velocity aggregates). After the
-# scenarios, bench/summary.py writes
-# bench/results/<date>.md: the issue's targets against today's figures.
+# on port $BENCH_RECOVERY_PORT (39492)); instructions (bench/instructions.py: instructions per record of `rtml
+# replay` under callgrind, split by stage (decode, featurize, model, encode), for dense logistic and categorical
+# FTRL; no broker; BENCH_INSTR_N records (20000), BENCH_BASELINE_BIN an older rtml measured beside it); serve
+# (bench/serve.py: requests/s and p50/p99/p99.9 of single-record requests at fixed offered loads, open loop through
+# tests/serve/oip_probe.c, for the native logistic and the TensorFlow MLP beside MLServer serving the equivalent
+# scikit-learn model, on a private broker on port $BENCH_SERVE_PORT (39700); MLServer runs from a venv of its own,
+# .deps/mlserver-venv, built here from deps/mlserver.lock: MLServer takes protobuf < 7, TensorFlow in .venv 7.36);
+# aggregates (bench/aggregates.py: ten per-key aggregates over 1M keys in replay, their cost per record and per
+# update, instructions beside the JSON decode, bytes per key, a Python peer, the fraud examples with and without
+# velocity aggregates). After the scenarios, bench/summary.py writes bench/results/<date>.md: the issue's targets
+# against today's figures.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 PY=$ROOT/.venv/bin/python
@@ -87,6 +89,13 @@ recovery() {
   with_broker "$port" env BENCH_RECOVERY_PORT="$port" "$PY" "$ROOT/bench/recovery.py" "$RTML_BIN" "$ROOT/bench/results"
 }
 
+# The instructions scenario: callgrind (valgrind, a Debian package scripts/setup.sh installs) over `rtml replay`.
+instructions() {
+  command -v valgrind >/dev/null && command -v callgrind_annotate >/dev/null ||
+    { echo "bench: instructions needs valgrind (callgrind): run make setup" >&2; return 2; }
+  "$PY" "$ROOT/bench/instructions.py" "$RTML_BIN" "$ROOT/bench/results"
+}
+
 # The latency scenario: the probe (open-loop producer + output consumer) against passthrough and rtml.
 latency() {
   local port=${BENCH_LAT_PORT:-39392}
@@ -122,7 +131,7 @@ serve() {
 }
 
 scenarios=("$@")
-[ ${#scenarios[@]} -gt 0 ] || scenarios=(pipeline latency tensorflow engine scaling recovery serve aggregates)
+[ ${#scenarios[@]} -gt 0 ] || scenarios=(pipeline latency tensorflow engine instructions scaling recovery serve aggregates)
 # One scenario runs here, under set -e; several run as one child each (RTML_BIN set, so it builds nothing
 # again), so that a scenario that fails is reported and the others still run: one broken scenario loses no
 # other figures. bench/summary.py runs last either way.
@@ -134,14 +143,15 @@ run_scenario() {
     pipeline) pipeline ;;
     latency) latency ;;
     recovery) recovery ;;
+    instructions) instructions ;;
     serve) serve ;;
     aggregates) "$PY" "$ROOT/bench/aggregates.py" "$RTML_BIN" "$ROOT/bench/results" ;;
   esac
 }
 for s in "${scenarios[@]}"; do
   case $s in
-    engine | tensorflow | scaling | pipeline | latency | recovery | serve | aggregates) ;;
-    *) echo "bench: unknown scenario '$s' (expected: pipeline, latency, tensorflow, engine, scaling, recovery, serve, aggregates)" >&2; exit 2 ;;
+    engine | tensorflow | scaling | pipeline | latency | recovery | instructions | serve | aggregates) ;;
+    *) echo "bench: unknown scenario '$s' (expected: pipeline, latency, tensorflow, engine, instructions, scaling, recovery, serve, aggregates)" >&2; exit 2 ;;
   esac
 done
 if [ ${#scenarios[@]} -eq 1 ]; then

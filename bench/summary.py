@@ -3,9 +3,9 @@
 usage: summary.py RESULTS_DIR   (bench/run.sh calls it after its scenarios)
 
 Reads the .json each scenario writes beside its report (<date>-pipeline.json, <date>-latency.json,
-<date>-tensorflow.json); for each scenario the newest file, whose date the table names, so that a run of one
-scenario alone still gives a complete summary. Every ratio in the table comes from one scenario's run, where
-the contenders alternated: ratios are never taken across runs.
+<date>-tensorflow.json, <date>-instructions.json); for each scenario the newest file, whose date the table
+names, so that a run of one scenario alone still gives a complete summary. Every ratio in the table comes from
+one scenario's run, where the contenders alternated: ratios are never taken across runs.
 """
 import datetime
 import glob
@@ -62,6 +62,20 @@ def latency_rows(date, lat):
     return rows
 
 
+def instructions_rows(date, ins):
+    src = f"[instructions]({date}-instructions.md)"
+    rows = []
+    for kind, what, target in (("dense", "dense logistic, JSON in and out", 3000),
+                               ("cat", "FTRL, 40 hashed categoricals", 8000)):
+        if kind in ins:
+            r = ins[kind]["rtml"]
+            st = ", ".join(f"{s} {r['stages'][s]:,.0f}" for s in ("decode", "featurize", "model", "encode")
+                           if s in r["stages"])
+            rows.append(row(f"instructions per record, {what} <= {target:,} (callgrind)",
+                            f"{r['per_record']:,.0f} ({st})", r["per_record"] <= target, src))
+    return rows
+
+
 def main():
     results_dir = sys.argv[1]
     today = datetime.date.today().isoformat()
@@ -71,7 +85,8 @@ def main():
              "charts: the scenario reports linked on each row.", "",
              "| target | measured | | report |", "|---|---|---|---|"]
     missing = []
-    for scenario, rows in (("pipeline", pipeline_rows), ("tensorflow", tensorflow_rows), ("latency", latency_rows)):
+    for scenario, rows in (("pipeline", pipeline_rows), ("tensorflow", tensorflow_rows), ("latency", latency_rows),
+                            ("instructions", instructions_rows)):
         date, figures = newest(results_dir, scenario)
         if figures is None:
             missing.append(scenario)

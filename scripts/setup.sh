@@ -31,6 +31,7 @@ APT_PACKAGES=(
   chromium chromium-driver             # the dashboard's browser test (headless)
   dpkg-dev file                        # the .deb: dpkg-shlibdeps and file find its Depends (CPack)
   systemd man-db                       # tests/install: systemd-analyze verify (the unit), man (the man page)
+  valgrind                             # callgrind: the engine and instructions benchmarks (bench/run.sh)
 )
 missing=()
 for p in "${APT_PACKAGES[@]}"; do

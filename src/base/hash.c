@@ -17,27 +17,66 @@ static uint32_t mix_k(uint32_t k) {
     return k * 0x1b873593u;
 }
 
-uint32_t rtml_murmur3_32(const void *data, size_t len, uint32_t seed) {
-    const unsigned char *p = data;
-    size_t blocks = len / 4;
-    uint32_t h = seed, k = 0;
-    for (size_t i = 0; i < blocks; i++) {
-        h ^= mix_k(read32(p + 4 * i));
-        h = rotl32(h, 13);
-        h = h * 5 + 0xe6546b64u;
+static inline uint32_t block(uint32_t h, uint32_t k) {
+    h ^= mix_k(k);
+    h = rotl32(h, 13);
+    return h * 5 + 0xe6546b64u;
+}
+
+/* The last 0 to 3 bytes, little-endian. */
+static inline uint32_t tail_bytes(const unsigned char *p, size_t n) {
+    uint32_t k = 0;
+    switch (n) {
+    case 3: k ^= (uint32_t)p[2] << 16; /* fall through */
+    case 2: k ^= (uint32_t)p[1] << 8;  /* fall through */
+    case 1: k ^= p[0];
     }
-    const unsigned char *tail = p + 4 * blocks;
-    switch (len & 3) {
-    case 3: k ^= (uint32_t)tail[2] << 16; /* fall through */
-    case 2: k ^= (uint32_t)tail[1] << 8;  /* fall through */
-    case 1: k ^= tail[0]; h ^= mix_k(k);
-    }
+    return k;
+}
+
+/* The tail (k: its n bytes) and the finalisation over a total of len bytes. */
+static inline uint32_t finish(uint32_t h, uint32_t k, size_t n, size_t len) {
+    if (n) h ^= mix_k(k);
     h ^= (uint32_t)len;
     h ^= h >> 16;
     h *= 0x85ebca6bu;
     h ^= h >> 13;
     h *= 0xc2b2ae35u;
     return h ^ (h >> 16);
+}
+
+uint32_t rtml_murmur3_32(const void *data, size_t len, uint32_t seed) {
+    const unsigned char *p = data;
+    size_t blocks = len / 4;
+    uint32_t h = seed;
+    for (size_t i = 0; i < blocks; i++) h = block(h, read32(p + 4 * i));
+    return finish(h, tail_bytes(p + 4 * blocks, len & 3), len & 3, len);
+}
+
+void rtml_murmur3_prefix_init(rtml_murmur3_prefix *pre, const void *prefix, size_t len, uint32_t seed) {
+    const unsigned char *p = prefix;
+    size_t blocks = len / 4;
+    pre->h = seed;
+    for (size_t i = 0; i < blocks; i++) pre->h = block(pre->h, read32(p + 4 * i));
+    pre->nrest = len & 3;
+    pre->rest = tail_bytes(p + 4 * blocks, pre->nrest);
+    pre->len = len;
+}
+
+/* The prefix's last bytes join the data's first ones in one block; then the data's own blocks, shifted. */
+uint32_t rtml_murmur3_32_after(const rtml_murmur3_prefix *pre, const void *data, size_t len) {
+    const unsigned char *p = data;
+    uint32_t h = pre->h, k = pre->rest;
+    size_t n = pre->nrest, total = pre->len + len;
+    if (n) {
+        size_t need = 4 - n;
+        if (len < need) return finish(h, k | tail_bytes(p, len) << (8 * n), n + len, total);
+        h = block(h, k | tail_bytes(p, need) << (8 * n));
+        p += need;
+        len -= need;
+    }
+    for (; len >= 4; p += 4, len -= 4) h = block(h, read32(p));
+    return finish(h, tail_bytes(p, len), len, total);
 }
 
 long rtml_vocab_find(const rtml_vocab *v, const char *s, size_t len, uint32_t h) {

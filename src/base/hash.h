@@ -17,6 +17,17 @@
 /* MurmurHash3_x86_32 of len bytes; murmur3_32("hello", seed 0) = 0x248bfa47. */
 uint32_t rtml_murmur3_32(const void *data, size_t len, uint32_t seed);
 
+/* A fixed prefix hashed once: rtml_murmur3_32_after(pre, data, n) is rtml_murmur3_32 of the prefix followed by
+ * the n bytes of data, without copying them together (a hashed feature's "NAME=" before each value). */
+typedef struct {
+    uint32_t h;              /* the state after the prefix's whole 4-byte blocks */
+    uint32_t rest;           /* its bytes after them (0 to 3), little-endian */
+    size_t nrest, len;       /* how many; the prefix's length */
+} rtml_murmur3_prefix;
+
+void rtml_murmur3_prefix_init(rtml_murmur3_prefix *pre, const void *prefix, size_t len, uint32_t seed);
+uint32_t rtml_murmur3_32_after(const rtml_murmur3_prefix *pre, const void *data, size_t len);
+
 typedef struct {
     char *bytes;           /* all strings back to back */
     size_t used, bytes_cap;

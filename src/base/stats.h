@@ -5,6 +5,7 @@
  * transform and by evaluation. Plain values: copy, embed, save as they are. */
 #ifndef RTML_STATS_H
 #define RTML_STATS_H
+#include <math.h>
 #include <stdint.h>
 
 typedef struct {
@@ -19,8 +20,8 @@ static inline void rtml_welford_add(rtml_welford *w, double x) {
     w->mean += d / (double)w->n;
     w->m2 += d * (x - w->mean);
 }
-/* Population variance (divides by n), 0 before two values. */
-double rtml_welford_var(const rtml_welford *w);
-double rtml_welford_std(const rtml_welford *w);
+/* Population variance (divides by n), 0 before two values. Inline: standardize calls it per value. */
+static inline double rtml_welford_var(const rtml_welford *w) { return w->n < 2 ? 0.0 : w->m2 / (double)w->n; }
+static inline double rtml_welford_std(const rtml_welford *w) { return sqrt(rtml_welford_var(w)); }
 
 #endif

@@ -17,7 +17,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
+#include "base/numconv.h"
 #include "base/rtml.h"
 #include "base/utf8.h"
 
@@ -35,13 +39,21 @@ typedef struct {
     uint32_t out_lo;     /* order[out_lo .. out_hi): the pointers that end at this node */
     uint32_t out_hi;
     uint32_t sub_hi;     /* order[out_lo .. sub_hi): the pointers that end in this subtree */
-    uint64_t filter;     /* bit rtml_json_key_bit(len, first byte) set for each child key: most keys of a
-                          * record are not wanted, and this turns them away without a search */
+    uint32_t table;      /* its children by key: slots[table .. table + mask], 0 or 1 + a child's position */
+    uint32_t mask;       /* the table's size - 1 (a power of two, at least twice the children) */
+    uint64_t head;       /* the key's first 8 bytes (fewer: zero-padded), read as a little-endian word */
 } rtml_json_node;
 
-static inline uint64_t rtml_json_key_bit(size_t len, const char *key) {
-    unsigned first = len ? (unsigned char)key[0] : 0;
-    return 1ULL << ((len * 7 + first) & 63);
+/* A key's first 8 bytes (zero-padded) as a little-endian word: most keys are shorter, so one compare of it and
+ * of the length finds them. */
+static inline uint64_t rtml_json_key_head(const char *key, size_t len) {
+    uint64_t w = 0;
+    for (size_t i = 0; i < len && i < 8; i++) w |= (uint64_t)(unsigned char)key[i] << (8 * i);
+    return w;
+}
+
+static inline uint32_t rtml_json_key_slot(uint64_t head, size_t len, uint32_t mask) {
+    return (uint32_t)(((head ^ len) * 0x9E3779B97F4A7C15ULL) >> 40) & mask;
 }
 
 struct rtml_json_paths {
@@ -50,6 +62,7 @@ struct rtml_json_paths {
     uint32_t nnodes;
     uint32_t *order;       /* pointer indices, in trie preorder */
     char *arena;           /* the unescaped segment bytes */
+    uint32_t *slots;       /* every node's key table (rtml_json_node.table) */
 };
 
 /* While compiling: an unordered trie with sibling lists. */
@@ -74,6 +87,7 @@ void rtml_json_paths_free(rtml_json_paths *p) {
     free(p->nodes);
     free(p->order);
     free(p->arena);
+    free(p->slots);
     free(p);
 }
 
@@ -185,7 +199,6 @@ static int rtml_json_flatten(rtml_json_paths *p, const rtml_json_builder *bd, ui
         node->child = p->nnodes;
         node->nchild = k;
         node->index_limit = 0;
-        node->filter = 0;
         for (uint32_t j = 0; j < k; j++) {
             uint32_t id = p->nnodes++;
             rtml_json_node *ch = &p->nodes[id];
@@ -194,7 +207,7 @@ static int rtml_json_flatten(rtml_json_paths *p, const rtml_json_builder *bd, ui
             ch->keylen = tmp[j].keylen;
             ch->index = rtml_json_segment_index(ch->key, ch->keylen);
             fb[id] = tmp[j].bid;
-            node->filter |= rtml_json_key_bit(ch->keylen, ch->key);
+            ch->head = rtml_json_key_head(ch->key, ch->keylen);
             if (ch->index != RTML_JSON_NONE && ch->index + 1 > node->index_limit) node->index_limit = ch->index + 1;
         }
     }
@@ -214,6 +227,30 @@ static void rtml_json_number_outputs(rtml_json_paths *p, const rtml_json_builder
     p->nodes[f].sub_hi = *k;
 }
 
+/* Each node's key table: open addressing, linear probing, at most half full. */
+static int rtml_json_tables(rtml_json_paths *p) {
+    size_t total = 0;
+    for (uint32_t f = 0; f < p->nnodes; f++) {
+        uint32_t size = 4;
+        while (size < 2 * p->nodes[f].nchild) size *= 2;
+        p->nodes[f].table = (uint32_t)total;
+        p->nodes[f].mask = size - 1;
+        total += size;
+    }
+    if (!(p->slots = calloc(total, sizeof *p->slots))) return -1;
+    for (uint32_t f = 0; f < p->nnodes; f++) {
+        const rtml_json_node *node = &p->nodes[f];
+        uint32_t *t = p->slots + node->table;
+        for (uint32_t c = 0; c < node->nchild; c++) {
+            const rtml_json_node *ch = &p->nodes[node->child + c];
+            uint32_t i = rtml_json_key_slot(ch->head, ch->keylen, node->mask);
+            while (t[i]) i = (i + 1) & node->mask;
+            t[i] = c + 1;
+        }
+    }
+    return 0;
+}
+
 static int rtml_json_build(rtml_json_paths *p, rtml_json_builder *bd, const char *const *pointers, size_t n,
                            char *err, size_t errlen) {
     if (rtml_json_builder_add(bd, RTML_JSON_NONE, 0, 0) == RTML_JSON_NONE)
@@ -224,6 +261,7 @@ static int rtml_json_build(rtml_json_paths *p, rtml_json_builder *bd, const char
     p->order = malloc((n ? n : 1) * sizeof *p->order);
     uint32_t *fb = malloc((size_t)bd->nb * sizeof *fb);
     int rc = (p->nodes && p->order && fb) ? rtml_json_flatten(p, bd, fb) : -1;
+    if (rc == 0) rc = rtml_json_tables(p);
     if (rc == 0) {
         uint32_t k = 0;
         rtml_json_number_outputs(p, bd, fb, 0, &k);
@@ -286,8 +324,26 @@ static inline uint64_t rtml_json_special8(const char *p) {
     return (((q - ones) & ~q) | ((b - ones) & ~b) | (v - ones * 0x20) | v) & highs;
 }
 
+#if defined(__SSE2__)
+/* The same for 16 bytes with SSE2 (every x86-64 has it): a bit per byte needing attention. A signed compare
+ * with 0x20 catches the control characters and, as negative bytes, every byte >= 0x80 at once. */
+static inline unsigned rtml_json_special16(const char *p) {
+    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+    __m128i m = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')), _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))),
+                             _mm_cmplt_epi8(v, _mm_set1_epi8(0x20)));
+    return (unsigned)_mm_movemask_epi8(m);
+}
+#endif
+
 /* Skip plain string bytes from p: returns the first byte needing attention, or end. */
 static inline const char *rtml_json_skip_plain(const char *p, const char *end) {
+#if defined(__SSE2__)
+    while (end - p >= 16) {
+        unsigned m = rtml_json_special16(p);
+        if (m) return p + __builtin_ctz(m);
+        p += 16;
+    }
+#endif
     while (end - p >= 8) {
         uint64_t m = rtml_json_special8(p);
         if (m) {
@@ -400,9 +456,9 @@ static const char *rtml_json_scan_escape(const rtml_json_ctx *c, const char *p, 
     return rtml_json_fail_at(c, p, "%s", why);
 }
 
-/* p is just past the opening quote; returns just past the closing quote, or NULL. */
-static const char *rtml_json_scan_string(const rtml_json_ctx *c, const char *p, const char *end, int *escaped) {
-    const char *open = p - 1;
+/* From p, somewhere inside the string that opens at `open`: returns just past the closing quote, or NULL. */
+static const char *rtml_json_scan_string(const rtml_json_ctx *c, const char *open, const char *p, const char *end,
+                                         int *escaped) {
     for (;;) {
         p = rtml_json_skip_plain(p, end);
         if (p == end) return rtml_json_fail_at(c, open, "unterminated string");
@@ -421,13 +477,30 @@ static const char *rtml_json_scan_string(const rtml_json_ctx *c, const char *p, 
     }
 }
 
+/* Which of the 8 bytes at p are not digits: the high bit of each such byte set (exact for the first one in
+ * memory order, on little-endian machines: a carry only moves up from a byte already flagged). */
+static inline uint64_t rtml_json_nondigit8(const char *p) {
+    const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+    uint64_t v;
+    memcpy(&v, p, 8);
+    uint64_t x = v ^ (ones * '0'); /* digits become 0..9; every other byte is >= 10 */
+    return ((x + ones * 0x76) | x) & highs;
+}
+
 static inline const char *rtml_json_skip_digits(const char *p, const char *end) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    while (end - p >= 8) {
+        uint64_t m = rtml_json_nondigit8(p);
+        if (m) return p + (__builtin_ctzll(m) >> 3);
+        p += 8;
+    }
+#endif
     while (p < end && rtml_json_is_digit((unsigned char)*p)) p++;
     return p;
 }
 
 /* p is at '-' or a digit; returns the end of the number, or NULL. */
-static const char *rtml_json_scan_number(const rtml_json_ctx *c, const char *p, const char *end) {
+static inline const char *rtml_json_scan_number(const rtml_json_ctx *c, const char *p, const char *end) {
     const char *s = p;
     if (*p == '-') p++;
     if (p == end || !rtml_json_is_digit((unsigned char)*p)) return rtml_json_fail_at(c, p, "digit expected after '-'");
@@ -494,29 +567,34 @@ static int rtml_json_escaped_eq(const char *raw, size_t rawlen, const char *s, s
     return i == len;
 }
 
-/* The child of node named by the document key (raw, rawlen), or NULL. */
+/* The first 8 bytes of a document key (zero-padded past its end), as rtml_json_key_head reads a segment. */
+static inline uint64_t rtml_json_doc_head(const char *raw, size_t rawlen, const char *end) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    if (end - raw >= 8) {
+        uint64_t w;
+        memcpy(&w, raw, 8);
+        return rawlen >= 8 ? w : w & ((1ULL << (8 * rawlen)) - 1);
+    }
+#endif
+    return rtml_json_key_head(raw, rawlen);
+}
+
+/* The child of node named by the document key (raw, rawlen; head: rtml_json_doc_head), or NULL. */
 static const rtml_json_node *rtml_json_lookup_key(const rtml_json_paths *paths, const rtml_json_node *node,
-                                                  const char *raw, size_t rawlen, int escaped) {
+                                                  const char *raw, size_t rawlen, uint64_t head, int escaped) {
     const rtml_json_node *kids = paths->nodes + node->child;
     if (escaped) {
         for (uint32_t i = 0; i < node->nchild; i++)
             if (rtml_json_escaped_eq(raw, rawlen, kids[i].key, kids[i].keylen)) return &kids[i];
         return NULL;
     }
-    if (!(node->filter & rtml_json_key_bit(rawlen, raw))) return NULL;
-    uint32_t lo = 0, hi = node->nchild;
-    while (lo < hi) {
-        uint32_t mid = lo + (hi - lo) / 2;
-        const rtml_json_node *k = &kids[mid];
-        unsigned char k0 = k->keylen ? (unsigned char)k->key[0] : 0, r0 = rawlen ? (unsigned char)raw[0] : 0;
-        int cmp = k->keylen != rawlen ? (k->keylen < rawlen ? -1 : 1)
-                  : k0 != r0 ? (k0 < r0 ? -1 : 1) /* most mismatches end here, without a call */
-                  : memcmp(k->key, raw, rawlen);
-        if (cmp == 0) return k;
-        if (cmp < 0) lo = mid + 1;
-        else hi = mid;
+    const uint32_t *t = paths->slots + node->table;
+    for (uint32_t i = rtml_json_key_slot(head, rawlen, node->mask);; i = (i + 1) & node->mask) {
+        if (!t[i]) return NULL;
+        const rtml_json_node *k = &kids[t[i] - 1];
+        if (k->keylen == rawlen && k->head == head && (rawlen <= 8 || memcmp(k->key + 8, raw + 8, rawlen - 8) == 0))
+            return k;
     }
-    return NULL;
 }
 
 /* The child of node named by array position idx, or NULL. */
@@ -532,7 +610,7 @@ static inline const rtml_json_node *rtml_json_lookup_index(const rtml_json_paths
 static inline void rtml_json_emit(const rtml_json_paths *paths, const rtml_json_node *node, rtml_json_span *out,
                                   rtml_json_type type, const char *ptr, size_t len, int escaped) {
     for (uint32_t k = node->out_lo; k < node->out_hi; k++)
-        out[paths->order[k]] = (rtml_json_span){type, ptr, len, escaped};
+        out[paths->order[k]] = (rtml_json_span){type, ptr, len, escaped, 0, 0, 0};
 }
 
 /* A wanted key starts its value: forget whatever an earlier occurrence of the same key provided (for its
@@ -547,6 +625,202 @@ static const char *rtml_json_scan_colon(const rtml_json_ctx *c, const char *p, c
     if (p == end) return rtml_json_unexpected(c, p, end);
     if (*p != ':') return rtml_json_fail_at(c, p, "expected ':'");
     return rtml_json_skip_ws(p + 1, end);
+}
+
+/* ---- number conversion, as the number is scanned -----------------------------------------------------------
+ * A wanted number's digits are gathered while they are validated, 8 at a time, into a 64-bit mantissa (its
+ * first 19 digits), then Clinger's fast path: a mantissa within 2^53 and a decimal exponent within +-22 make
+ * both operands exact doubles, so one IEEE multiplication or division gives the correctly rounded result.
+ * Anything else (longer mantissas, far exponents) goes to rtml_parse_double (numconv.h: Eisel-Lemire via
+ * std::from_chars), correctly rounded as well: the same double strtod gives, at a quarter of its cost. */
+
+/* The value of 8 ASCII digits read as a little-endian word (the first digit in the lowest byte): pairs, then
+ * quads, then all eight, each step one multiply-add on lanes twice as wide. */
+static inline uint64_t rtml_json_parse8(uint64_t v) {
+    v -= 0x3030303030303030ULL;
+    v = (v * 10 + (v >> 8)) & 0x00FF00FF00FF00FFULL;
+    v = (v * 100 + (v >> 16)) & 0x0000FFFF0000FFFFULL;
+    return (v * 10000 + (v >> 32)) & 0xFFFFFFFFULL;
+}
+
+static const uint64_t rtml_json_pow10_u64[] = {1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000};
+
+/* A number's digits so far: the first 19 in mant, how many in all. */
+typedef struct {
+    uint64_t mant;
+    unsigned ndigits;
+} rtml_json_digits;
+
+/* rtml_json_skip_digits that also adds the digits to a. A run shorter than 8 within one word is read from it
+ * shifted up to the word's top, its bottom filled with '0's. */
+static inline const char *rtml_json_take_digits(const char *p, const char *end, rtml_json_digits *a) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    while (end - p >= 8) {
+        uint64_t w, m = rtml_json_nondigit8(p);
+        memcpy(&w, p, 8);
+        unsigned k = m ? (unsigned)__builtin_ctzll(m) >> 3 : 8;
+        if (k && a->ndigits + k <= 19)
+            a->mant = a->mant * rtml_json_pow10_u64[k] +
+                      rtml_json_parse8(k == 8 ? w : (w << (8 * (8 - k))) | (0x3030303030303030ULL >> (8 * k)));
+        a->ndigits += k;
+        p += k;
+        if (k < 8) return p;
+    }
+#endif
+    for (; p < end && rtml_json_is_digit((unsigned char)*p); p++, a->ndigits++)
+        if (a->ndigits < 19) a->mant = a->mant * 10 + (uint64_t)(*p - '0');
+    return p;
+}
+
+/* The number s[0..len) from its parts into sp's num_state, num and i64 (json.h). */
+static void rtml_json_convert(const char *s, size_t len, int neg, int plain, rtml_json_digits a, long e,
+                              rtml_json_span *sp) {
+    static const double pow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
+                                   1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+    if (plain && a.ndigits <= 19) { /* an integer, within int64 unless it overflows */
+        uint64_t limit = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
+        if (a.mant <= limit) {
+            sp->i64 = neg ? (a.mant == (uint64_t)INT64_MAX + 1 ? INT64_MIN : -(long long)a.mant) : (long long)a.mant;
+            sp->num = (double)sp->i64;
+            sp->num_state = 2;
+            return;
+        }
+    }
+    sp->num_state = -1;
+    if (len > RTML_JSON_MAX_NUMBER) return;
+    if (a.ndigits <= 19 && a.mant <= (UINT64_C(1) << 53) && e >= -22 && e <= 22) {
+        double d = (double)a.mant;
+        d = e < 0 ? d / pow10[-e] : d * pow10[e];
+        sp->num = neg ? -d : d;
+        sp->num_state = 1;
+        return;
+    }
+    double d;
+    if (rtml_parse_double(s, len, &d) == 0 && !isinf(d)) sp->num = d, sp->num_state = 1;
+}
+
+/* rtml_json_scan_number that also converts the number into sp (json.h: num_state, num, i64). */
+static const char *rtml_json_scan_number_value(const rtml_json_ctx *c, const char *p, const char *end,
+                                               rtml_json_span *sp) {
+    const char *s = p;
+    rtml_json_digits a = {0, 0};
+    int neg = *p == '-', plain = 1;
+    long e = 0;
+    p += neg;
+    if (p == end || !rtml_json_is_digit((unsigned char)*p)) return rtml_json_fail_at(c, p, "digit expected after '-'");
+    if (*p == '0') {
+        a.ndigits = 1;
+        if (++p < end && rtml_json_is_digit((unsigned char)*p))
+            return rtml_json_fail_at(c, s, "leading zero in number");
+    } else {
+        p = rtml_json_take_digits(p, end, &a);
+    }
+    if (p < end && *p == '.') {
+        if (++p == end || !rtml_json_is_digit((unsigned char)*p))
+            return rtml_json_fail_at(c, p, "digit expected after '.'");
+        unsigned before = a.ndigits;
+        p = rtml_json_take_digits(p, end, &a);
+        e = -(long)(a.ndigits - before);
+        plain = 0;
+    }
+    if (p < end && (*p == 'e' || *p == 'E')) {
+        int eneg = 0;
+        long x = 0;
+        if (++p < end && (*p == '+' || *p == '-')) eneg = *p++ == '-';
+        if (p == end || !rtml_json_is_digit((unsigned char)*p))
+            return rtml_json_fail_at(c, p, "digit expected in exponent");
+        for (; p < end && rtml_json_is_digit((unsigned char)*p); p++)
+            if (x < 100000) x = x * 10 + (*p - '0'); /* saturated: far beyond any double anyway */
+        e += eneg ? -x : x;
+        plain = 0;
+    }
+    rtml_json_convert(s, (size_t)(p - s), neg, plain, a, e, sp);
+    return p;
+}
+
+/* The word's first k digits (1 <= k <= 7) moved to its top, '0's below: parse8 of it is their value. */
+static inline uint64_t rtml_json_top_digits(uint64_t w, unsigned k) {
+    return (w << (8 * (8 - k))) | (0x3030303030303030ULL >> (8 * k));
+}
+
+/* rtml_json_scan_number_value for the usual number, [-]D{1,7}[.D{1,16}] followed by a byte that ends it, with
+ * 32 bytes left in the document: a few word operations and no loop. NULL for anything else (a longer integer
+ * part, an exponent, a leading zero, an error): the caller then takes the general path, which decides. */
+static inline const char *rtml_json_number_fast(const char *p, const char *end, rtml_json_span *sp) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    int neg = *p == '-';
+    const char *d = p + neg;
+    if (end - d < 26) return NULL; /* room for the words read below */
+    uint64_t w, m = rtml_json_nondigit8(d), mant;
+    unsigned k = m ? (unsigned)__builtin_ctzll(m) >> 3 : 8, nf = 0;
+    if (k == 0 || k == 8 || (k > 1 && d[0] == '0')) return NULL;
+    if (k == 1) {
+        mant = (uint64_t)(d[0] - '0');
+    } else {
+        memcpy(&w, d, 8);
+        mant = rtml_json_parse8(rtml_json_top_digits(w, k));
+    }
+    d += k;
+    if (*d == '.') {
+        m = rtml_json_nondigit8(d + 1);
+        unsigned k2 = m ? (unsigned)__builtin_ctzll(m) >> 3 : 8;
+        if (k2 == 0) return NULL;
+        memcpy(&w, d + 1, 8);
+        if (k2 < 8) {
+            mant = mant * rtml_json_pow10_u64[k2] + rtml_json_parse8(rtml_json_top_digits(w, k2));
+        } else {
+            mant = mant * 100000000 + rtml_json_parse8(w);
+            m = rtml_json_nondigit8(d + 9);
+            unsigned k3 = m ? (unsigned)__builtin_ctzll(m) >> 3 : 8;
+            if (k3 == 8 || k + 8 + k3 > 19) return NULL;
+            if (k3) {
+                memcpy(&w, d + 9, 8);
+                mant = mant * rtml_json_pow10_u64[k3] + rtml_json_parse8(rtml_json_top_digits(w, k3));
+            }
+            k2 = 8 + k3;
+        }
+        nf = k2;
+        d += 1 + k2;
+    }
+    if (*d == 'e' || *d == 'E') return NULL;
+    if (!nf) { /* an integer of at most 7 digits */
+        sp->i64 = neg ? -(long long)mant : (long long)mant;
+        sp->num = (double)sp->i64;
+        sp->num_state = 2;
+        return d;
+    }
+    if (mant > (UINT64_C(1) << 53)) return NULL;
+    static const double pow10[] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14,
+                                   1e15, 1e16};
+    double x = (double)mant / pow10[nf]; /* Clinger: both exact, one rounding */
+    sp->num = neg ? -x : x;
+    sp->num_state = 1;
+    return d;
+#else
+    (void)p, (void)end, (void)sp;
+    return NULL;
+#endif
+}
+
+/* An object key, p at its opening quote: returns just past the closing quote (or NULL) and sets *head
+ * (rtml_json_doc_head). Most keys are short and plain: one 8-byte load finds the closing quote and is the head. */
+static inline const char *rtml_json_scan_key(const rtml_json_ctx *c, const char *p, const char *end, uint64_t *head,
+                                             int *escaped) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    if (end - p >= 9) {
+        uint64_t m = rtml_json_special8(p + 1);
+        unsigned i = m ? (unsigned)__builtin_ctzll(m) >> 3 : 8;
+        if (i < 8 && p[1 + i] == '"') {
+            uint64_t w;
+            memcpy(&w, p + 1, 8);
+            *head = w & ((1ULL << (8 * i)) - 1);
+            return p + i + 2;
+        }
+    }
+#endif
+    const char *q = rtml_json_scan_string(c, p, p + 1, end, escaped);
+    if (q) *head = rtml_json_doc_head(p + 1, (size_t)(q - p - 2), end);
+    return q;
 }
 
 /* The whole scan: validation always, extraction when paths is non-NULL (out then has paths->n entries).
@@ -564,6 +838,8 @@ static int rtml_json_scan(const rtml_json_paths *paths, const char *doc, size_t 
     const rtml_json_node *cur = paths ? paths->nodes : NULL;
     rtml_json_type type = RTML_JSON_NULL;
     int escaped;
+    uint64_t head;
+    rtml_json_span number;
 
     p = rtml_json_skip_ws(p, end);
     if (paths && (p == end || *p != '{'))
@@ -586,12 +862,21 @@ value:
         goto value;
     case '"':
         escaped = 0;
-        if (!(p = rtml_json_scan_string(&c, p + 1, end, &escaped))) return -1;
+        p = rtml_json_skip_plain(p + 1, end);
+        if (p < end && *p == '"') p++; /* the usual string: no escape, ASCII only */
+        else if (!(p = rtml_json_scan_string(&c, q, p, end, &escaped))) return -1;
         if (cur) rtml_json_emit(paths, cur, out, RTML_JSON_STRING, q + 1, (size_t)(p - q - 2), escaped);
         goto after;
     case '-': case '0': case '1': case '2': case '3': case '4': case '5': case '6': case '7': case '8': case '9':
-        if (!(p = rtml_json_scan_number(&c, p, end))) return -1;
-        if (cur) rtml_json_emit(paths, cur, out, RTML_JSON_NUMBER, q, (size_t)(p - q), 0);
+        if (!cur) {
+            if (!(p = rtml_json_scan_number(&c, p, end))) return -1;
+            goto after;
+        }
+        number = (rtml_json_span){RTML_JSON_NUMBER, q, 0, 0, 0, 0, 0};
+        const char *fast = rtml_json_number_fast(p, end, &number);
+        if (!(p = fast ? fast : rtml_json_scan_number_value(&c, p, end, &number))) return -1;
+        number.len = (size_t)(p - q);
+        for (uint32_t k = cur->out_lo; k < cur->out_hi; k++) out[paths->order[k]] = number;
         goto after;
     case 't': case 'f': case 'n':
         if (!(p = rtml_json_scan_literal(&c, p, end, &type))) return -1;
@@ -625,13 +910,14 @@ key:
     if (*p != '"') return rtml_json_fail_at(&c, p, "expected a string key"), -1;
     q = p;
     escaped = 0;
-    if (!(p = rtml_json_scan_string(&c, p + 1, end, &escaped))) return -1;
+    if (!(p = rtml_json_scan_key(&c, p, end, &head, &escaped))) return -1;
     cur = NULL;
     if (f->node && f->node->nchild) {
-        cur = rtml_json_lookup_key(paths, f->node, q + 1, (size_t)(p - q - 2), escaped);
+        cur = rtml_json_lookup_key(paths, f->node, q + 1, (size_t)(p - q - 2), head, escaped);
         if (cur) rtml_json_forget(paths, cur, out);
     }
-    if (!(p = rtml_json_scan_colon(&c, p, end))) return -1;
+    if (p < end && *p == ':') p = rtml_json_skip_ws(p + 1, end); /* the usual colon, right after the key */
+    else if (!(p = rtml_json_scan_colon(&c, p, end))) return -1;
     goto value;
 }
 
@@ -645,6 +931,193 @@ int rtml_json_extract(const rtml_json_paths *p, const char *doc, size_t len, rtm
     if (rc < 0)
         for (size_t i = 0; i < p->n; i++) out[i] = (rtml_json_span){0};
     return rc;
+}
+
+/* ---- the shape cache ------------------------------------------------------------------------------------
+ * A stream's records nearly always share one shape: the same keys in the same order, the same spacing; only the
+ * values change. A shape remembers, for the last document scanned in full, the bytes between its top-level
+ * values (literal i: from the end of value i-1, or the document's start, up to value i; then the tail after the
+ * last value) and the trie node each value's key names. A document whose bytes between values are those same
+ * bytes is valid wherever those are (they were, in the same place of the same grammar), so only its values need
+ * scanning: no key is scanned or looked up, no whitespace or separator examined one at a time. Any difference
+ * (another key, another order, a nested value, an error) and the full scan runs instead, from the start: the
+ * results and errors are exactly rtml_json_extract's. Flat objects of scalars only: a nested value ends a shape.
+ * A stream whose shapes keep changing stops trying after RTML_SHAPE_MISSES misses in a row, for
+ * RTML_SHAPE_REST documents. */
+
+#define RTML_SHAPE_MEMBERS 256  /* the most top-level members a shape holds */
+#define RTML_SHAPE_BYTES 8192   /* and bytes between them, in all */
+#define RTML_SHAPE_MISSES 8
+#define RTML_SHAPE_REST 1024
+#define SHAPE_NONE (-1) /* nothing wanted */
+#define SHAPE_MANY (-2) /* several outputs, or a subtree to forget: rtml_json_emit */
+
+struct rtml_json_shape {
+    const rtml_json_paths *paths;  /* what it was learned for */
+    uint32_t n;                    /* members; 0 with valid = 0: no shape */
+    int valid;
+    int complete;                  /* every output is one member's alone (slot): a scan that succeeds fills them all */
+    uint32_t misses, rest;         /* misses in a row; documents left before trying again */
+    uint32_t off[RTML_SHAPE_MEMBERS + 1], len[RTML_SHAPE_MEMBERS + 1]; /* literal i in bytes[off .. off + len) */
+    const rtml_json_node *node[RTML_SHAPE_MEMBERS];
+    int32_t slot[RTML_SHAPE_MEMBERS]; /* the one output a value fills, SHAPE_NONE, or SHAPE_MANY (see node) */
+    uint32_t used;
+    char bytes[RTML_SHAPE_BYTES + 8]; /* + 8: a literal is compared 8 bytes at a time */
+};
+
+rtml_json_shape *rtml_json_shape_new(void) { return calloc(1, sizeof(rtml_json_shape)); }
+
+void rtml_json_shape_free(rtml_json_shape *sh) { free(sh); }
+
+/* Keep doc[lo .. hi) as literal i; 0, or -1 when the shape is full. */
+static int rtml_json_shape_keep(rtml_json_shape *sh, uint32_t i, const char *lo, const char *hi) {
+    size_t n = (size_t)(hi - lo);
+    if (n > RTML_SHAPE_BYTES - sh->used) return -1;
+    memcpy(sh->bytes + sh->used, lo, n);
+    sh->off[i] = sh->used;
+    sh->len[i] = (uint32_t)n;
+    sh->used += (uint32_t)n;
+    return 0;
+}
+
+/* Learn the shape of doc, which the full scan has just accepted (so every step here succeeds). */
+static void rtml_json_shape_learn(rtml_json_shape *sh, const rtml_json_paths *paths, const char *doc, size_t len) {
+    rtml_json_ctx c = {doc, NULL, 0};
+    const char *p = rtml_json_skip_ws(doc, doc + len), *end = doc + len, *lit = doc;
+    const rtml_json_node *root = paths->nodes;
+    rtml_json_type type;
+    uint32_t i = 0;
+    *sh = (rtml_json_shape){.paths = paths, .misses = sh->misses, .rest = sh->rest};
+    p = rtml_json_skip_ws(p + 1, end);
+    if (*p != '}') {
+        for (;; i++) {
+            uint64_t head;
+            int escaped = 0;
+            const char *q = p;
+            if (i == RTML_SHAPE_MEMBERS || !(p = rtml_json_scan_key(&c, p, end, &head, &escaped))) return;
+            const rtml_json_node *cur = root->nchild ? rtml_json_lookup_key(paths, root, q + 1, (size_t)(p - q - 2),
+                                                                            head, escaped)
+                                                     : NULL;
+            sh->node[i] = cur;
+            sh->slot[i] = !cur ? SHAPE_NONE
+                          : cur->out_hi - cur->out_lo == 1 && cur->sub_hi == cur->out_hi ? (int32_t)paths->order[cur->out_lo]
+                                                                                         : SHAPE_MANY;
+            p = rtml_json_skip_ws(rtml_json_skip_ws(p, end) + 1, end); /* the ':' */
+            if (rtml_json_shape_keep(sh, i, lit, p) != 0) return;
+            if (*p == '"') p = rtml_json_scan_string(&c, p, p + 1, end, &escaped);
+            else if (*p == '-' || rtml_json_is_digit((unsigned char)*p)) p = rtml_json_scan_number(&c, p, end);
+            else if (*p == 't' || *p == 'f' || *p == 'n') p = rtml_json_scan_literal(&c, p, end, &type);
+            else return; /* an object or an array: not a flat shape */
+            lit = p;
+            p = rtml_json_skip_ws(p, end);
+            if (*p != ',') break;
+            p = rtml_json_skip_ws(p + 1, end);
+        }
+        i++;
+    }
+    if (rtml_json_shape_keep(sh, i, lit, end) != 0) return;
+    sh->n = i;
+    sh->valid = 1;
+    unsigned char seen[RTML_JSON_MAX_POINTERS] = {0};
+    size_t covered = 0;
+    int many = 0;
+    for (uint32_t k = 0; k < i; k++) {
+        if (sh->slot[k] == SHAPE_MANY) many = 1;
+        else if (sh->slot[k] >= 0 && !seen[sh->slot[k]]) seen[sh->slot[k]] = 1, covered++;
+    }
+    sh->complete = !many && covered == paths->n;
+}
+
+/* Are the n bytes at p (before end) the literal lit? */
+static inline int rtml_json_lit_eq(const char *p, const char *end, const char *lit, size_t n) {
+    if ((size_t)(end - p) < n) return 0;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    if (n <= 8 && end - p >= 8) {
+        uint64_t a, b;
+        memcpy(&a, p, 8);
+        memcpy(&b, lit, 8);
+        return n == 0 || ((a ^ b) << (64 - 8 * n)) == 0;
+    }
+#endif
+    return memcmp(p, lit, n) == 0;
+}
+
+/* Value i of the document through the shape (type, text; number: converted): into its output. */
+static inline void rtml_json_shape_emit(const rtml_json_shape *sh, uint32_t i, rtml_json_span *out,
+                                        const rtml_json_span *v) {
+    if (sh->slot[i] >= 0) {
+        out[sh->slot[i]] = *v;
+        return;
+    }
+    const rtml_json_node *cur = sh->node[i];
+    rtml_json_forget(sh->paths, cur, out);
+    for (uint32_t k = cur->out_lo; k < cur->out_hi; k++) out[sh->paths->order[k]] = *v;
+}
+
+/* The document's values through the shape; 0, or -1 where it differs (out then holds partial results). */
+static int rtml_json_shape_scan(const rtml_json_shape *sh, const char *doc, size_t len, rtml_json_span *out) {
+    rtml_json_ctx c = {doc, NULL, 0};
+    const char *p = doc, *end = doc + len;
+    rtml_json_type type = RTML_JSON_NULL;
+    for (uint32_t i = 0; i < sh->n; i++) {
+        if (!rtml_json_lit_eq(p, end, sh->bytes + sh->off[i], sh->len[i])) return -1;
+        p += sh->len[i];
+        const char *q = p;
+        int escaped = 0, wanted = sh->slot[i] != SHAPE_NONE;
+        rtml_json_span v = {RTML_JSON_NULL, q, 0, 0, 0, 0, 0};
+        if (p == end) return -1;
+        switch (*p) {
+        case '"':
+            p = rtml_json_skip_plain(p + 1, end);
+            if (p < end && *p == '"') p++;
+            else if (!(p = rtml_json_scan_string(&c, q, p, end, &escaped))) return -1;
+            v = (rtml_json_span){RTML_JSON_STRING, q + 1, (size_t)(p - q - 2), escaped, 0, 0, 0};
+            break;
+        case '-': case '0': case '1': case '2': case '3': case '4': case '5': case '6': case '7': case '8': case '9':
+            if (!wanted) {
+                if (!(p = rtml_json_scan_number(&c, p, end))) return -1;
+                continue;
+            }
+            v.type = RTML_JSON_NUMBER;
+            const char *f = rtml_json_number_fast(p, end, &v);
+            if (!(p = f ? f : rtml_json_scan_number_value(&c, p, end, &v))) return -1;
+            v.len = (size_t)(p - q);
+            break;
+        case 't': case 'f': case 'n':
+            if (!(p = rtml_json_scan_literal(&c, p, end, &type))) return -1;
+            v.type = type, v.len = (size_t)(p - q);
+            break;
+        default: return -1;
+        }
+        if (wanted) rtml_json_shape_emit(sh, i, out, &v);
+    }
+    const char *tail = sh->bytes + sh->off[sh->n];
+    return (size_t)(end - p) == sh->len[sh->n] && memcmp(p, tail, sh->len[sh->n]) == 0 ? 0 : -1;
+}
+
+int rtml_json_extract_shaped(const rtml_json_paths *p, rtml_json_shape *sh, const char *doc, size_t len,
+                             rtml_json_span *out, char *err, size_t errlen) {
+    if (!sh || !p || !doc || (!out && p->n)) return rtml_json_extract(p, doc, len, out, err, errlen);
+    int shaped = !sh->rest && sh->valid && sh->paths == p;
+    if (!shaped || !sh->complete) /* a complete shape's scan writes every output, or fails and clears them */
+        for (size_t i = 0; i < p->n; i++) out[i] = (rtml_json_span){0};
+    if (sh->rest) {
+        sh->rest--;
+    } else if (shaped) {
+        if (rtml_json_shape_scan(sh, doc, len, out) == 0) {
+            sh->misses = 0;
+            return 0;
+        }
+        for (size_t i = 0; i < p->n; i++) out[i] = (rtml_json_span){0};
+        if (++sh->misses >= RTML_SHAPE_MISSES) sh->rest = RTML_SHAPE_REST, sh->misses = 0;
+    }
+    int rc = rtml_json_scan(p, doc, len, out, err, errlen);
+    if (rc < 0) {
+        for (size_t i = 0; i < p->n; i++) out[i] = (rtml_json_span){0};
+        return rc;
+    }
+    if (!sh->rest) rtml_json_shape_learn(sh, p, doc, len);
+    return 0;
 }
 
 int rtml_json_validate(const char *doc, size_t len, char *err, size_t errlen) {
@@ -663,58 +1136,23 @@ static int rtml_json_is_number(const rtml_json_span *v) {
     return rtml_json_scan_number(&c, v->ptr, end) == end;
 }
 
-/* Clinger's fast path: a number whose digits fit in 2^53 and whose decimal exponent is within +-22 is
- * exactly mantissa * 10^e or mantissa / 10^-e, both operands exact doubles, so one IEEE operation gives the
- * correctly rounded result that strtod would. Covers most numbers in real records at a fraction of strtod's
- * cost (which dominated replay profiles); anything else returns 0 and goes to strtod. */
-static int rtml_json_fast_double(const char *p, size_t len, double *out) {
-    static const double pow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
-                                   1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
-    const char *end = p + len;
-    int neg = *p == '-';
-    p += neg;
-    uint64_t mant = 0;
-    int digits = 0, exp10 = 0;
-    /* digits counts significant digits only (leading zeros add nothing), so 19 of them cannot overflow */
-    for (; p < end && rtml_json_is_digit((unsigned char)*p); p++) {
-        mant = mant * 10 + (uint64_t)(*p - '0');
-        digits += mant != 0;
-        if (digits > 19) return 0;
-    }
-    if (p < end && *p == '.')
-        for (p++; p < end && rtml_json_is_digit((unsigned char)*p); p++, exp10--) {
-            mant = mant * 10 + (uint64_t)(*p - '0');
-            digits += mant != 0;
-            if (digits > 19) return 0;
-        }
-    if (p < end) { /* an exponent */
-        p++;
-        int eneg = *p == '-', e = 0;
-        if (*p == '-' || *p == '+') p++;
-        for (; p < end && e < 1000; p++) e = e * 10 + (*p - '0');
-        if (p < end) return 0;
-        exp10 += eneg ? -e : e;
-    }
-    if (mant > (UINT64_C(1) << 53) || exp10 < -22 || exp10 > 22) return 0;
-    double d = (double)mant;
-    d = exp10 < 0 ? d / pow10[-exp10] : d * pow10[exp10];
-    *out = neg ? -d : d;
-    return 1;
+/* A NUMBER span's conversion: the one extract made, or one made now from its text. */
+static void rtml_json_span_number(const rtml_json_span *v, rtml_json_span *conv) {
+    *conv = *v;
+    if (v->num_state) return;
+    rtml_json_ctx c = {v->ptr, NULL, 0};
+    const char *end = v->ptr + v->len;
+    if (!v->len || rtml_json_scan_number_value(&c, v->ptr, end, conv) != end) conv->num_state = -1;
 }
 
 int rtml_json_number_value(const rtml_json_span *v, double *out, int *is_int, long long *i64) {
-    const char *p = v->ptr, *end = v->ptr + v->len;
-    *is_int = 0;
-    for (const char *q = p; q < end; q++)
-        if (*q == '.' || *q == 'e' || *q == 'E') goto fractional;
-    if (rtml_json_as_int64(v, i64) == 0) { /* integer text in int64 range */
-        *is_int = 1;
-        *out = (double)*i64;
-        return 0;
-    }
-fractional:
-    if (v->len <= RTML_JSON_MAX_NUMBER && rtml_json_fast_double(p, v->len, out)) return 0;
-    return rtml_json_as_double(v, out);
+    rtml_json_span conv;
+    rtml_json_span_number(v, &conv);
+    *is_int = conv.num_state == 2;
+    if (conv.num_state == 2) *i64 = conv.i64;
+    if (conv.num_state < 0) return -1;
+    *out = conv.num;
+    return 0;
 }
 
 int rtml_json_as_double(const rtml_json_span *v, double *out) {
@@ -722,14 +1160,11 @@ int rtml_json_as_double(const rtml_json_span *v, double *out) {
         *out = v->type == RTML_JSON_TRUE ? 1.0 : 0.0;
         return 0;
     }
-    if (!rtml_json_is_number(v) || v->len > RTML_JSON_MAX_NUMBER) return -1;
-    if (rtml_json_fast_double(v->ptr, v->len, out)) return 0;
-    char tmp[RTML_JSON_MAX_NUMBER + 1];
-    memcpy(tmp, v->ptr, v->len);
-    tmp[v->len] = '\0';
-    double d = strtod(tmp, NULL);
-    if (isinf(d)) return -1;
-    *out = d;
+    if (!rtml_json_is_number(v)) return -1;
+    rtml_json_span conv;
+    rtml_json_span_number(v, &conv);
+    if (conv.num_state < 0) return -1;
+    *out = conv.num_state == 2 && conv.i64 == 0 && v->ptr[0] == '-' ? -0.0 : conv.num; /* "-0": strtod's -0.0 */
     return 0;
 }
 

@@ -20,8 +20,9 @@
  *    digit strings match object keys only, never array elements.
  *  - Numbers: rtml_json_as_double rejects (-1) a value that overflows to +-inf, such as 1e309; underflow
  *    rounds to a subnormal or zero and is accepted (5e-324 is the smallest double). Numbers longer than
- *    RTML_JSON_MAX_NUMBER characters are rejected by the conversions (they still validate). Conversion uses
- *    strtod, so it assumes the C locale for LC_NUMERIC (rtml never calls setlocale).
+ *    RTML_JSON_MAX_NUMBER characters are rejected by the conversions (they still validate). Conversion is
+ *    correctly rounded (the double strtod gives): Clinger's fast path when it applies, else numconv.h's
+ *    rtml_parse_double (std::from_chars, locale-independent).
  * Writing JSON is base/json_write.h's. */
 #ifndef RTML_CODEC_JSON_H
 #define RTML_CODEC_JSON_H
@@ -51,6 +52,13 @@ typedef struct {
     const char *ptr;
     size_t len;
     int escaped;
+    /* A wanted NUMBER is converted as rtml_json_extract scans it (its digits are read once), and
+     * rtml_json_number_value returns what is here: num_state 1 = num holds the value, 2 = an integer within
+     * int64 (i64, and num = (double)i64), -1 = it overflows to +-inf or is too long; 0 = not converted (a span
+     * made by hand: rtml_json_number_value converts the text). */
+    int num_state;
+    double num;
+    long long i64;
 } rtml_json_span;
 
 /* A compiled set of JSON Pointers: immutable after creation, so one may be shared across threads. */
@@ -68,6 +76,17 @@ size_t rtml_json_paths_count(const rtml_json_paths *p);
 int rtml_json_extract(const rtml_json_paths *p, const char *doc, size_t len, rtml_json_span *out, char *err,
                       size_t errlen);
 
+/* A shape (json.c: the bytes between a document's top-level values, remembered from the last one) makes
+ * rtml_json_extract_shaped much faster for a stream of documents that share their keys, order and spacing, as
+ * a producer's records do. Mutable: one per thread (a decoder's). */
+typedef struct rtml_json_shape rtml_json_shape;
+rtml_json_shape *rtml_json_shape_new(void); /* NULL when out of memory */
+void rtml_json_shape_free(rtml_json_shape *sh);
+
+/* rtml_json_extract, with the same results and errors, through the shape sh (NULL: none). */
+int rtml_json_extract_shaped(const rtml_json_paths *p, rtml_json_shape *sh, const char *doc, size_t len,
+                             rtml_json_span *out, char *err, size_t errlen);
+
 /* Validate a document whose top-level value may be of any type. 0, or -1 with "offset N: reason". */
 int rtml_json_validate(const char *doc, size_t len, char *err, size_t errlen);
 
@@ -76,9 +95,10 @@ int rtml_json_validate(const char *doc, size_t len, char *err, size_t errlen);
  * characters. */
 int rtml_json_as_double(const rtml_json_span *v, double *out);
 
-/* For a NUMBER span that rtml_json_extract produced (already validated): its value in one pass, with
- * *is_int and *i64 set when it is written as an integer within int64 range. -1 on overflow to +-inf. The
- * hot path of the JSON decoder; same results as rtml_json_as_int64 + rtml_json_as_double. */
+/* For a NUMBER span that rtml_json_extract produced (already validated): its value, with *is_int and *i64 set
+ * when it is written as an integer within int64 range. -1 on overflow to +-inf. The hot path of the JSON
+ * decoder: the conversion extract made (num_state), else one pass over the text; same results as
+ * rtml_json_as_int64 + rtml_json_as_double. */
 int rtml_json_number_value(const rtml_json_span *v, double *out, int *is_int, long long *i64);
 
 /* NUMBER written as an integer (no fraction, no exponent) within int64 range; -1 otherwise. */

@@ -13,6 +13,7 @@
 
 typedef struct {
     rtml_json_paths *paths;
+    rtml_json_shape *shape; /* the records' shape (json.h): NULL if it could not be had, which only costs time */
     rtml_json_span *spans;
     char *text;     /* scratch for unescaped strings: at most len bytes per record */
     size_t text_cap;
@@ -26,6 +27,7 @@ static int json_open(rtml_decoder *d, const rtml_config *cfg, const char *const 
     if (!s) return rtml_fail(err, errlen, "out of memory");
     d->impl = s;
     if (!(s->paths = rtml_json_paths_new(fields, n, err, errlen))) return -1;
+    s->shape = rtml_json_shape_new();
     if (!(s->spans = calloc(n ? n : 1, sizeof *s->spans))) return rtml_fail(err, errlen, "out of memory");
     return 0;
 }
@@ -76,8 +78,14 @@ static void to_value(json_state *s, const rtml_json_span *sp, size_t *text_used,
         v->num = sp->type == RTML_JSON_TRUE;
         break;
     case RTML_JSON_NUMBER: {
-        long long i = 0;
         v->type = RTML_V_NUMBER;
+        if (sp->num_state > 0) { /* converted as it was scanned: the usual case */
+            v->num = sp->num;
+            v->is_int = sp->num_state == 2;
+            v->i64 = v->is_int ? sp->i64 : 0;
+            break;
+        }
+        long long i = 0;
         /* Overflow (1e400) is a number that is not finite. */
         if (rtml_json_number_value(sp, &v->num, &v->is_int, &i) != 0)
             v->num = sp->ptr[0] == '-' ? -HUGE_VAL : HUGE_VAL;
@@ -103,10 +111,20 @@ static void to_value(json_state *s, const rtml_json_span *sp, size_t *text_used,
 
 static int json_decode(rtml_decoder *d, const char *buf, size_t len, rtml_value *out, char *err, size_t errlen) {
     json_state *s = d->impl;
-    if (rtml_json_extract(s->paths, buf, len, s->spans, err, errlen) != 0) return -1;
+    if (rtml_json_extract_shaped(s->paths, s->shape, buf, len, s->spans, err, errlen) != 0) return -1;
     if (reserve(s, len) != 0) return rtml_fail(err, errlen, "out of memory for a record of %zu bytes", len);
     size_t text_used = 0, nums_used = 0;
-    for (size_t i = 0; i < d->n_fields; i++) to_value(s, &s->spans[i], &text_used, &nums_used, &out[i]);
+    for (size_t i = 0; i < d->n_fields; i++) {
+        const rtml_json_span *sp = &s->spans[i];
+        /* the usual values first, written whole: a converted number, a string without escapes */
+        if (sp->type == RTML_JSON_NUMBER && sp->num_state > 0)
+            out[i] = (rtml_value){.type = RTML_V_NUMBER, .is_int = sp->num_state == 2,
+                                  .i64 = sp->num_state == 2 ? sp->i64 : 0, .num = sp->num};
+        else if (sp->type == RTML_JSON_STRING && !sp->escaped)
+            out[i] = (rtml_value){.type = RTML_V_STRING, .str = sp->ptr, .len = sp->len};
+        else
+            to_value(s, sp, &text_used, &nums_used, &out[i]);
+    }
     return 0;
 }
 
@@ -114,6 +132,7 @@ static void json_close(rtml_decoder *d) {
     json_state *s = d->impl;
     if (!s) return;
     rtml_json_paths_free(s->paths);
+    rtml_json_shape_free(s->shape);
     free(s->spans);
     free(s->text);
     free(s->nums);

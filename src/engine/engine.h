@@ -39,6 +39,9 @@ typedef struct {
     /* Optional: write the learned model where its engine keeps versions (TensorFlow: a new SavedModel
      * version directory). 0, or -1 with a reason. */
     int (*checkpoint)(rtml_engine *e, char *err, size_t errlen);
+    /* Optional: learn() of one row that predict() has just scored alone, the model unchanged since: `scores`
+     * is what predict wrote for it, so the engine need not score the row again. The same model as learn(). */
+    int (*learn_scored)(rtml_engine *e, const rtml_row *row, double y, const double *scores);
 } rtml_engine_ops;
 
 struct rtml_engine {
@@ -66,6 +69,14 @@ static inline int rtml_engine_predict(rtml_engine *e, const rtml_row *rows, size
 static inline int rtml_engine_learn(rtml_engine *e, const rtml_row *rows, const double *y, size_t n) {
     int rc = e->ops->learn(e, rows, y, n);
     if (rc == 0) e->learned += n;
+    return rc;
+}
+/* learn() of the one row predict() has just scored alone (scores: its output), through learn_scored when the
+ * engine has it. The caller guarantees that the model has not changed since that predict(). */
+static inline int rtml_engine_learn_scored(rtml_engine *e, const rtml_row *row, double y, const double *scores) {
+    if (!e->ops->learn_scored) return rtml_engine_learn(e, row, &y, 1);
+    int rc = e->ops->learn_scored(e, row, y, scores);
+    if (rc == 0) e->learned++;
     return rc;
 }
 

@@ -26,58 +26,135 @@
 #include "engine/optim.h"
 #include "base/rtml.h"
 
+/* A weight as it was derived from (z_i, n_i), with sqrt(n_i): the update after a prediction reuses both while
+ * z_i and n_i are unchanged (they are functions of them alone), instead of a second square root and division. */
+typedef struct {
+    double z, n, w, sqrt_n;
+} ftrl_memo;
+
 typedef struct {
     double alpha, beta, l1, l2;
     size_t n_coords; /* n_inputs + 1 */
     double *z, *n;   /* one allocation: z then n */
+    ftrl_memo *memo; /* the last row predict() scored alone: its coordinates in row order (dense, sparse, bias) */
+    size_t memo_cap, memo_len;
 } ftrl_model;
 
-static double weight(const ftrl_model *m, size_t i) {
-    double z = m->z[i];
+/* The weight of a coordinate whose state is (z, n). A function of them alone: the memo rests on that. */
+static inline double weight_sqrt(const ftrl_model *m, double z, double sqrt_n) {
     if (fabs(z) <= m->l1) return 0;
     double sgn = z < 0 ? -1.0 : 1.0;
-    return -(z - sgn * m->l1) / ((m->beta + sqrt(m->n[i])) / m->alpha + m->l2);
+    return -(z - sgn * m->l1) / ((m->beta + sqrt_n) / m->alpha + m->l2);
 }
+
+static inline double weight_of(const ftrl_model *m, double z, double n) {
+    if (fabs(z) <= m->l1) return 0;
+    return weight_sqrt(m, z, sqrt(n));
+}
+
+static inline double weight(const ftrl_model *m, size_t i) { return weight_of(m, m->z[i], m->n[i]); }
 
 double rtml_ftrl_weight(const rtml_engine *e, size_t j) {
     const ftrl_model *m = e->impl;
     return j < m->n_coords ? weight(m, j) : 0;
 }
 
-static double ftrl_score(const rtml_engine *e, const ftrl_model *m, const rtml_row *row) {
-    double s = weight(m, m->n_coords - 1);
-    for (size_t j = 0; j < e->shape.n_dense; j++)
-        if (row->dense[j] != 0) s += row->dense[j] * weight(m, j);
-    for (size_t k = 0; k < row->nnz; k++)
-        if (row->val[k] != 0) s += row->val[k] * weight(m, row->idx[k]);
+/* weight(m, i), remembered in memo[k] when there is one. */
+static inline double weight_memo(const ftrl_model *m, size_t i, ftrl_memo *memo, size_t k) {
+    double z = m->z[i], n = m->n[i];
+    if (!memo) return weight_of(m, z, n);
+    double sqrt_n = sqrt(n), w = weight_sqrt(m, z, sqrt_n);
+    memo[k] = (ftrl_memo){z, n, w, sqrt_n};
+    return w;
+}
+
+/* memo: NULL, or room for every coordinate of the row (n_dense + nnz + 1), filled in row order. */
+static double ftrl_score(const rtml_engine *e, const ftrl_model *m, const rtml_row *row, ftrl_memo *memo) {
+    size_t nd = e->shape.n_dense, nnz = row->nnz;
+    const double *dense = row->dense, *val = row->val;
+    const uint32_t *idx = row->idx;
+    double s = weight_memo(m, m->n_coords - 1, memo, nd + nnz);
+    for (size_t j = 0; j < nd; j++)
+        if (dense[j] != 0) s += dense[j] * weight_memo(m, j, memo, j);
+    if (memo) {
+        for (size_t k = 0; k < nnz; k++)
+            if (val[k] != 0) s += val[k] * weight_memo(m, idx[k], memo, nd + k);
+    } else {
+        for (size_t k = 0; k < nnz; k++)
+            if (val[k] != 0) s += val[k] * weight(m, idx[k]);
+    }
     return s;
 }
 
+/* Room to remember one row's weights; NULL (no memo) if it cannot be had. */
+static ftrl_memo *memo_for(ftrl_model *m, size_t n) {
+    if (n > m->memo_cap) {
+        ftrl_memo *p = realloc(m->memo, n * sizeof *p);
+        if (!p) return NULL;
+        m->memo = p;
+        m->memo_cap = n;
+    }
+    return m->memo;
+}
+
 static int ftrl_predict(rtml_engine *e, const rtml_row *rows, size_t n, double *out) {
-    const ftrl_model *m = e->impl;
-    for (size_t i = 0; i < n; i++) out[i] = rtml_sigmoid(ftrl_score(e, m, &rows[i]));
+    ftrl_model *m = e->impl;
+    m->memo_len = 0;
+    for (size_t i = 0; i < n; i++) {
+        size_t coords = e->shape.n_dense + rows[i].nnz + 1;
+        ftrl_memo *memo = n == 1 ? memo_for(m, coords) : NULL; /* learn_scored follows a row scored alone */
+        out[i] = rtml_sigmoid(ftrl_score(e, m, &rows[i], memo));
+        if (memo) m->memo_len = coords;
+    }
     return 0;
 }
 
 /* Algorithm 1's update of coordinate i with value x, for residual d = p - y; the weight is derived from
  * z_i, n_i as they were at prediction time (unchanged since, for a coordinate seen once in the row). */
-static void update_coord(ftrl_model *m, size_t i, double x, double d) {
+static inline void update_coord(ftrl_model *m, size_t i, double x, double d, const ftrl_memo *memo) {
     if (x == 0) return;
-    double g = d * x, w = weight(m, i);
-    double sigma = (sqrt(m->n[i] + g * g) - sqrt(m->n[i])) / m->alpha;
-    m->z[i] += g - sigma * w;
-    m->n[i] += g * g;
+    double z = m->z[i], n = m->n[i];
+    double g = d * x, w, sqrt_n;
+    if (memo && memo->z == z && memo->n == n) {
+        w = memo->w, sqrt_n = memo->sqrt_n;
+    } else {
+        sqrt_n = sqrt(n), w = weight_sqrt(m, z, sqrt_n);
+    }
+    double sigma = (sqrt(n + g * g) - sqrt_n) / m->alpha;
+    m->z[i] = z + (g - sigma * w);
+    m->n[i] = n + g * g;
+}
+
+/* Every coordinate of the row, in row order; memo: predict()'s weights for them, or NULL. */
+static void update_row(const rtml_engine *e, ftrl_model *m, const rtml_row *row, double d, const ftrl_memo *memo) {
+    size_t nd = e->shape.n_dense, nnz = row->nnz;
+    const double *val = row->val;
+    const uint32_t *idx = row->idx;
+    for (size_t j = 0; j < nd; j++) update_coord(m, j, row->dense[j], d, memo ? &memo[j] : NULL);
+    if (memo) {
+        for (size_t k = 0; k < nnz; k++) update_coord(m, idx[k], val[k], d, &memo[nd + k]);
+    } else {
+        for (size_t k = 0; k < nnz; k++) update_coord(m, idx[k], val[k], d, NULL);
+    }
+    update_coord(m, m->n_coords - 1, 1.0, d, memo ? &memo[nd + nnz] : NULL);
 }
 
 static int ftrl_learn(rtml_engine *e, const rtml_row *rows, const double *y, size_t n) {
     ftrl_model *m = e->impl;
     for (size_t r = 0; r < n; r++) {
         const rtml_row *row = &rows[r];
-        double d = rtml_sigmoid(ftrl_score(e, m, row)) - y[r];
-        for (size_t j = 0; j < e->shape.n_dense; j++) update_coord(m, j, row->dense[j], d);
-        for (size_t k = 0; k < row->nnz; k++) update_coord(m, row->idx[k], row->val[k], d);
-        update_coord(m, m->n_coords - 1, 1.0, d);
+        double d = rtml_sigmoid(ftrl_score(e, m, row, NULL)) - y[r];
+        update_row(e, m, row, d, NULL);
     }
+    return 0;
+}
+
+/* The prediction (and the weights behind it) are predict()'s: no second score (engine.h). */
+static int ftrl_learn_scored(rtml_engine *e, const rtml_row *row, double y, const double *scores) {
+    ftrl_model *m = e->impl;
+    const ftrl_memo *memo = m->memo_len == e->shape.n_dense + row->nnz + 1 ? m->memo : NULL;
+    update_row(e, m, row, scores[0] - y, memo);
+    m->memo_len = 0;
     return 0;
 }
 
@@ -103,6 +180,7 @@ static void ftrl_close(rtml_engine *e) {
     ftrl_model *m = e->impl;
     if (m) {
         free(m->z);
+        free(m->memo);
         free(m);
     }
     free(e);
@@ -118,6 +196,7 @@ static const rtml_engine_ops ftrl_ops = {
     .name = "native/ftrl",
     .predict = ftrl_predict,
     .learn = ftrl_learn,
+    .learn_scored = ftrl_learn_scored,
     .save = ftrl_save,
     .load = ftrl_load,
     .close = ftrl_close,

@@ -57,10 +57,13 @@ static double grad_sumsq(const rtml_engine *e, const linear_model *m, const rtml
     return s;
 }
 
-/* One row: d = dloss/dscore (sigmoid(z) - y for log loss, the regression loss's derivative otherwise). */
-static void learn_row(const rtml_engine *e, linear_model *m, const rtml_row *row, double y) {
-    double z = raw_score(m, e, row);
-    double d = e->task == RTML_TASK_BINARY ? rtml_sigmoid(z) - y : rtml_reg_grad(m->loss, m->delta, z, y);
+/* d = dloss/dscore for the row's prediction (sigmoid(z) for log loss, z itself for regression). */
+static double residual(const rtml_engine *e, const linear_model *m, double prediction, double y) {
+    return e->task == RTML_TASK_BINARY ? prediction - y : rtml_reg_grad(m->loss, m->delta, prediction, y);
+}
+
+/* One row's update for its residual d. */
+static void learn_row(const rtml_engine *e, linear_model *m, const rtml_row *row, double d) {
     double l2 = m->opt.set.l2;
     double scale = m->opt.set.clip > 0 ? rtml_clip_scale(m->opt.set.clip, grad_sumsq(e, m, row, d)) : 1.0;
     rtml_optim_begin(&m->opt);
@@ -76,7 +79,17 @@ static void learn_row(const rtml_engine *e, linear_model *m, const rtml_row *row
 
 static int linear_learn(rtml_engine *e, const rtml_row *rows, const double *y, size_t n) {
     linear_model *m = e->impl;
-    for (size_t i = 0; i < n; i++) learn_row(e, m, &rows[i], y[i]);
+    for (size_t i = 0; i < n; i++) {
+        double z = raw_score(m, e, &rows[i]);
+        learn_row(e, m, &rows[i], residual(e, m, e->task == RTML_TASK_BINARY ? rtml_sigmoid(z) : z, y[i]));
+    }
+    return 0;
+}
+
+/* The prediction is the one predict() made (engine.h): no second score, no second sigmoid. */
+static int linear_learn_scored(rtml_engine *e, const rtml_row *row, double y, const double *scores) {
+    linear_model *m = e->impl;
+    learn_row(e, m, row, residual(e, m, scores[0], y));
     return 0;
 }
 
@@ -120,6 +133,7 @@ static const rtml_engine_ops linear_ops = {
     .name = "native/linear",
     .predict = linear_predict,
     .learn = linear_learn,
+    .learn_scored = linear_learn_scored,
     .save = linear_save,
     .load = linear_load,
     .close = linear_close,
@@ -130,6 +144,7 @@ static const rtml_engine_ops logistic_ops = {
     .name = "native/logistic",
     .predict = linear_predict,
     .learn = linear_learn,
+    .learn_scored = linear_learn_scored,
     .save = linear_save,
     .load = linear_load,
     .close = linear_close,

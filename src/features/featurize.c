@@ -58,6 +58,8 @@ typedef struct {
     size_t cat_len;
     uint32_t cat_hash;
     int cat_new;
+    enum { CHAIN_OTHER, CHAIN_STANDARDIZE, CHAIN_HASH } chain; /* [standardize] or [hash] alone: a fast path */
+    rtml_murmur3_prefix name_eq;  /* "NAME=" hashed once (hash, cross, bag_of_words text starts with it) */
     char text[2][32];             /* numbers as category text: this value, a cross's other value */
 } feature_state;
 
@@ -77,6 +79,7 @@ struct rtml_featurizer {
     uint32_t *idx;
     double *val;
     size_t max_nnz;
+    size_t n_keep; /* features with something to keep after a row (all but [hash] chains): 0, no pass for them */
     char *scratch; /* text to hash */
     int frozen;    /* apply() transforms with what it would learn, but keeps no statistics (a re-delivered record) */
 };
@@ -115,6 +118,16 @@ static int setup_feature(rtml_featurizer *fz, feature_state *fs, const rtml_feat
     fs->sparse = fs->last && (k == RTML_TX_ONE_HOT || k == RTML_TX_HASH || k == RTML_TX_CROSS ||
                               k == RTML_TX_BAG_OF_WORDS);
     fs->steps = fs->sparse ? nt - 1 : nt;
+    fs->chain = nt != 1 ? CHAIN_OTHER : k == RTML_TX_STANDARDIZE ? CHAIN_STANDARDIZE : k == RTML_TX_HASH ? CHAIN_HASH
+                                                                                                  : CHAIN_OTHER;
+    size_t nl = strlen(spec->name);
+    char *name_eq = malloc(nl + 1);
+    if (!name_eq)
+        return -1;
+    memcpy(name_eq, spec->name, nl);
+    name_eq[nl] = '=';
+    rtml_murmur3_prefix_init(&fs->name_eq, name_eq, nl + 1, 0);
+    free(name_eq);
     fs->value = field_index(fz, spec->field);
     fs->stats = calloc(nt ? nt : 1, sizeof *fs->stats);
     fs->pending = calloc(nt ? nt : 1, sizeof *fs->pending);
@@ -154,6 +167,8 @@ rtml_featurizer *rtml_featurizer_new(const rtml_config *cfg, char *err, size_t e
     for (size_t i = 0; i < n; i++) /* crosses' second fields come after all the features' own */
         if (fz->f[i].last && fz->f[i].last->kind == RTML_TX_CROSS)
             fz->f[i].other = field_index(fz, fz->f[i].last->with);
+    for (size_t i = 0; i < n; i++)
+        fz->n_keep += fz->f[i].chain != CHAIN_HASH;
     lay_out(fz);
     if (fz->n_inputs > UINT32_MAX) {
         rtml_fail(err, errlen, "features: %zu inputs, more than a row can index", fz->n_inputs);
@@ -523,8 +538,8 @@ static rtml_reject compute(rtml_featurizer *fz, feature_state *fs, const rtml_va
     fs->cat_new = 0;
     if (r != RTML_REJECT_NONE)
         return r;
-    if (fs->spec->n_transforms)
-        memcpy(fs->pending, fs->stats, fs->spec->n_transforms * sizeof *fs->pending);
+    for (size_t k = 0; k < fs->spec->n_transforms; k++)
+        fs->pending[k] = fs->stats[k];
     if (fs->last && fs->last->kind == RTML_TX_ARRAY)
         return array(fz, fs, v, &w);
     if (fs->last && fs->last->kind == RTML_TX_BAG_OF_WORDS) {
@@ -546,29 +561,73 @@ static rtml_reject compute(rtml_featurizer *fz, feature_state *fs, const rtml_va
 
 /* Second pass for an accepted record: keep the new statistics and vocabulary values. */
 static void commit(feature_state *fs) {
-    if (fs->steps)
-        memcpy(fs->stats, fs->pending, fs->steps * sizeof *fs->stats);
+    for (size_t k = 0; k < fs->steps; k++)
+        fs->stats[k] = fs->pending[k];
     if (fs->cat_new)
         rtml_vocab_add(&fs->vocab, fs->cat, fs->cat_len, fs->cat_hash);
     fs->cat_new = 0;
 }
 
+/* compute() for a [standardize] chain over a finite number, the usual dense feature: the same arithmetic in a
+ * few instructions. 0 when it does not apply (another type, an overflow): compute() then decides, and rejects
+ * exactly as it always has. */
+static inline int standardize_fast(rtml_featurizer *fz, feature_state *fs, const rtml_value *v) {
+    if (v->type != RTML_V_NUMBER || !isfinite(v->num))
+        return 0;
+    rtml_welford w = {fs->stats[0].n, fs->stats[0].a, fs->stats[0].b};
+    rtml_welford_add(&w, v->num);
+    double sd = rtml_welford_std(&w);
+    double x = sd > 0 ? (v->num - w.mean) / sd : 0.0;
+    if (!isfinite(x) || !isfinite(w.mean) || !isfinite(w.m2))
+        return 0;
+    fs->pending[0] = (step_stat){w.n, w.mean, w.m2};
+    fs->cat_new = 0;
+    fz->dense[fs->offset] = x;
+    return 1;
+}
+
+/* compute() for a [hash] chain over a string, the usual categorical feature: "NAME=" was hashed once, only the
+ * value is hashed here (no copy into the scratch text). 0 when it does not apply: compute() then decides. The
+ * entry goes into the row's idx/val too: a row that no compute() added to needs no copy from entries. */
+static inline int hash_fast(rtml_featurizer *fz, feature_state *fs, const rtml_value *v, size_t *nnz) {
+    if (v->type != RTML_V_STRING || v->len > RTML_MAX_FEATURE_STRING)
+        return 0;
+    sparse_entry e = signed_entry(fs->offset, fs->last->n, rtml_murmur3_32_after(&fs->name_eq, v->str, v->len));
+    size_t k = (*nnz)++;
+    fz->entries[k] = e;
+    fz->idx[k] = e.idx;
+    fz->val[k] = e.val;
+    fs->cat_new = 0;
+    return 1;
+}
+
 rtml_reject rtml_featurizer_apply(rtml_featurizer *fz, const rtml_value *values, rtml_row *row, char *detail,
                                   size_t dlen) {
     size_t nnz = 0;
+    int computed = 0; /* a feature took compute(): its entries are in entries only */
     for (size_t i = 0; i < fz->n; i++) {
-        rtml_reject r = compute(fz, &fz->f[i], values, &nnz, detail, dlen);
+        feature_state *fs = &fz->f[i];
+        if (fs->chain == CHAIN_STANDARDIZE && standardize_fast(fz, fs, &values[fs->value]))
+            continue;
+        if (fs->chain == CHAIN_HASH && hash_fast(fz, fs, &values[fs->value], &nnz))
+            continue;
+        computed = 1;
+        rtml_reject r = compute(fz, fs, values, &nnz, detail, dlen);
         if (r != RTML_REJECT_NONE) {
             for (size_t j = 0; j <= i; j++)
                 fz->f[j].cat_new = 0;
             return r;
         }
     }
-    for (size_t i = 0; i < fz->n; i++) {
-        if (fz->frozen) fz->f[i].cat_new = 0;
-        else commit(&fz->f[i]);
+    for (size_t i = 0, n_kept = fz->n_keep ? fz->n : 0; i < n_kept; i++) {
+        feature_state *fs = &fz->f[i];
+        if (fs->chain == CHAIN_HASH)
+            continue; /* nothing to keep: no statistics before it, no vocabulary */
+        if (fz->frozen) fs->cat_new = 0;
+        else if (fs->chain == CHAIN_STANDARDIZE) fs->stats[0] = fs->pending[0];
+        else commit(fs);
     }
-    for (size_t i = 0; i < nnz; i++) {
+    for (size_t i = 0, n_copied = computed ? nnz : 0; i < n_copied; i++) {
         fz->idx[i] = fz->entries[i].idx;
         fz->val[i] = fz->entries[i].val;
     }

@@ -50,7 +50,7 @@ void rtml_batch_add(rtml_batch *b, const rtml_row *row, const rtml_value *raw, c
                             .labelled = labelled, .y = y, .dense_at = count(&b->dense, sizeof(double)),
                             .sparse_at = count(&b->idx, sizeof(uint32_t)), .nnz = row->nnz,
                             .raw_at = count(&b->raw, sizeof(rtml_value))};
-    if (b->n == 1) b->first_at = rtml_now();
+    if (b->n == 1 && b->timed) b->first_at = rtml_now();
     if (b->n_dense) rtml_buf_append(&b->dense, row->dense, b->n_dense * sizeof(double));
     if (row->nnz) {
         rtml_buf_append(&b->idx, row->idx, row->nnz * sizeof(uint32_t));

@@ -44,7 +44,9 @@ typedef struct {
     size_t rows_cap;
     char **topics;
     size_t n_topics;
-    double first_at; /* when the oldest record in the batch was added (rtml_now) */
+    double first_at; /* when the oldest record in the batch was added (rtml_now), if timed */
+    int timed;       /* batches of more than one record wait at most max_delay: first_at is read (no clock
+                      * read per record for a batch of one, which is scored at once) */
 } rtml_batch;
 
 void rtml_batch_init(rtml_batch *b, size_t n_dense, size_t n_raw);

@@ -63,6 +63,8 @@ typedef struct rtml_pipeline {
     rtml_buf encoded;       /* a batch's predictions, back to back */
     rtml_buf encoded_features; /* output.features_topic: a batch's feature records, back to back */
     size_t *feature_ends;   /* batch_size: where each one ends in encoded_features */
+    const char *topic_json_of; /* encode.c: the (interned) topic whose JSON string topic_json holds */
+    rtml_buf topic_json;
     size_t *ends;           /* batch_size: where each one ends in encoded */
     uint64_t engine_failures, learn_failures;
     char **classes;         /* multiclass: class names by index (owned), learned or from the config */

@@ -2,6 +2,7 @@
 #include "pipeline/pipeline.h"
 
 #include "pipeline/drift_actions.h"
+#include "pipeline/encode.h"
 #include "pipeline/labels.h"
 #include "pipeline/model.h"
 
@@ -13,7 +14,6 @@
 
 #include "codec/json.h"
 #include "features/aggregate.h"
-#include "base/json_write.h"
 #include "base/log.h"
 #include "base/rtml.h"
 
@@ -154,6 +154,7 @@ int rtml_pipeline_init(rtml_pipeline *p, const rtml_config *cfg, char *err, size
     if (cfg->output.format != RTML_FMT_JSON && !(p->encoder = rtml_encoder_open(cfg, err, errlen))) goto fail;
     p->batch_size = p->engine->batch ? p->engine->batch : 1;
     rtml_batch_init(&p->batch, shape.n_dense, p->n_raw);
+    p->batch.timed = p->batch_size > 1;
     p->scores = calloc(p->batch_size * p->engine->n_outputs, sizeof *p->scores);
     p->learn_rows = calloc(p->batch_size, sizeof *p->learn_rows);
     p->learn_y = calloc(p->batch_size, sizeof *p->learn_y);
@@ -195,6 +196,7 @@ void rtml_pipeline_free(rtml_pipeline *p) {
     free(p->feature_ends);
     rtml_buf_free(&p->encoded);
     rtml_buf_free(&p->encoded_features);
+    rtml_buf_free(&p->topic_json);
     rtml_batch_free(&p->batch);
     for (size_t i = 0; p->classes && i < p->cfg->model.n_classes; i++) free(p->classes[i]);
     free(p->classes);
@@ -211,83 +213,6 @@ static rtml_reject reject(rtml_pipeline *p, rtml_reject why) {
 static int read_label(rtml_pipeline *p, double *y, char *detail, size_t dlen) {
     if (!has_label(p)) return 0;
     return rtml_pipeline_label_value(p, &p->values[p->n_values - 1], p->cfg->label.field, y, detail, dlen);
-}
-
-/* The predicted class (multiclass: the most probable, as its name when known) and the score. */
-static void put_score(const rtml_pipeline *p, rtml_buf *out, double v) {
-    if (p->engine->float32) rtml_buf_put_float(out, v);
-    else rtml_buf_put_double(out, v);
-}
-
-static void put_prediction(const rtml_pipeline *p, const double *s, rtml_buf *out) {
-    if (p->engine->task == RTML_TASK_BINARY) {
-        rtml_buf_putc(out, s[0] >= 0.5 ? '1' : '0');
-        rtml_buf_puts(out, ",\"score\":");
-        put_score(p, out, s[0]);
-        return;
-    }
-    if (p->engine->task == RTML_TASK_REGRESSION) {
-        put_score(p, out, s[0]);
-        rtml_buf_puts(out, ",\"score\":");
-        put_score(p, out, s[0]);
-        return;
-    }
-    size_t best = rtml_pipeline_best_class(p, s);
-    if (best < p->n_classes) rtml_json_put_string(out, p->classes[best], strlen(p->classes[best]));
-    else rtml_buf_put_i64(out, (int64_t)best);
-    rtml_buf_puts(out, ",\"score\":");
-    put_score(p, out, s[best]);
-}
-
-/* output.format avro or protobuf — the same fields as the JSON record, through the encoder (codec.h). */
-static int encode_prediction_binary(const rtml_pipeline *p, const double *s, const rtml_batch_item *o, rtml_buf *out,
-                                    char *detail, size_t dlen) {
-    rtml_prediction_fields f = {.model_version = rtml_pipeline_model_version(p), .score = s[0], .is_class = 1};
-    if (p->engine->task == RTML_TASK_BINARY) f.value = s[0] >= 0.5;
-    else if (p->engine->task == RTML_TASK_REGRESSION) f.value = s[0], f.is_class = 0;
-    else {
-        size_t k = rtml_pipeline_best_class(p, s);
-        f.score = s[k];
-        f.value = (double)k;
-        f.label = k < p->n_classes ? p->classes[k] : NULL;
-    }
-    if (o->topic) f.topic = o->topic, f.partition = o->partition, f.offset = o->offset;
-    return rtml_encode_prediction(p->encoder, &f, out, detail, dlen);
-}
-
-/* ,"model_version":N,"source":{"topic":..,"partition":..,"offset":..} (no source without a topic). */
-static void put_version_source(const rtml_pipeline *p, const rtml_batch_item *o, rtml_buf *out) {
-    rtml_buf_puts(out, ",\"model_version\":");
-    rtml_buf_put_i64(out, rtml_pipeline_model_version(p));
-    if (!o->topic) return;
-    rtml_buf_puts(out, ",\"source\":{\"topic\":");
-    rtml_json_put_string(out, o->topic, strlen(o->topic));
-    rtml_buf_puts(out, ",\"partition\":");
-    rtml_buf_put_i64(out, o->partition);
-    rtml_buf_puts(out, ",\"offset\":");
-    rtml_buf_put_i64(out, o->offset);
-    rtml_buf_putc(out, '}');
-}
-
-/* output.features_topic's record: {"features":{...},"model_version":N,"source":{...}}. */
-static void encode_features(const rtml_pipeline *p, const rtml_batch_item *o, const rtml_row *row, rtml_buf *out) {
-    rtml_buf_puts(out, "{\"features\":");
-    rtml_featurizer_row_json(p->features, row, out);
-    put_version_source(p, o, out);
-    rtml_buf_putc(out, '}');
-}
-
-static void encode_prediction(const rtml_pipeline *p, const double *s, size_t i, const rtml_batch_item *o,
-                              const rtml_row *row, rtml_buf *out) {
-    rtml_buf_puts(out, "{\"prediction\":");
-    put_prediction(p, s, out);
-    put_version_source(p, o, out);
-    if (p->engine->ops->extras) p->engine->ops->extras(p->engine, i, out);
-    if (p->cfg->output.features) {
-        rtml_buf_puts(out, ",\"features\":");
-        rtml_featurizer_row_json(p->features, row, out);
-    }
-    rtml_buf_putc(out, '}');
 }
 
 rtml_reject rtml_pipeline_submit(rtml_pipeline *p, const char *doc, size_t len, const rtml_origin *origin,
@@ -354,8 +279,10 @@ static void fail_batch(rtml_pipeline *p, rtml_emit_fn emit, void *ctx) {
     rtml_batch_clear(&p->batch);
 }
 
-/* Test, then train: every record of the batch is scored before the labelled ones are learned. */
-static void learn_batch(rtml_pipeline *p, const rtml_row *rows) {
+/* Test, then train: every record of the batch is scored before the labelled ones are learned. scored_at: the
+ * engine's learned count when the batch was scored; a record scored alone is learned from that score
+ * (learn_scored) unless a join learned something in between. */
+static void learn_batch(rtml_pipeline *p, const rtml_row *rows, uint64_t scored_at) {
     size_t k = p->engine->n_outputs, m = 0;
     for (size_t i = 0; i < p->batch.n; i++) {
         const rtml_batch_item *it = &p->batch.items[i];
@@ -368,7 +295,10 @@ static void learn_batch(rtml_pipeline *p, const rtml_row *rows) {
         p->learn_y[m++] = it->y;
     }
     if (!m || p->engine->serve_only || p->serve_only) return;
-    if (rtml_engine_learn(p->engine, p->learn_rows, p->learn_y, m) != 0) {
+    int rc = p->batch.n == 1 && m == 1 && p->engine->learned == scored_at
+                 ? rtml_engine_learn_scored(p->engine, p->learn_rows, p->learn_y[0], p->scores)
+                 : rtml_engine_learn(p->engine, p->learn_rows, p->learn_y, m);
+    if (rc != 0) {
         p->learn_failures += m;
         rtml_log_every(RTML_LOG_ERROR, p->learn_failures, 10, 10, "the model failed to learn from %zu records", m);
         return;
@@ -387,6 +317,7 @@ void rtml_pipeline_flush(rtml_pipeline *p, rtml_emit_fn emit, void *ctx) {
     size_t n = p->batch.n, k = p->engine->n_outputs;
     if (n == 0) return;
     const rtml_row *rows = rtml_batch_rows(&p->batch);
+    uint64_t scored_at = p->engine->learned;
     if (rtml_engine_predict(p->engine, rows, n, p->scores) != 0) {
         fail_batch(p, emit, ctx);
         return;
@@ -398,17 +329,16 @@ void rtml_pipeline_flush(rtml_pipeline *p, rtml_emit_fn emit, void *ctx) {
     char detail[RTML_ERRLEN];
     for (size_t i = 0; i < n; i++) {
         const rtml_batch_item *it = &p->batch.items[i];
-        if (!p->encoder) encode_prediction(p, &p->scores[i * k], i, it, &rows[i], &p->encoded);
-        else if (encode_prediction_binary(p, &p->scores[i * k], it, &p->encoded, detail, sizeof detail) != 0)
+        if (rtml_pipeline_encode(p, &p->scores[i * k], i, it, &rows[i], &p->encoded, detail, sizeof detail) != 0)
             /* cannot happen with the built-in schema; a user schema that cannot hold this prediction */
             rtml_log_every(RTML_LOG_ERROR, ++p->encode_failures, 10, 10, "cannot encode a prediction: %s", detail);
         ends[i] = p->encoded.len;
         if (p->feature_ends) {
-            encode_features(p, it, &rows[i], &p->encoded_features);
+            rtml_pipeline_encode_features(p, it, &rows[i], &p->encoded_features);
             p->feature_ends[i] = p->encoded_features.len;
         }
     }
-    learn_batch(p, rows);
+    learn_batch(p, rows, scored_at);
     if (p->drift_reset_due && rtml_pipeline_reset_model(p, detail, sizeof detail) != 0)
         rtml_log(RTML_LOG_ERROR, "drift: the model could not be reset (%s); the current one goes on", detail);
     rtml_buf one = RTML_BUF_INIT;

@@ -50,7 +50,7 @@ static void fuzz_string(const rtml_json_span *s) {
     rtml_buf b = RTML_BUF_INIT;
     rtml_json_put_string(&b, buf, (size_t)n);
     fuzz_check(rtml_json_validate(b.data, b.len, NULL, 0) == 0, "put_string output validates");
-    rtml_json_span back = {RTML_JSON_STRING, b.data + 1, b.len - 2, 1};
+    rtml_json_span back = {RTML_JSON_STRING, b.data + 1, b.len - 2, 1, 0, 0, 0};
     char *again = malloc((size_t)n + 1);
     fuzz_check(rtml_json_unescape(&back, again, (size_t)n + 1) == n && memcmp(again, buf, (size_t)n) == 0,
                "put_string round-trips");

@@ -93,7 +93,7 @@ static int span_is(const rtml_json_span *s, rtml_json_type t, const char *text) 
 }
 
 static rtml_json_span number_span(const char *text) {
-    return (rtml_json_span){RTML_JSON_NUMBER, text, strlen(text), 0};
+    return (rtml_json_span){RTML_JSON_NUMBER, text, strlen(text), 0, 0, 0, 0};
 }
 
 /* ---- validity ------------------------------------------------------------------------------------------- */
@@ -442,6 +442,68 @@ static void test_duplicate_keys(void) {
 
 /* ---- conversions ---------------------------------------------------------------------------------------- */
 
+/* ---- extraction through a shape --------------------------------------------------------------------------- */
+
+/* rtml_json_extract_shaped must give what rtml_json_extract gives, whatever its output array held before (a
+ * complete shape does not clear it first: a scan that succeeds writes every output, one that fails clears
+ * them), over a stream that learns shapes, keeps them, misses them and learns again. */
+static void shaped_matches(const char *const *ptrs, size_t n, const char *const *docs, size_t n_docs) {
+    char err[RTML_ERRLEN];
+    rtml_json_paths *paths = rtml_json_paths_new(ptrs, n, err, sizeof err);
+    rtml_json_shape *sh = rtml_json_shape_new();
+    CHECK(paths != NULL && sh != NULL);
+    if (!paths || !sh) return;
+    for (int round = 0; round < 12; round++) {
+        for (size_t d = 0; d < n_docs; d++) {
+            size_t len = strlen(docs[d]);
+            char *doc = exact_copy(docs[d], len), err2[RTML_ERRLEN];
+            rtml_json_span want[8], got[8];
+            memset(got, 0x5a, sizeof got); /* garbage: nothing of it may show */
+            int rc_want = rtml_json_extract(paths, doc, len, want, err, sizeof err);
+            int rc_got = rtml_json_extract_shaped(paths, sh, doc, len, got, err2, sizeof err2);
+            CHECK(rc_want == rc_got);
+            for (size_t i = 0; i < n; i++) {
+                int same = want[i].type == got[i].type && want[i].ptr == got[i].ptr && want[i].len == got[i].len &&
+                           want[i].escaped == got[i].escaped && want[i].num_state == got[i].num_state &&
+                           memcmp(&want[i].num, &got[i].num, sizeof want[i].num) == 0 && want[i].i64 == got[i].i64;
+                CHECK(same);
+                if (!same)
+                    fprintf(stderr, "  shaped [%s] %s: want %s [%.*s], got %s\n", docs[d], ptrs[i],
+                            rtml_json_type_name(want[i].type), (int)want[i].len, want[i].ptr ? want[i].ptr : "",
+                            rtml_json_type_name(got[i].type));
+            }
+            free(doc);
+        }
+    }
+    rtml_json_shape_free(sh);
+    rtml_json_paths_free(paths);
+}
+
+static void test_extract_shaped(void) {
+    const char *docs[] = {
+        "{\"a\":0.402351387961936,\"b\":\"x\",\"c\":true,\"pad\":\"................................\"}",
+        "{\"a\":0.120144079775029,\"b\":\"yy\",\"c\":false,\"pad\":\"................................\"}",
+        "{\"a\":3,\"b\":\"z\",\"pad\":\"................................\"}", /* c missing */
+        "{\"a\":0.402351387961936,\"b\":\"x\",\"c\":true,\"pad\":\"................................\"}",
+        "{\"a\":1,\"b\":\"x\",\"c\":true,\"d\":5,\"pad\":\"................................\"}",
+        "{\"a\":1,\"b\":\"x\",\"c\":tru,\"pad\":\"................................\"}", /* invalid */
+        "{\"a\":\"s\",\"b\":2,\"c\":null,\"pad\":\"................................\"}",
+        "{\"a\":1,\"b\":\"x\",\"c\":{\"k\":1},\"pad\":\"................................\"}",
+        "{\"a\":-0.5e3,\"b\":\"\\u00e9\",\"c\":12345678901234567890,\"pad\":\"................................\"}",
+        "{\"a\":1,\"a\":2,\"b\":\"x\",\"c\":true,\"pad\":\"................................\"}",
+        "{\"a\":0.784854408760945,\"b\":\"x\",\"c\":true,\"pad\":\"................................\"}",
+        "{\"a\":0.784854408760945,\"b\":\"x\",\"c\":true,\"pad\":\"................................\"}",
+        "[1, 2]",
+        "{\"a\":0.784854408760945,\"b\":\"x\",\"c\":true,\"pad\":\"................................\"} x",
+    };
+    const char *flat[] = {"/a", "/b", "/c"};      /* a shape can hold every output */
+    const char *partial[] = {"/a", "/x"};         /* /x is in no document */
+    const char *nested[] = {"/a", "/c/k", "/b"};  /* /c a member that holds no output itself */
+    shaped_matches(flat, 3, docs, sizeof docs / sizeof docs[0]);
+    shaped_matches(partial, 2, docs, sizeof docs / sizeof docs[0]);
+    shaped_matches(nested, 3, docs, sizeof docs / sizeof docs[0]);
+}
+
 static void test_as_double(void) {
     double d = 0;
     rtml_json_span s = number_span("-0");
@@ -470,22 +532,22 @@ static void test_as_double(void) {
     lng[0] = '1';
     lng[1] = '.';
     lng[499] = '5';
-    s = (rtml_json_span){RTML_JSON_NUMBER, lng, 500, 0}; /* not NUL-terminated: followed by '0's */
+    s = (rtml_json_span){RTML_JSON_NUMBER, lng, 500, 0, 0, 0, 0}; /* not NUL-terminated: followed by '0's */
     CHECK(rtml_json_as_double(&s, &d) == 0 && d == 1.0);
     s.len = RTML_JSON_MAX_NUMBER;
     CHECK(rtml_json_as_double(&s, &d) == 0);
     s.len = RTML_JSON_MAX_NUMBER + 1;
     CHECK(rtml_json_as_double(&s, &d) == -1);
     memset(lng, '9', 400);
-    s = (rtml_json_span){RTML_JSON_NUMBER, lng, 400, 0}; /* 10^400 - 1 */
+    s = (rtml_json_span){RTML_JSON_NUMBER, lng, 400, 0, 0, 0, 0}; /* 10^400 - 1 */
     CHECK(rtml_json_as_double(&s, &d) == -1);
     s.len = 300;
     CHECK(rtml_json_as_double(&s, &d) == 0 && d == 1e300);
     /* Booleans are labels; other types and malformed spans are errors. */
-    rtml_json_span t = {RTML_JSON_TRUE, "true", 4, 0}, f = {RTML_JSON_FALSE, "false", 5, 0};
+    rtml_json_span t = {RTML_JSON_TRUE, "true", 4, 0, 0, 0, 0}, f = {RTML_JSON_FALSE, "false", 5, 0, 0, 0, 0};
     CHECK(rtml_json_as_double(&t, &d) == 0 && d == 1.0);
     CHECK(rtml_json_as_double(&f, &d) == 0 && d == 0.0);
-    rtml_json_span str = {RTML_JSON_STRING, "1.5", 3, 0}, nul = {RTML_JSON_NULL, "null", 4, 0}, abs = {0};
+    rtml_json_span str = {RTML_JSON_STRING, "1.5", 3, 0, 0, 0, 0}, nul = {RTML_JSON_NULL, "null", 4, 0, 0, 0, 0}, abs = {0};
     CHECK(rtml_json_as_double(&str, &d) == -1);
     CHECK(rtml_json_as_double(&nul, &d) == -1);
     CHECK(rtml_json_as_double(&abs, &d) == -1);
@@ -529,28 +591,28 @@ static void test_as_int64(void) {
         s = number_span(bad[i]);
         CHECK(rtml_json_as_int64(&s, &v) == -1);
     }
-    rtml_json_span t = {RTML_JSON_TRUE, "true", 4, 0}, str = {RTML_JSON_STRING, "12", 2, 0};
+    rtml_json_span t = {RTML_JSON_TRUE, "true", 4, 0, 0, 0, 0}, str = {RTML_JSON_STRING, "12", 2, 0, 0, 0, 0};
     CHECK(rtml_json_as_int64(&t, &v) == -1);
     CHECK(rtml_json_as_int64(&str, &v) == -1);
 }
 
 static void test_unescape(void) {
     char buf[16];
-    rtml_json_span s = {RTML_JSON_STRING, "a\\u00e9\\ud83d\\ude00\\/", 21, 1};
+    rtml_json_span s = {RTML_JSON_STRING, "a\\u00e9\\ud83d\\ude00\\/", 21, 1, 0, 0, 0};
     CHECK_EQ_INT(rtml_json_unescape(&s, buf, sizeof buf), 8);
     CHECK_STR(buf, "a\xC3\xA9\xF0\x9F\x98\x80/");
     CHECK_EQ_INT(rtml_json_unescape(&s, buf, 9), 8); /* exact fit, NUL included */
     CHECK_EQ_INT(rtml_json_unescape(&s, buf, 8), -1);
     CHECK_EQ_INT(rtml_json_unescape(&s, buf, 6), -1);
-    rtml_json_span plain = {RTML_JSON_STRING, "hello", 5, 0};
+    rtml_json_span plain = {RTML_JSON_STRING, "hello", 5, 0, 0, 0, 0};
     CHECK_EQ_INT(rtml_json_unescape(&plain, buf, 6), 5);
     CHECK_STR(buf, "hello");
     CHECK_EQ_INT(rtml_json_unescape(&plain, buf, 5), -1);
-    rtml_json_span empty = {RTML_JSON_STRING, "", 0, 0};
+    rtml_json_span empty = {RTML_JSON_STRING, "", 0, 0, 0, 0, 0};
     CHECK_EQ_INT(rtml_json_unescape(&empty, buf, 1), 0);
     CHECK_EQ_INT(rtml_json_unescape(&empty, buf, 0), -1);
-    rtml_json_span num = {RTML_JSON_NUMBER, "1", 1, 0}, badesc = {RTML_JSON_STRING, "\\q", 2, 1},
-                   lone = {RTML_JSON_STRING, "\\ud800", 6, 1}, cut = {RTML_JSON_STRING, "ab\\", 3, 1};
+    rtml_json_span num = {RTML_JSON_NUMBER, "1", 1, 0, 0, 0, 0}, badesc = {RTML_JSON_STRING, "\\q", 2, 1, 0, 0, 0},
+                   lone = {RTML_JSON_STRING, "\\ud800", 6, 1, 0, 0, 0}, cut = {RTML_JSON_STRING, "ab\\", 3, 1, 0, 0, 0};
     CHECK_EQ_INT(rtml_json_unescape(&num, buf, sizeof buf), -1);
     CHECK_EQ_INT(rtml_json_unescape(&badesc, buf, sizeof buf), -1);
     CHECK_EQ_INT(rtml_json_unescape(&lone, buf, sizeof buf), -1);
@@ -573,7 +635,7 @@ static int round_trip(const char *s, size_t len) {
     rtml_json_put_string(&b, s, len);
     char err[RTML_ERRLEN];
     int ok = validate_n(b.data, b.len, err) == 0;
-    rtml_json_span sp = {RTML_JSON_STRING, b.data + 1, b.len - 2, memchr(b.data, '\\', b.len) != NULL};
+    rtml_json_span sp = {RTML_JSON_STRING, b.data + 1, b.len - 2, memchr(b.data, '\\', b.len) != NULL, 0, 0, 0};
     char *back = malloc(len + 1);
     ok = ok && rtml_json_unescape(&sp, back, len + 1) == (long)len && memcmp(back, s, len) == 0;
     ok = ok && rtml_json_string_eq(&sp, s, len);
@@ -1032,7 +1094,7 @@ static void test_as_double_matches_strtod(void) {
         else if (style == 1) snprintf(text, sizeof text, "-%llue%d", mant, exp10);
         else if (style == 2) snprintf(text, sizeof text, "0.%0*llu", digits, mant);
         else snprintf(text, sizeof text, "%llu.%llue%+d", mant, mant % 1000, exp10);
-        rtml_json_span sp = {RTML_JSON_NUMBER, text, strlen(text), 0};
+        rtml_json_span sp = {RTML_JSON_NUMBER, text, strlen(text), 0, 0, 0, 0};
         double fast, slow = strtod(text, NULL);
         if (rtml_json_as_double(&sp, &fast) != 0) continue;
         checked++;
@@ -1061,6 +1123,7 @@ int main(void) {
     test_extract_top_level();
     test_extract_escapes();
     test_duplicate_keys();
+    test_extract_shaped();
     test_as_double();
     test_as_int64();
     test_unescape();
