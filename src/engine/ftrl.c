@@ -216,7 +216,7 @@ static int ftrl_settings(const rtml_config *cfg, ftrl_model *m, char *err, size_
 }
 
 rtml_engine *rtml_ftrl_open(const rtml_config *cfg, const rtml_shape *shape, char *err, size_t errlen) {
-    ftrl_model set;
+    ftrl_model set = {0}; /* every field not set below (the memo) starts empty: *m = set copies them all */
     if (ftrl_settings(cfg, &set, err, errlen) != 0) return NULL;
     rtml_engine *e = calloc(1, sizeof *e);
     ftrl_model *m = calloc(1, sizeof *m);

@@ -371,6 +371,11 @@ static key_entry *entry_new(const table *t, const char *key, uint32_t len, uint3
     return e;
 }
 
+/* memcpy of n values, where a table without numeric (or hash) columns has no arrays at all (NULL, n 0). */
+static void copy_vals(void *dst, const void *src, size_t n, size_t size) {
+    if (n) memcpy(dst, src, n * size);
+}
+
 static int grow_ring(const table *t, key_entry *e, uint32_t cap) {
     int64_t *times = malloc(cap * sizeof *times);
     double *nums = t->n_cols ? malloc((size_t)cap * t->n_cols * sizeof *nums) : NULL;
@@ -382,8 +387,8 @@ static int grow_ring(const table *t, key_entry *e, uint32_t cap) {
     for (uint32_t i = 0; i < e->n; i++) { /* unwrapped: the oldest at 0 */
         uint32_t from = ring_at(e, i);
         times[i] = e->times[from];
-        memcpy(nums + (size_t)i * t->n_cols, e->nums + (size_t)from * t->n_cols, t->n_cols * sizeof *nums);
-        memcpy(hashes + (size_t)i * t->n_hcols, e->hashes + (size_t)from * t->n_hcols, t->n_hcols * sizeof *hashes);
+        copy_vals(nums + (size_t)i * t->n_cols, e->nums + (size_t)from * t->n_cols, t->n_cols, sizeof *nums);
+        copy_vals(hashes + (size_t)i * t->n_hcols, e->hashes + (size_t)from * t->n_hcols, t->n_hcols, sizeof *hashes);
     }
     free(e->times), free(e->nums), free(e->hashes);
     e->times = times, e->nums = nums, e->hashes = hashes;
@@ -425,14 +430,14 @@ static void insert_event(table *t, key_entry *e, int64_t ti) {
     for (uint32_t i = e->n; i > at; i--) { /* shift the later ones up by one */
         uint32_t to = ring_at(e, i), from = ring_at(e, i - 1);
         e->times[to] = e->times[from];
-        memcpy(e->nums + (size_t)to * t->n_cols, e->nums + (size_t)from * t->n_cols, t->n_cols * sizeof *e->nums);
-        memcpy(e->hashes + (size_t)to * t->n_hcols, e->hashes + (size_t)from * t->n_hcols,
-               t->n_hcols * sizeof *e->hashes);
+        copy_vals(e->nums + (size_t)to * t->n_cols, e->nums + (size_t)from * t->n_cols, t->n_cols, sizeof *e->nums);
+        copy_vals(e->hashes + (size_t)to * t->n_hcols, e->hashes + (size_t)from * t->n_hcols, t->n_hcols,
+                  sizeof *e->hashes);
     }
     uint32_t s = ring_at(e, at);
     e->times[s] = ti;
-    memcpy(e->nums + (size_t)s * t->n_cols, t->p_nums, t->n_cols * sizeof *e->nums);
-    memcpy(e->hashes + (size_t)s * t->n_hcols, t->p_hashes, t->n_hcols * sizeof *e->hashes);
+    copy_vals(e->nums + (size_t)s * t->n_cols, t->p_nums, t->n_cols, sizeof *e->nums);
+    copy_vals(e->hashes + (size_t)s * t->n_hcols, t->p_hashes, t->n_hcols, sizeof *e->hashes);
     e->n++;
 }
 
