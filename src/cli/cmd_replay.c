@@ -137,9 +137,11 @@ static int next_line(line_reader *r, char **line, size_t *n) {
             return 1;
         }
         if (r->eof) return 0;
-        memmove(r->buf, r->buf + r->start, r->len - r->start); /* the start of a line the block cut */
-        r->len -= r->start;
-        r->start = 0;
+        if (r->start > 0) { /* the start of a line the block cut (none before the first read: no buffer yet) */
+            memmove(r->buf, r->buf + r->start, r->len - r->start);
+            r->len -= r->start;
+            r->start = 0;
+        }
         if (r->len == r->cap) {
             char *b = realloc(r->buf, r->cap ? 2 * r->cap : IN_BLOCK);
             if (!b) {

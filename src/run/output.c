@@ -297,10 +297,14 @@ int rtml_run_txn_commit(rtml_runner *r, double max_age) {
         return 0;
     }
     rd_kafka_topic_partition_list_destroy(l);
-    if (rd_kafka_error_is_fatal(e) || !rd_kafka_error_txn_requires_abort(e)) {
+    if (rd_kafka_error_is_fatal(e)) {
         txn_fail(r, "transaction commit failed (is another instance using the same transactional.id?)", e);
         return -1;
     }
+    /* Abortable, or neither abortable nor retriable: librdkafka reports some failures that way, e.g. the
+     * coordinator's connection lost while the offsets are added ("Broker transport failure": the long campaign's
+     * seed 3064, a broker killed at that moment, made rtml exit 1). The transaction is still open: aborting it
+     * and answering its records again is always safe, and the abort waits for the coordinator to come back. */
     rtml_log(RTML_LOG_WARN, "transaction aborted (%s): its records will be answered again", rd_kafka_error_string(e));
     rd_kafka_error_destroy(e);
     r->txn.open = true; /* still to be aborted */
@@ -310,7 +314,13 @@ int rtml_run_txn_commit(rtml_runner *r, double max_age) {
 int rtml_run_txn_abort(rtml_runner *r) {
     if (!r->exactly_once || !r->txn.open) return 0;
     rtml_run_flush_batch(r); /* learned now, so learn_next covers every record the rewind reads again */
-    rd_kafka_error_t *e = rd_kafka_abort_transaction(r->clients.producer, 30000);
+    double started = rtml_now();
+    rd_kafka_error_t *e;
+    while ((e = rd_kafka_abort_transaction(r->clients.producer, 10000)) && rd_kafka_error_is_retriable(e) &&
+           rtml_now() - started < TXN_RETRY_S) { /* a coordinator restarting: as with_retries */
+        rtml_log(RTML_LOG_WARN, "abort transaction: %s; retrying", rd_kafka_error_string(e));
+        rd_kafka_error_destroy(e);
+    }
     r->txn.open = false;
     if (e) {
         txn_fail(r, "abort transaction", e);
