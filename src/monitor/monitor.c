@@ -14,6 +14,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/listen.h"
 #include "base/log.h"
 #include "base/rtml.h"
 #include "monitor/web.h"
@@ -137,28 +138,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
                         "not found (try /, /metrics, /healthz, /readyz, /model or /api/stats)\n");
 }
 
-/* "HOST:PORT" or "[V6]:PORT" -> a socket address (the config checked the shape). */
-static struct addrinfo *resolve(const char *listen, char *err, size_t errlen) {
-    char host[256];
-    const char *colon = strrchr(listen, ':');
-    size_t hlen = colon ? (size_t)(colon - listen) : 0;
-    if (!colon || hlen >= sizeof host) {
-        rtml_fail(err, errlen, "monitor.listen '%s' is not HOST:PORT", listen);
-        return NULL;
-    }
-    memcpy(host, listen, hlen);
-    host[hlen] = '\0';
-    char *h = host;
-    if (hlen >= 2 && host[0] == '[' && host[hlen - 1] == ']') host[hlen - 1] = '\0', h++;
-    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE}, *ai;
-    int e = getaddrinfo(*h ? h : NULL, colon + 1, &hints, &ai);
-    if (e) {
-        rtml_fail(err, errlen, "monitor.listen '%s': %s", listen, gai_strerror(e));
-        return NULL;
-    }
-    return ai;
-}
-
 rtml_monitor *rtml_monitor_start(const char *listen, double stalled_after, char *err, size_t errlen) {
     rtml_monitor *m = calloc(1, sizeof *m);
     if (!m) {
@@ -168,7 +147,7 @@ rtml_monitor *rtml_monitor_start(const char *listen, double stalled_after, char 
     m->stalled_after = stalled_after;
     pthread_mutex_init(&m->lock, NULL);
     pthread_cond_init(&m->fresh, NULL);
-    struct addrinfo *ai = resolve(listen, err, errlen);
+    struct addrinfo *ai = rtml_listen_resolve(listen, "monitor.listen", err, errlen);
     if (!ai) {
         rtml_monitor_stop(m);
         return NULL;

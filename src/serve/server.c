@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "base/clock.h"
+#include "base/listen.h"
 #include "base/log.h"
 #include "base/rtml.h"
 #include "serve/oip.h"
@@ -395,21 +396,6 @@ static void *reaper_main(void *arg) {
 
 /* ---- start and stop ------------------------------------------------------------------------------------- */
 
-static struct addrinfo *resolve(const char *listen, char *err, size_t errlen) {
-    char host[256];
-    const char *colon = strrchr(listen, ':');
-    size_t hlen = colon ? (size_t)(colon - listen) : 0;
-    if (!colon || hlen >= sizeof host) return rtml_fail(err, errlen, "serve.listen '%s' is not HOST:PORT", listen), NULL;
-    memcpy(host, listen, hlen);
-    host[hlen] = '\0';
-    char *h = host;
-    if (hlen >= 2 && host[0] == '[' && host[hlen - 1] == ']') host[hlen - 1] = '\0', h++;
-    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE}, *ai;
-    int e = getaddrinfo(*h ? h : NULL, colon + 1, &hints, &ai);
-    if (e) return rtml_fail(err, errlen, "serve.listen '%s': %s", listen, gai_strerror(e)), NULL;
-    return ai;
-}
-
 static int read_tls(rtml_server *s, char *err, size_t errlen) {
     const rtml_config *cfg = s->cfg;
     if (!cfg->serve.tls_cert) return 0;
@@ -425,7 +411,7 @@ static int read_tls(rtml_server *s, char *err, size_t errlen) {
 
 static int listen_on(rtml_server *s, char *err, size_t errlen) {
     const rtml_config *cfg = s->cfg;
-    struct addrinfo *ai = resolve(cfg->serve.listen, err, errlen);
+    struct addrinfo *ai = rtml_listen_resolve(cfg->serve.listen, "serve.listen", err, errlen);
     if (!ai) return -1;
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | (ai->ai_family == AF_INET6 ? MHD_USE_IPv6 : 0) |
                      (s->cert ? MHD_USE_TLS : 0);
