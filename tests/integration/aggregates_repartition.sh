@@ -68,11 +68,14 @@ for w in 0 1; do
 done
 "$RTML" produce --topic "$IN" --input "$T/stream.jsonl" --key-field /card >/dev/null
 expect_grep "re-keyed through $GROUP-aggregates \(3 partitions\)" "$T/run.err" "the repartition topic has the input's 3 partitions"
-# /metrics while it runs (worker 0 on PORT): the aggregates' state, in a format promtool accepts
+# /metrics while it runs (worker 0 on PORT, worker 1 on PORT + 1: the one whose partitions of the repartition
+# topic carry keys): the aggregates' state, in a format promtool accepts
 ok=
-for _ in $(seq 1 100); do
-  if curl -sf "http://127.0.0.1:$PORT/metrics" >"$T/metrics.txt" && grep -q '^rtml_aggregate_keys [1-9]' "$T/metrics.txt"; then ok=1; break; fi
-  "$PY" -c 'import time; time.sleep(0.1)' # poll, bounded: 100 tries
+for _ in $(seq 1 300); do
+  for p in "$PORT" $((PORT + 1)); do
+    if curl -sf "http://127.0.0.1:$p/metrics" >"$T/metrics.txt" && grep -q '^rtml_aggregate_keys [1-9]' "$T/metrics.txt"; then ok=1; break 2; fi
+  done
+  "$PY" -c 'import time; time.sleep(0.1)' # poll, bounded: 300 tries (30 s; the sanitizer build is slow)
 done
 [ -n "$ok" ] || fail "/metrics never showed aggregate keys"
 promtool check metrics <"$T/metrics.txt" >/dev/null 2>"$T/promtool.err" || { cat "$T/promtool.err" >&2; fail "promtool refused /metrics"; }
