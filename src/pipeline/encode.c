@@ -19,13 +19,20 @@
 
 static char *put_i64(char *w, int64_t v) { return w + rtml_format_i64(v, w); }
 
+/* The cursor back after writing through out's own functions (which may move out->data): room for need more bytes
+ * reserved again, the record's worst case from here on, as encode_json reserved it up front. */
+static char *resume(rtml_buf *out, size_t need) {
+    rtml_buf_reserve(out, need);
+    return out->data + out->len;
+}
+
 /* A score: a float32 engine's as "%.9g" (buf.h), a double as numconv's shortest round-trip text. */
-static char *put_score(const rtml_pipeline *p, rtml_buf *out, char *w, double v) {
+static char *put_score(const rtml_pipeline *p, rtml_buf *out, char *w, double v, size_t need) {
     if (!isfinite(v)) return LIT(w, "null");
     if (!p->engine->float32) return w + rtml_format_double(v, w);
     out->len = (size_t)(w - out->data);
     rtml_buf_put_float(out, v);
-    return out->data + out->len;
+    return resume(out, need);
 }
 
 /* The topic's JSON string literal, escaped once per topic (batch.h interns topic names: one pointer each). */
@@ -39,49 +46,58 @@ static const rtml_buf *topic_json(rtml_pipeline *p, const char *topic) {
 }
 
 /* The predicted value, then ",\"score\":" and the score: binary 0/1, regression the estimate, multiclass the
- * most probable class (its name when known, else its index). */
-static char *put_prediction(const rtml_pipeline *p, const double *s, rtml_buf *out, char *w) {
+ * most probable class (its name when known, else its index). need: as resume(). */
+static char *put_prediction(const rtml_pipeline *p, const double *s, rtml_buf *out, char *w, size_t need) {
     if (p->engine->task == RTML_TASK_BINARY) {
         *w++ = s[0] >= 0.5 ? '1' : '0';
         w = LIT(w, ",\"score\":");
-        return put_score(p, out, w, s[0]);
+        return put_score(p, out, w, s[0], need);
     }
     if (p->engine->task == RTML_TASK_REGRESSION) {
-        w = put_score(p, out, w, s[0]);
+        w = put_score(p, out, w, s[0], need);
         w = LIT(w, ",\"score\":");
-        return put_score(p, out, w, s[0]);
+        return put_score(p, out, w, s[0], need);
     }
     size_t best = rtml_pipeline_best_class(p, s);
     if (best < p->n_classes) {
         out->len = (size_t)(w - out->data);
         rtml_json_put_string(out, p->classes[best], strlen(p->classes[best]));
-        rtml_buf_reserve(out, FIXED_BYTES + RTML_DOUBLE_CHARS);
-        w = out->data + out->len;
+        w = resume(out, need);
     } else {
         w = put_i64(w, (int64_t)best);
     }
     w = LIT(w, ",\"score\":");
-    return put_score(p, out, w, s[best]);
+    return put_score(p, out, w, s[best], need);
+}
+
+/* ,"model_version":V and, for a record with an origin, ,"source":{"topic":T,"partition":N,"offset":O}: room for
+ * version_source_bytes(topic) must be reserved at w. */
+static size_t version_source_bytes(const rtml_buf *topic) {
+    return FIXED_BYTES + 3 * RTML_I64_CHARS + (topic ? topic->len : 0);
+}
+
+static char *put_version_source(const rtml_pipeline *p, const rtml_buf *topic, const rtml_batch_item *o, char *w) {
+    w = LIT(w, ",\"model_version\":");
+    w = put_i64(w, rtml_pipeline_model_version(p));
+    if (!topic) return w;
+    w = LIT(w, ",\"source\":{\"topic\":");
+    memcpy(w, topic->data, topic->len);
+    w = LIT(w + topic->len, ",\"partition\":");
+    w = put_i64(w, o->partition);
+    w = LIT(w, ",\"offset\":");
+    w = put_i64(w, o->offset);
+    *w++ = '}';
+    return w;
 }
 
 static void encode_json(rtml_pipeline *p, const double *s, size_t i, const rtml_batch_item *o, const rtml_row *row,
                         rtml_buf *out) {
     const rtml_buf *topic = o->topic ? topic_json(p, o->topic) : NULL;
-    rtml_buf_reserve(out, FIXED_BYTES + 2 * RTML_DOUBLE_CHARS + 3 * RTML_I64_CHARS + (topic ? topic->len : 0));
-    char *w = out->data + out->len;
+    size_t need = 2 * RTML_DOUBLE_CHARS + version_source_bytes(topic); /* the record but for a class name */
+    char *w = resume(out, need);
     w = LIT(w, "{\"prediction\":");
-    w = put_prediction(p, s, out, w);
-    w = LIT(w, ",\"model_version\":");
-    w = put_i64(w, rtml_pipeline_model_version(p));
-    if (topic) {
-        w = LIT(w, ",\"source\":{\"topic\":");
-        memcpy(w, topic->data, topic->len);
-        w = LIT(w + topic->len, ",\"partition\":");
-        w = put_i64(w, o->partition);
-        w = LIT(w, ",\"offset\":");
-        w = put_i64(w, o->offset);
-        *w++ = '}';
-    }
+    w = put_prediction(p, s, out, w, need);
+    w = put_version_source(p, topic, o, w);
     out->len = (size_t)(w - out->data);
     if (p->engine->ops->extras) p->engine->ops->extras(p->engine, i, out);
     if (p->cfg->output.features) { /* the feature vector as served */
@@ -114,20 +130,11 @@ int rtml_pipeline_encode(rtml_pipeline *p, const double *s, size_t i, const rtml
     return 0;
 }
 
-void rtml_pipeline_encode_features(const rtml_pipeline *p, const rtml_batch_item *o, const rtml_row *row,
-                                   rtml_buf *out) {
+void rtml_pipeline_encode_features(rtml_pipeline *p, const rtml_batch_item *o, const rtml_row *row, rtml_buf *out) {
+    const rtml_buf *topic = o->topic ? topic_json(p, o->topic) : NULL;
     rtml_buf_puts(out, "{\"features\":");
     rtml_featurizer_row_json(p->features, row, out);
-    rtml_buf_puts(out, ",\"model_version\":");
-    rtml_buf_put_i64(out, rtml_pipeline_model_version(p));
-    if (o->topic) {
-        rtml_buf_puts(out, ",\"source\":{\"topic\":");
-        rtml_json_put_string(out, o->topic, strlen(o->topic));
-        rtml_buf_puts(out, ",\"partition\":");
-        rtml_buf_put_i64(out, o->partition);
-        rtml_buf_puts(out, ",\"offset\":");
-        rtml_buf_put_i64(out, o->offset);
-        rtml_buf_putc(out, '}');
-    }
-    rtml_buf_putc(out, '}');
+    char *w = put_version_source(p, topic, o, resume(out, version_source_bytes(topic)));
+    *w++ = '}';
+    out->len = (size_t)(w - out->data);
 }

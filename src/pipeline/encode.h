@@ -12,7 +12,6 @@ int rtml_pipeline_encode(rtml_pipeline *p, const double *s, size_t i, const rtml
                          rtml_buf *out, char *detail, size_t dlen);
 
 /* output.features_topic's record for a row: {"features":{...},"model_version":N,"source":{...}}. */
-void rtml_pipeline_encode_features(const rtml_pipeline *p, const rtml_batch_item *o, const rtml_row *row,
-                                   rtml_buf *out);
+void rtml_pipeline_encode_features(rtml_pipeline *p, const rtml_batch_item *o, const rtml_row *row, rtml_buf *out);
 
 #endif
