@@ -22,12 +22,12 @@ static int finite_number(const json_t *v, double *out) {
     return isfinite(*out);
 }
 
-static int read_dense(const json_t *dense, size_t n, row_mem *m, char *detail, size_t dlen) {
-    if (!json_is_array(dense) || json_array_size(dense) != n)
-        return rtml_fail(detail, dlen, "features.dense: expected %zu numbers", n);
+/* A JSON array of exactly n finite numbers into out; what names it in the error ("features.dense", "scores"). */
+static int read_numbers(const json_t *a, size_t n, double *out, const char *what, char *detail, size_t dlen) {
+    if (!json_is_array(a) || json_array_size(a) != n) return rtml_fail(detail, dlen, "%s: expected %zu numbers", what, n);
     for (size_t j = 0; j < n; j++)
-        if (!finite_number(json_array_get(dense, j), &m->dense[j]))
-            return rtml_fail(detail, dlen, "features.dense[%zu]: not a finite number", j);
+        if (!finite_number(json_array_get(a, j), &out[j]))
+            return rtml_fail(detail, dlen, "%s[%zu]: not a finite number", what, j);
     return 0;
 }
 
@@ -50,15 +50,6 @@ static int read_sparse(const json_t *sparse, rtml_shape shape, row_mem *m, size_
     return 0;
 }
 
-static int read_scores(const json_t *scores, size_t n, row_mem *m, char *detail, size_t dlen) {
-    if (!json_is_array(scores) || json_array_size(scores) != n)
-        return rtml_fail(detail, dlen, "scores: expected %zu numbers", n);
-    for (size_t k = 0; k < n; k++)
-        if (!finite_number(json_array_get(scores, k), &m->scores[k]))
-            return rtml_fail(detail, dlen, "scores[%zu]: not a finite number", k);
-    return 0;
-}
-
 /* The row and scores of a log record, checked against the model's shape. */
 static int read_record(const rtml_pipeline *p, const json_t *doc, row_mem *m, rtml_row *row, char *detail, size_t dlen) {
     rtml_shape shape = rtml_featurizer_shape(p->features);
@@ -73,10 +64,10 @@ static int read_record(const rtml_pipeline *p, const json_t *doc, row_mem *m, rt
     m->scores = calloc(k, sizeof *m->scores);
     if (!m->dense || !m->val || !m->idx || !m->scores) return rtml_fail(detail, dlen, "out of memory");
     *row = (rtml_row){.dense = m->dense, .idx = m->idx, .val = m->val};
-    if (read_dense(json_object_get(f, "dense"), shape.n_dense, m, detail, dlen) != 0 ||
+    if (read_numbers(json_object_get(f, "dense"), shape.n_dense, m->dense, "features.dense", detail, dlen) != 0 ||
         read_sparse(json_object_get(f, "sparse"), shape, m, &row->nnz, detail, dlen) != 0)
         return -1;
-    return read_scores(json_object_get(doc, "scores"), k, m, detail, dlen);
+    return read_numbers(json_object_get(doc, "scores"), k, m->scores, "scores", detail, dlen);
 }
 
 /* Into the store through labels.c's path (which learns it at once when its label came first); what became of it
