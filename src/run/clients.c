@@ -90,6 +90,10 @@ rd_kafka_conf_t *rtml_run_client_conf(const rtml_config *cfg, bool consumer, con
 static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque) {
     rtml_runner *r = opaque;
     rd_kafka_resp_err_t e = (rd_kafka_resp_err_t)err;
+    if (rk != r->clients.consumer && rk != r->clients.producer) { /* a replaced client's last words */
+        rtml_log(RTML_LOG_DEBUG, "kafka %s (replaced): %s", rd_kafka_name(rk), reason);
+        return;
+    }
     /* _SSL: a TLS handshake that failed verification (a wrong CA, an expired certificate) never heals either.
      * A broker's "bad certificate" alert arrives as _TRANSPORT, like a broker that is down: that one is left
      * to --exit-on-idle's "nothing was assigned". */
@@ -101,6 +105,11 @@ static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque) 
     }
     if (e == RD_KAFKA_RESP_ERR__FATAL && rk == r->clients.consumer) {
         rtml_run_consumer_fatal(r);
+        return;
+    }
+    if (e == RD_KAFKA_RESP_ERR__FATAL && rk == r->clients.producer && rtml_run_txn_timed_out(r)) {
+        /* not replaced inside its own callback: the transaction's next call fails too, and does it (output.c) */
+        rtml_log(RTML_LOG_WARN, "kafka %s: %s", rd_kafka_name(rk), reason);
         return;
     }
     if (e == RD_KAFKA_RESP_ERR__FATAL) {
@@ -167,6 +176,24 @@ static void know_output_topics(rtml_runner *r) {
         if (e) rtml_log(RTML_LOG_DEBUG, "metadata of %s: %s", topics[i], rd_kafka_err2str(e));
         else rd_kafka_metadata_destroy(md);
     }
+}
+
+/* The coordinator aborts a transaction left open longer than transaction.timeout.ms and bumps the producer's
+ * epoch, which fences it exactly as a newer instance would (the campaign's seed 3066: a 45 s broker outage on a
+ * loaded machine kept one open for over a minute). Only the age tells the two apart: the coordinator's clock
+ * starts after rtml's (at the first partition added), so a transaction it timed out is at least that old here,
+ * and a younger one was fenced by another instance. A replacement's fencing within a minute of the last is taken
+ * as another instance too, so that two instances never take turns. */
+bool rtml_run_txn_timed_out(const rtml_runner *r) {
+    if (!r->exactly_once || !r->clients.producer) return false;
+    rd_kafka_resp_err_t e = rd_kafka_fatal_error(r->clients.producer, NULL, 0);
+    if (e != RD_KAFKA_RESP_ERR__FENCED && e != RD_KAFKA_RESP_ERR_PRODUCER_FENCED &&
+        e != RD_KAFKA_RESP_ERR_INVALID_PRODUCER_EPOCH)
+        return false;
+    const char *v = rtml_config_kafka(&r->cfg, "transaction.timeout.ms");
+    double limit = (v ? strtod(v, NULL) : 60000) / 1000, now = rtml_now();
+    if (!r->txn.open || now - r->txn.started < limit) return false;
+    return r->txn.renewed_at <= 0 || now - r->txn.renewed_at >= 60;
 }
 
 static int open_producer(rtml_runner *r, void (*on_delivery)(rd_kafka_t *, const rd_kafka_message_t *, void *),
@@ -277,8 +304,33 @@ int rtml_run_open_clients(rtml_runner *r, const rtml_run_client_cbs *cbs, char *
     snprintf(r->clients.commit_owner, sizeof r->clients.commit_owner, "rtml:%s", name);
     if (r->clients.group_instance_id[0]) rtml_log(RTML_LOG_INFO, "static group member: group.instance.id %s", r->clients.group_instance_id);
     else rtml_log(RTML_LOG_INFO, "dynamic group member (no group.instance.id)");
+    r->clients.on_delivery = cbs->on_delivery;
     if (open_producer(r, cbs->on_delivery, err, errlen) != 0) return -1;
     return rtml_run_open_consumer(r, err, errlen);
+}
+
+void rtml_run_close_producer(rtml_runner *r) {
+    for (int i = 0; i < 3; i++) {
+        if (r->clients.outputs[i]) rd_kafka_topic_destroy(r->clients.outputs[i]);
+        r->clients.outputs[i] = NULL;
+    }
+    if (r->clients.producer) rd_kafka_destroy(r->clients.producer);
+    r->clients.producer = NULL;
+}
+
+int rtml_run_reopen_producer(rtml_runner *r, char *err, size_t errlen) {
+    /* What the fenced producer still holds belongs to the aborted transaction: dropped (the delivery reports
+     * say purged, which is no failure), and answered again after the rewind. */
+    rd_kafka_t *old = r->clients.producer;
+    r->clients.producer = NULL; /* its own fatal error, served below, is no longer the run's (on_error) */
+    rd_kafka_purge(old, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+    rd_kafka_poll(old, 0);
+    for (int i = 0; i < 3; i++) {
+        if (r->clients.outputs[i]) rd_kafka_topic_destroy(r->clients.outputs[i]);
+        r->clients.outputs[i] = NULL;
+    }
+    rd_kafka_destroy(old);
+    return open_producer(r, r->clients.on_delivery, err, errlen);
 }
 
 /* ---- commits and pauses ------------------------------------------------------------------------------ */

@@ -22,6 +22,14 @@ typedef struct {
 /* The instance's identities (transactional.id, group.instance.id, the commits' metadata), the producer, and
  * the consumer subscribed to the input topics (and label.topic). 0, or -1 with the reason. */
 int rtml_run_open_clients(rtml_runner *r, const rtml_run_client_cbs *cbs, char *err, size_t errlen);
+/* exactly_once: a new producer with the same transactional.id in place of one the transaction coordinator
+ * fenced (output.c says when); its init fences the old epoch and aborts what it left open. 0, or -1. */
+int rtml_run_reopen_producer(rtml_runner *r, char *err, size_t errlen);
+/* exactly_once: the producer is fenced because the coordinator timed out the open transaction (not by another
+ * instance), and was not replaced for that within the last minute: a new producer may take over. */
+bool rtml_run_txn_timed_out(const rtml_runner *r);
+/* Destroy the producer and its topic handles. */
+void rtml_run_close_producer(rtml_runner *r);
 /* A new consumer with the callbacks given at the start (a replacement for a fenced one). 0, or -1. */
 int rtml_run_open_consumer(rtml_runner *r, char *err, size_t errlen);
 /* A client's settings: the config's kafka section for this client kind, with defaults under it and required

@@ -157,9 +157,7 @@ static void runner_free(rtml_runner *r) {
     for (size_t i = 0; i < r->input.n_held; i++) rd_kafka_message_destroy(r->input.held[i].m);
     free(r->input.held);
     rtml_run_close_consumer(r);
-    for (int i = 0; i < 3; i++)
-        if (r->clients.outputs[i]) rd_kafka_topic_destroy(r->clients.outputs[i]);
-    if (r->clients.producer) rd_kafka_destroy(r->clients.producer);
+    rtml_run_close_producer(r);
     rtml_run_monitor_close(r); /* before the pipeline: the server's threads are joined first */
     rtml_run_serve_close(r);   /* likewise */
     rtml_run_models_close(r);  /* so is the model watcher */

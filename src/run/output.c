@@ -8,7 +8,9 @@
  * KIP-447). A read_committed consumer of the output sees each input's output exactly once. The transaction is
  * committed every 100 ms (loop.c; and at revoke and shutdown). If a commit fails abortably, the transaction is
  * aborted and each partition is rewound to its last committed offset: the records are read and scored again,
- * but not learned again (their learn_next is past them). A fenced producer stops the run.
+ * but not learned again (their learn_next is past them). A fenced producer stops the run, unless it was the
+ * coordinator's time-out of a transaction kept open too long (an outage): a new producer then takes over, and the
+ * transaction's records are answered again as after an abort (clients.h's rtml_run_txn_timed_out).
  *
  * Dead letters: a record that cannot be decoded, featurised or scored goes to dead_letter.topic byte for byte,
  * with its key, and headers saying why and where it came from:
@@ -79,6 +81,11 @@ static int produce_at(rtml_runner *r, const char *topic, const void *key, size_t
     }
     if (!e) return 0; /* the headers now belong to the message */
     if (headers) rd_kafka_headers_destroy(headers);
+    /* exactly_once: the transaction failed already (abortable: e.g. outputs timed out while the process was
+     * stalled; or its producer fenced by the coordinator's time-out). Unanswered, as the rest of the transaction:
+     * its commit fails too, and the abort or a new producer answers it after the rewind. */
+    if (e == RD_KAFKA_RESP_ERR__STATE && r->exactly_once && r->txn.open) return -1;
+    if (e == RD_KAFKA_RESP_ERR__FATAL && rtml_run_txn_timed_out(r)) return -1;
     rtml_run_fail(r, RTML_FAULT_PRODUCE, "cannot produce to %s: %s", topic, rd_kafka_err2str(e));
     return -1;
 }
@@ -243,6 +250,29 @@ static void rewind_inputs(rtml_runner *r) {
     rd_kafka_topic_partition_list_destroy(l);
 }
 
+/* The coordinator timed out the open transaction and fenced the producer (rtml_run_txn_timed_out): it aborted
+ * the transaction itself, so a new producer rewinds the inputs as an abort does and goes on. e: the error that
+ * said so, consumed. */
+static int renew_producer(rtml_runner *r, rd_kafka_error_t *e) {
+    double now = rtml_now();
+    rtml_log(RTML_LOG_WARN, "the transaction coordinator aborted a transaction open for %.0f s, longer than "
+             "transaction.timeout.ms, and fenced the producer (%s): a new producer takes over, and the "
+             "transaction's records will be answered again", now - r->txn.started, rd_kafka_error_string(e));
+    rd_kafka_error_destroy(e);
+    rtml_run_flush_batch(r); /* its outputs fail with the old producer; learned now, so the rewind covers them */
+    r->txn.open = false;
+    r->txn.renewed_at = now;
+    r->txn.renewals++;
+    char err[RTML_ERRLEN];
+    if (rtml_run_reopen_producer(r, err, sizeof err) != 0) {
+        rtml_run_fail(r, RTML_FAULT_TXN, "replacing the fenced producer: %.400s", err);
+        return -1;
+    }
+    r->txn.aborts++;
+    rewind_inputs(r);
+    return rtml_run_failed(r) ? -1 : 0;
+}
+
 /* Retriable errors (a coordinator moving, a broker restarting) are retried, each call bounded by 10 s, for up
  * to TXN_RETRY_S in all, saying why each time; abortable ones abort. A transaction that cannot finish in that
  * time ends the run (the caller: fatal), so a SIGTERM is never kept waiting for minutes: the state stays
@@ -286,6 +316,10 @@ int rtml_run_txn_commit(rtml_runner *r, double max_age) {
     rd_kafka_topic_partition_list_t *l = txn_offsets(r);
     rd_kafka_error_t *e = l->cnt ? with_retries(r, false, l) : NULL;
     if (!e) e = with_retries(r, true, NULL);
+    if (e && rd_kafka_error_is_fatal(e) && rtml_run_txn_timed_out(r)) {
+        rd_kafka_topic_partition_list_destroy(l);
+        return renew_producer(r, e);
+    }
     r->txn.open = false;
     if (!e) {
         r->txn.commits++;
@@ -321,6 +355,7 @@ int rtml_run_txn_abort(rtml_runner *r) {
         rtml_log(RTML_LOG_WARN, "abort transaction: %s; retrying", rd_kafka_error_string(e));
         rd_kafka_error_destroy(e);
     }
+    if (e && rtml_run_txn_timed_out(r)) return renew_producer(r, e);
     r->txn.open = false;
     if (e) {
         txn_fail(r, "abort transaction", e);

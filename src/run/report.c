@@ -23,6 +23,7 @@ void rtml_run_report_take(const rtml_runner *r, rtml_run_report *rep) {
         .stale_dropped = r->input.stale_dropped,
         .label_pauses = r->labels.pauses,
         .consumer_rejoins = r->group.rejoins,
+        .producer_renewals = r->txn.renewals,
         .first_at = r->input.first_at > 0 ? r->input.first_at + wall_minus_mono : 0,
         .last_at = r->input.last_at > 0 ? r->input.last_at + wall_minus_mono : 0,
     };
@@ -35,10 +36,10 @@ void rtml_run_report_json(const rtml_runner *r, const rtml_run_report *rep, rtml
     rtml_buf_printf(out, ",\"dead_letters\":%llu,\"checkpoint_seq\":%llu,\"checkpoint_failures\":%llu,"
                     "\"pauses\":%llu,\"transactions\":%llu,\"transactions_aborted\":%llu,"
                     "\"handover_uncommitted\":%llu,\"handover_unlearned\":%llu,\"stale_dropped\":%llu,"
-                    "\"label_pauses\":%llu,\"consumer_rejoins\":%llu,\"first_at\":",
+                    "\"label_pauses\":%llu,\"consumer_rejoins\":%llu,\"producer_renewals\":%llu,\"first_at\":",
                     rep->dead_letters, rep->checkpoint_seq, rep->checkpoint_failures, rep->pauses, rep->transactions,
                     rep->transactions_aborted, rep->handover_uncommitted, rep->handover_unlearned, rep->stale_dropped,
-                    rep->label_pauses, rep->consumer_rejoins);
+                    rep->label_pauses, rep->consumer_rejoins, rep->producer_renewals);
     rtml_buf_put_double(out, rep->first_at);
     rtml_buf_puts(out, ",\"last_at\":");
     rtml_buf_put_double(out, rep->last_at);
@@ -62,6 +63,7 @@ void rtml_run_report_add(rtml_run_report *sum, const rtml_run_report *one) {
     sum->stale_dropped += one->stale_dropped;
     sum->label_pauses += one->label_pauses;
     sum->consumer_rejoins += one->consumer_rejoins;
+    sum->producer_renewals += one->producer_renewals;
     if (one->first_at > 0 && (sum->first_at == 0 || one->first_at < sum->first_at)) sum->first_at = one->first_at;
     if (one->last_at > sum->last_at) sum->last_at = one->last_at;
 }
@@ -71,10 +73,11 @@ void rtml_run_report_team_json(const rtml_run_report *sum, unsigned n, const rtm
     rtml_buf_printf(out, "{\"workers\":%u,\"records\":%llu,\"learned\":%llu,\"errors\":%llu,\"redelivered\":%llu,"
                     "\"model_learned\":%llu,\"dead_letters\":%llu,\"checkpoint_failures\":%llu,\"pauses\":%llu,"
                     "\"transactions\":%llu,\"transactions_aborted\":%llu,\"handover_uncommitted\":%llu,"
-                    "\"handover_unlearned\":%llu,\"stale_dropped\":%llu,\"consumer_rejoins\":%llu,\"seconds\":",
+                    "\"handover_unlearned\":%llu,\"stale_dropped\":%llu,\"consumer_rejoins\":%llu,\"producer_renewals\":%llu,\"seconds\":",
                     n, sum->records, sum->learned, sum->errors, sum->redelivered, sum->model_learned, sum->dead_letters,
                     sum->checkpoint_failures, sum->pauses, sum->transactions, sum->transactions_aborted,
-                    sum->handover_uncommitted, sum->handover_unlearned, sum->stale_dropped, sum->consumer_rejoins);
+                    sum->handover_uncommitted, sum->handover_unlearned, sum->stale_dropped, sum->consumer_rejoins,
+                    sum->producer_renewals);
     rtml_buf_put_double(out, span);
     rtml_buf_puts(out, ",\"records_per_second\":");
     rtml_buf_put_double(out, span > 0 ? (double)sum->records / span : 0);

@@ -14,7 +14,8 @@ typedef struct {
     unsigned long long records, learned, errors, redelivered, model_learned;
     /* the run's */
     unsigned long long dead_letters, checkpoint_seq, checkpoint_failures, pauses, transactions, transactions_aborted,
-        handover_uncommitted, handover_unlearned, stale_dropped, label_pauses, consumer_rejoins;
+        handover_uncommitted, handover_unlearned, stale_dropped, label_pauses, consumer_rejoins,
+        producer_renewals;
     double first_at, last_at; /* unix seconds of the first and the last record (0: none) */
 } rtml_run_report;
 

@@ -87,6 +87,7 @@ typedef struct {
     /* the consumer's callbacks (group.c's rebalances, status.c's statistics), given by loop.c and kept for a
      * replacement consumer */
     void (*on_rebalance)(rd_kafka_t *, rd_kafka_resp_err_t, rd_kafka_topic_partition_list_t *, void *);
+    void (*on_delivery)(rd_kafka_t *, const rd_kafka_message_t *, void *); /* kept for a replacement producer */
     int (*on_stats)(rd_kafka_t *, char *, size_t, void *);
 } rtml_run_clients;
 
@@ -133,6 +134,8 @@ typedef struct {
     bool open;
     double started;
     uint64_t commits, aborts;
+    double renewed_at;      /* when a producer fenced by the coordinator's time-out was last replaced (0: never) */
+    uint64_t renewals;
 } rtml_run_txn;
 
 typedef struct {
