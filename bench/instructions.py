@@ -120,6 +120,38 @@ def measure(rtml, config, data, tag, workdir):
             "top": self_top(out)}
 
 
+CHOICES = {  # bench/choices.cc's contenders: (function, stream, what it is)
+    "decode_rtml": ("dense", "rtml's JSON decoder, 11 paths"),
+    "decode_simdjson_ptr": ("dense", "simdjson On-Demand, at_pointer per path"),
+    "decode_simdjson_scan": ("dense", "simdjson On-Demand, one pass over the fields"),
+    "hash_murmur3": ("cat", "MurmurHash3 of NAME=value, 40 fields"),
+    "hash_xxh3": ("cat", "XXH3-64 of the value seeded by the field, 40 fields"),
+}
+
+
+def choices(rtml, files, workdir):
+    """bench/choices.cc (build-dir/bench_choices beside the rtml binary) under callgrind: each contender's
+    inclusive instructions per record, and its checksums (the decoders must agree). None without the binary
+    (a build without simdjson or xxHash)."""
+    binary = os.path.join(os.path.dirname(os.path.abspath(rtml)), "bench_choices")
+    if not os.path.exists(binary):
+        return None
+    out = f"{workdir}/callgrind-choices.out"
+    run = subprocess.run(["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", binary, files["dense"],
+                          files["cat"]], capture_output=True, text=True)
+    if run.returncode != 0:
+        raise SystemExit(f"instructions: bench_choices failed (the decoders disagree?): {run.stdout}{run.stderr}")
+    ann = subprocess.run(["callgrind_annotate", "--inclusive=yes", "--threshold=100", out], capture_output=True,
+                         text=True, check=True).stdout
+    got = dict.fromkeys(CHOICES, 0)
+    for line in ann.splitlines():  # C++ names carry "::" and arguments: matched by the function's own name
+        m = re.match(r"^\s*([\d,]+)\s+\([^)]*\)\s+(.*)$", line)
+        for name in CHOICES:
+            if m and re.search(rf"\b{name}\(", m.group(2)):
+                got[name] = max(got[name], int(m.group(1).replace(",", "")) / N)
+    return got
+
+
 def commit():
     """The source tree's commit (+ "with changes" when src/ or the build has uncommitted ones), or "an unknown
     tree"."""
@@ -145,6 +177,7 @@ def main():
         if baseline:
             runs[kind]["baseline"] = measure(baseline, configs[kind], files[kind], f"{kind}-baseline", data)
 
+    picked = choices(rtml, files, data)
     stamp = datetime.date.today().isoformat()
     md, js = f"{results_dir}/{stamp}-instructions.md", f"{results_dir}/{stamp}-instructions.json"
     names = ["decode", "featurize", "model", "eval", "encode", "rest", "start/exit"]
@@ -168,14 +201,22 @@ def main():
                     f"/{os.path.basename(baseline)})"
             out.append(f"| {kind} | {label} | " + " | ".join(cells) + f" | **{r[who]['per_record']:,.0f}** | "
                        f"<= {TARGETS[kind]:,} |")
+    if picked:
+        out += ["\n**The choices** (`bench/choices.cc`, the same records, each contender's inclusive instructions "
+                "per record; why each was kept: docs/performance.md):\n",
+                "| contender | stream | instructions per record |", "|---|---|---:|"]
+        out += [f"| {what} (`{name}`) | {CHOICES[name][0]} | {picked[name]:,.0f} |"
+                for name, (_, what) in CHOICES.items()]
     out.append("\nThe largest self costs (instructions over the whole run; callgrind_annotate --inclusive=no):\n")
     for kind, r in runs.items():
         out += [f"### {kind}\n", "```", *r["rtml"]["top"], "```\n"]
     with open(md, "w") as f:
         f.write("\n".join(out) + "\n")
     with open(js, "w") as f:
-        json.dump({k: {w: {x: v[x] for x in ("per_record", "stages")} for w, v in r.items()} for k, r in runs.items()},
-                  f, indent=1)
+        doc = {k: {w: {x: v[x] for x in ("per_record", "stages")} for w, v in r.items()} for k, r in runs.items()}
+        if picked:
+            doc["choices"] = picked
+        json.dump(doc, f, indent=1)
     for kind, r in runs.items():
         print(f"instructions: {kind:5} {r['rtml']['per_record']:>8,.0f} per record end to end (target "
               f"{TARGETS[kind]:,})" + (f", baseline {r['baseline']['per_record']:,.0f}" if "baseline" in r else ""))

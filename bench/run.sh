@@ -93,6 +93,10 @@ recovery() {
 instructions() {
   command -v valgrind >/dev/null && command -v callgrind_annotate >/dev/null ||
     { echo "bench: instructions needs valgrind (callgrind): run make setup" >&2; return 2; }
+  # bench/choices.cc beside the binary, when it is a CMake build's (a build without simdjson or xxHash has no
+  # such target: the scenario then measures rtml alone)
+  local dir; dir=$(dirname "$RTML_BIN")
+  [ -f "$dir/CMakeCache.txt" ] && cmake --build "$dir" --target bench_choices >/dev/null 2>&1
   "$PY" "$ROOT/bench/instructions.py" "$RTML_BIN" "$ROOT/bench/results"
 }
 

@@ -32,6 +32,7 @@ APT_PACKAGES=(
   dpkg-dev file                        # the .deb: dpkg-shlibdeps and file find its Depends (CPack)
   systemd man-db                       # tests/install: systemd-analyze verify (the unit), man (the man page)
   valgrind                             # callgrind: the engine and instructions benchmarks (bench/run.sh)
+  libsimdjson-dev libxxhash-dev        # bench/choices.cc: simdjson and xxHash beside rtml's own (docs/performance.md)
 )
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
