@@ -10,7 +10,7 @@
  * shortest digits (zero-padded) whenever half an ulp is below half a unit in the P-th digit, true of every
  * normal double; subnormals, and powers of two (whose rounding interval is lopsided) with n >= 16, take the
  * old snprintf/strtod loop itself. %g's layout: "d.ddde+XX" (at least two exponent digits) when the decimal
- * exponent X < -4 or X >= P, else fixed notation without trailing zeros. tests/fuzz/fuzz_numfmt.c compares
+ * exponent X < -4 or X >= P, else fixed notation without trailing zeros. tests/fuzz/fuzz_numbers.c compares
  * it byte for byte with the snprintf loop. */
 #ifndef RTML_NUMCONV_H
 #define RTML_NUMCONV_H
