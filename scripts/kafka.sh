@@ -40,6 +40,10 @@
 # the librdkafka properties for that listener (bootstrap.servers, security.protocol, ssl.*.location; the key
 # password is not printed). Every command for this broker needs --ssl; --ssl and --sasl go one at a time.
 #
+# --proxied N (single broker): the same broker plus a PLAINTEXT listener on PORT+4 that advertises itself as
+# 127.0.0.1:N, where a test runs a proxy to PORT+4 (tests/lib/kafka_proxy.py): a client bootstrapping at N
+# connects to every broker through the proxy, which can cut a connection at a chosen request.
+#
 # --brokers 3 (cluster): three combined broker+controller nodes forming one 3-voter KRaft quorum (static
 # controller.quorum.voters), so the cluster keeps a quorum and serves with any one node down.
 #   node K (1..3)   broker 127.0.0.1:PORT+K-1, controller 127.0.0.1:PORT+10+K-1, dir .run/kafka-cluster-PORT/node-K/
@@ -59,6 +63,7 @@ PORT=${RTML_KAFKA_PORT:-9092}
 NBROKERS=1
 SASL=0
 SSL=0
+PROXIED=
 NODE=
 cmd=${1:-}; shift || true
 case "$cmd" in start-node | stop-node | kill-node) NODE=${1:-}; shift || true ;; esac
@@ -68,6 +73,7 @@ while (($#)); do
     --brokers) NBROKERS=$2; shift 2 ;;
     --sasl) SASL=1; shift ;;
     --ssl) SSL=1; shift ;;
+    --proxied) PROXIED=$2; shift 2 ;;
     *) echo "kafka.sh: unknown argument '$1'" >&2; exit 2 ;;
   esac
 done
@@ -78,7 +84,7 @@ SSL_KEY_PASSWORD=${RTML_KAFKA_SSL_KEY_PASSWORD:-rtml-test-key-secret}
 
 die() { echo "kafka.sh: $*" >&2; exit 1; }
 usage() {
-  echo "usage: scripts/kafka.sh start|stop|status|restart|wipe [--port N] [--sasl | --ssl | --brokers 3]" >&2
+  echo "usage: scripts/kafka.sh start|stop|status|restart|wipe [--port N] [--sasl | --ssl | --brokers 3] [--proxied N]" >&2
   echo "       scripts/kafka.sh ssl-files --ssl [--port N]" >&2
   echo "       scripts/kafka.sh start-node|stop-node|kill-node K --brokers 3 [--port N]" >&2
   exit 2
@@ -89,6 +95,10 @@ case "$NBROKERS" in 1 | 3) ;; *) echo "kafka.sh: --brokers must be 1 or 3, got '
 if ((SASL && NBROKERS != 1)); then echo "kafka.sh: --sasl is for a single broker" >&2; exit 2; fi
 if ((SSL && NBROKERS != 1)); then echo "kafka.sh: --ssl is for a single broker" >&2; exit 2; fi
 if ((SSL && SASL)); then echo "kafka.sh: --ssl and --sasl: one at a time" >&2; exit 2; fi
+if [ -n "$PROXIED" ]; then
+  [[ "$PROXIED" =~ ^[0-9]+$ ]] || { echo "kafka.sh: --proxied must be a port, got '$PROXIED'" >&2; exit 2; }
+  ((NBROKERS == 1)) || { echo "kafka.sh: --proxied is for a single broker" >&2; exit 2; }
+fi
 if [ -n "$NODE" ] || [[ "$cmd" == *-node ]]; then
   ((NBROKERS == 3)) || { echo "kafka.sh: $cmd needs --brokers 3" >&2; exit 2; }
   [[ "$NODE" =~ ^[123]$ ]] || { echo "kafka.sh: $cmd needs a node number 1, 2 or 3, got '$NODE'" >&2; exit 2; }
@@ -194,6 +204,11 @@ write_config() {
     listeners+=",SASL_PLAINTEXT://127.0.0.1:$SPORT"
     advertised+=",SASL_PLAINTEXT://127.0.0.1:$SPORT"
     protocols+=",SASL_PLAINTEXT:SASL_PLAINTEXT"
+  fi
+  if [ -n "$PROXIED" ]; then # clients that bootstrap through the proxy are told to connect to it again
+    listeners+=",PROXIED://127.0.0.1:$((PORT + 4))"
+    advertised+=",PROXIED://127.0.0.1:$PROXIED"
+    protocols+=",PROXIED:PLAINTEXT"
   fi
   if ((SSL)); then
     listeners+=",SSL://127.0.0.1:$TPORT"

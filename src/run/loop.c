@@ -57,7 +57,9 @@ static void log_status(const rtml_runner *r, double started) {
              r->input.paused ? ", input paused" : "");
 }
 
-/* --exit-on-idle: idle means no record for S seconds, counted from the last record or the last change of the
+/* --exit-on-idle: idle means no record for S seconds, seen by a poll that found none (time spent blocked
+ * elsewhere, e.g. a minute of transaction retries while the broker is unreachable, is not idleness: the
+ * records that arrived meanwhile wait in the consumer), counted from the last record or the last change of the
  * assignment (partitions lost with a broker's outage and given back later start the count again). A member
  * waiting to join (before its first assignment, or after its partitions were lost with its session or its
  * consumer was replaced) waits max(S, 60 s) from the start or the change: joining the group can take that long on
@@ -76,6 +78,7 @@ static bool idle_for_too_long(const rtml_runner *r, const rtml_run_opts *o, doub
 
 static void consume_loop(rtml_runner *r, const rtml_run_opts *o) {
     double started = rtml_now(), last_status = started;
+    bool polled_none = true; /* the last poll found no record */
     while (!rtml_run_stop) {
         if (o->max_records && r->pipe.records >= o->max_records) break;
         rd_kafka_poll(r->clients.producer, 0);
@@ -86,7 +89,7 @@ static void consume_loop(rtml_runner *r, const rtml_run_opts *o) {
             log_status(r, started);
             last_status = now;
         }
-        if (idle_for_too_long(r, o, started, now) && !r->input.paused) {
+        if (polled_none && idle_for_too_long(r, o, started, now) && !r->input.paused) {
             if (r->group.assigned_at == 0 && r->worker && *r->worker->assigned > 0) /* more workers than partitions */
                 rtml_log(RTML_LOG_INFO, "no partition for this worker (the others have them all): stopping");
             else if (r->group.assigned_at == 0) /* not idle: it never got to read (no such topic, no group coordinator) */
@@ -113,6 +116,7 @@ static void consume_loop(rtml_runner *r, const rtml_run_opts *o) {
         if (r->exactly_once && r->txn.open && timeout_ms > 10) timeout_ms = 10;
         timeout_ms = rtml_run_serve_poll_ms(r, timeout_ms);
         rd_kafka_message_t *m = rd_kafka_consumer_poll(r->clients.consumer, timeout_ms); /* serves rebalances too */
+        polled_none = !m || m->err;
         if (m) rtml_run_take(r, m);
         if (paused) r->input.last_at = r->input.last_at ? rtml_now() : 0; /* waiting on the output is not idleness */
     }

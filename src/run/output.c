@@ -235,6 +235,7 @@ static rd_kafka_topic_partition_list_t *txn_offsets(rtml_runner *r) {
  * learned: a partition still re-learning below its committed offset (learn_next < emit_from) goes on from
  * learn_next instead, or the records between would never be learned. */
 static void rewind_inputs(rtml_runner *r) {
+    if (r->input.last_at > 0) r->input.last_at = rtml_now(); /* records to read again: not idle (--exit-on-idle) */
     rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(8);
     for (size_t i = 0; i < r->offsets.n; i++) {
         rtml_partition_track *t = &r->offsets.parts[i];

@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# The transaction coordinator unreachable for adding offsets (the long campaign's seed 3064): a broker kill left
+# rtml retrying AddOffsetsToTxn ("Local: Broker transport failure", retriable) for its whole minute of retries;
+# the last error, neither fatal nor abortable, was taken as fatal and rtml exited 1.
+#
+# Made certain here, on a broker of its own (port 29300) whose clients all go through a proxy
+# (tests/lib/kafka_proxy.py on port 29305, scripts/kafka.sh --proxied): after 20 AddOffsetsToTxn requests the
+# proxy cuts the connection at every one for 65 s, longer than rtml's minute of retries, and passes everything
+# else. transaction.timeout.ms is 120 s, so the coordinator does not time the transaction out first (that case is
+# faults.txn_timeout). Checked, exactly_once, 40k SEA records at 2,000/s:
+#   1. rtml retries, then aborts the transaction and answers its records again (the log says so), and runs to the
+#      end with exit 0 (before the fix: exit 1, "transaction commit failed");
+#   2. --exit-on-idle does not count the minute spent retrying as idleness (the records that arrived meanwhile,
+#      and those the abort rewound, are read: it stopped with most of the stream unread once);
+#   3. read_committed: every valid input has exactly one prediction, every malformed one exactly one dead letter,
+#      and the checkpoint learned every labelled record once.
+set -euo pipefail # before anything is sourced: a missing library must fail the test, not skip it
+source "$RTML_ROOT/tests/lib/common.sh"
+source "$RTML_ROOT/tests/lib/config.sh"
+PORT=29300
+PROXY_PORT=29305
+KAFKA=$RTML_ROOT/scripts/kafka.sh
+BROKERS=127.0.0.1:$PORT
+export RTML_BROKERS=$BROKERS
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
+  "$KAFKA" wipe --port $PORT >/dev/null 2>&1 || true # stop, and remove its data
+  [ -n "${KEEP_T:-}" ] || rm -rf "$T"
+}
+trap cleanup EXIT
+"$KAFKA" wipe --port $PORT >/dev/null 2>&1 || true
+"$KAFKA" start --port $PORT --proxied $PROXY_PORT >/dev/null || fail "the test's broker did not start"
+"$PY" "$RTML_ROOT/tests/lib/kafka_proxy.py" $PROXY_PORT $((PORT + 4)) --cut 25 --after 20 --for 65 >"$T/proxy.log" 2>&1 &
+pids+=($!)
+wait_for_log "$T/proxy.log" "^listening" 30 || fail "the proxy did not start"
+
+IN=$(uniq_name oc-in); OUT=$(uniq_name oc-out); DLQ=$(uniq_name oc-dlq); GROUP=$(uniq_name oc)
+N=40000
+"$RTML" topics create "$IN" --partitions 2 >/dev/null
+"$RTML" topics create "$OUT" --partitions 2 >/dev/null
+"$RTML" topics create "$DLQ" --partitions 1 >/dev/null
+sea_stream $N 5 2000 >"$T/in.jsonl"
+cat >"$T/run.yaml" <<YAML
+kafka:
+  bootstrap.servers: 127.0.0.1:$PROXY_PORT
+  group.id: $GROUP
+  group.instance.id: $GROUP-a
+  auto.offset.reset: earliest
+  transaction.timeout.ms: 120000
+$(sea_pipeline "$IN" "$OUT" '{engine: native, type: logistic, optimizer: {name: adam, learning_rate: 0.01}}')
+delivery: exactly_once
+state: {dir: $T/state, checkpoint_every: 500ms}
+dead_letter: {topic: $DLQ}
+YAML
+
+"$RTML" run -c "$T/run.yaml" --exit-on-idle 10 >"$T/run.out" 2>"$T/run.err" &
+run=$!; pids+=($run)
+wait_for_log "$T/run.err" "assigned [1-9]" 60 || fail "rtml got no partitions"
+"$RTML" produce --topic "$IN" --input "$T/in.jsonl" --key-field /id --rate 2000 >"$T/produce.log" 2>&1 ||
+  { cat "$T/produce.log" >&2; fail "producing the stream failed"; }
+deadline=$((SECONDS + 240))
+while kill -0 $run 2>/dev/null; do ((SECONDS < deadline)) || fail "rtml still running 240 s after the stream"; sleep 0.5; done
+set +e; wait $run; rc=$?; set -e
+grep -q "^cut: api_key 25" "$T/proxy.log" || fail "the proxy never cut an AddOffsetsToTxn request"
+echo "injected: $(grep -c '^cut:' "$T/proxy.log") connections cut at AddOffsetsToTxn over 65 s"
+[ "$rc" == 0 ] || { grep -E " (warn|error): " "$T/run.err" | grep -v "FAIL\|rejected" | tail -20 >&2; fail "rtml exited $rc"; }
+pass "rtml ran to the end (exit 0)"
+expect_grep "transaction offsets: .*retrying" "$T/run.err" "rtml retried adding the offsets"
+expect_grep "transaction aborted \(.*\): its records will be answered again" "$T/run.err" \
+  "rtml aborted the transaction once the retries ran out, to answer its records again"
+expect_eq "$(json_get "$T/run.out" 'r["records"] - r["redelivered"] >= '$N)" True "every record was read (not stopped as idle after the retries)"
+
+"$PY" "$LIB/read_topic.py" "$BROKERS" "$IN" >"$T/in-topic.jsonl"
+"$PY" "$LIB/read_topic.py" "$BROKERS" "$OUT" --isolation read_committed >"$T/out.jsonl"
+"$PY" "$LIB/read_topic.py" "$BROKERS" "$DLQ" --isolation read_committed --headers >"$T/dlq.jsonl"
+"$RTML" state -c "$T/run.yaml" >"$T/state.json" || fail "no checkpoint after the run"
+"$PY" "$RTML_ROOT/tests/faults/lib/check_outputs.py" exactly_once "$T/in-topic.jsonl" "$T/out.jsonl" "$T/dlq.jsonl" \
+  "$T/state.json" || fail "outputs, dead letters or learned count wrong after the cut connections"
+echo "txn_offsets_cut: all checks passed"
