@@ -180,20 +180,24 @@ static void know_output_topics(rtml_runner *r) {
 
 /* The coordinator aborts a transaction left open longer than transaction.timeout.ms and bumps the producer's
  * epoch, which fences it exactly as a newer instance would (the campaign's seed 3066: a 45 s broker outage on a
- * loaded machine kept one open for over a minute). Only the age tells the two apart: the coordinator's clock
+ * loaded machine kept one open for over a minute). When the producer's own abort races the coordinator's (its
+ * outputs timed out meanwhile: an abort that bumps the epoch), the broker answers INVALID_TXN_STATE, as fatal
+ * (faults.txn_timeout, the process frozen a few seconds). Only the age tells the two apart: the coordinator's clock
  * starts after rtml's (at the first partition added), so a transaction it timed out is at least that old here,
- * and a younger one was fenced by another instance. A replacement's fencing within a minute of the last is taken
- * as another instance too, so that two instances never take turns. */
+ * and a younger one was fenced by another instance, so two instances never take turns: the one whose young
+ * transaction a replacement fences stops. A transaction can time out again after a replacement (a backlog
+ * answered again in one transaction on a slow broker, with a short transaction.timeout.ms); five replacements
+ * without a commit between them stop the run. */
 bool rtml_run_txn_timed_out(const rtml_runner *r) {
     if (!r->exactly_once || !r->clients.producer) return false;
     rd_kafka_resp_err_t e = rd_kafka_fatal_error(r->clients.producer, NULL, 0);
     if (e != RD_KAFKA_RESP_ERR__FENCED && e != RD_KAFKA_RESP_ERR_PRODUCER_FENCED &&
-        e != RD_KAFKA_RESP_ERR_INVALID_PRODUCER_EPOCH)
+        e != RD_KAFKA_RESP_ERR_INVALID_PRODUCER_EPOCH && e != RD_KAFKA_RESP_ERR_INVALID_TXN_STATE)
         return false;
     const char *v = rtml_config_kafka(&r->cfg, "transaction.timeout.ms");
     double limit = (v ? strtod(v, NULL) : 60000) / 1000, now = rtml_now();
     if (!r->txn.open || now - r->txn.started < limit) return false;
-    return r->txn.renewed_at <= 0 || now - r->txn.renewed_at >= 60;
+    return r->txn.renewed_in_a_row < RTML_TXN_RENEWALS_MAX;
 }
 
 static int open_producer(rtml_runner *r, void (*on_delivery)(rd_kafka_t *, const rd_kafka_message_t *, void *),

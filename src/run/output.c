@@ -262,7 +262,7 @@ static int renew_producer(rtml_runner *r, rd_kafka_error_t *e) {
     rd_kafka_error_destroy(e);
     rtml_run_flush_batch(r); /* its outputs fail with the old producer; learned now, so the rewind covers them */
     r->txn.open = false;
-    r->txn.renewed_at = now;
+    r->txn.renewed_in_a_row++;
     r->txn.renewals++;
     char err[RTML_ERRLEN];
     if (rtml_run_reopen_producer(r, err, sizeof err) != 0) {
@@ -324,6 +324,7 @@ int rtml_run_txn_commit(rtml_runner *r, double max_age) {
     r->txn.open = false;
     if (!e) {
         r->txn.commits++;
+        r->txn.renewed_in_a_row = 0;
         for (int i = 0; i < l->cnt; i++) { /* these outputs are final: never produce them again */
             int s = rtml_offsets_find(&r->offsets, l->elems[i].topic, l->elems[i].partition);
             if (s >= 0) r->offsets.parts[s].emit_from = l->elems[i].offset, r->offsets.parts[s].done_next = -1;

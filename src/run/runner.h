@@ -130,11 +130,12 @@ typedef struct {
     char first_delivery_error[256];
 } rtml_run_outputs;
 
+#define RTML_TXN_RENEWALS_MAX 5 /* producers replaced in a row without a commit, at most (clients.c) */
 typedef struct {
     bool open;
     double started;
     uint64_t commits, aborts;
-    double renewed_at;      /* when a producer fenced by the coordinator's time-out was last replaced (0: never) */
+    unsigned renewed_in_a_row; /* producers replaced after the coordinator's time-out since the last commit */
     uint64_t renewals;
 } rtml_run_txn;
 

@@ -76,6 +76,10 @@ renewals=$(json_get "$T/run.out" 'r["producer_renewals"]')
 "$PY" "$LIB/read_topic.py" "$BROKERS" "$DLQ" --isolation read_committed --headers >"$T/dlq.jsonl"
 "$RTML" state -c "$T/run.yaml" >"$T/state.json" || fail "no checkpoint after the run"
 "$PY" "$RTML_ROOT/tests/faults/lib/check_outputs.py" exactly_once "$T/in-topic.jsonl" "$T/out.jsonl" "$T/dlq.jsonl" \
-  "$T/state.json" || fail "outputs, dead letters or learned count wrong after the timed-out transaction"
+  "$T/state.json" || {
+  grep -E " (warn|error): " "$T/run.err" | grep -v "FAIL\|rejected" | tail -30 >&2; tail -c 600 "$T/run.out" >&2
+  cat "$T/lso-open.txt" "$T/lso-closed.txt" >&2
+  fail "outputs, dead letters or learned count wrong after the timed-out transaction"
+}
 for t in "$IN" "$OUT" "$DLQ"; do "$RTML" topics delete "$t" >/dev/null; done
 echo "txn_timeout: all checks passed"
