@@ -57,10 +57,11 @@ static void log_status(const rtml_runner *r, double started) {
              r->input.paused ? ", input paused" : "");
 }
 
-/* --exit-on-idle: idle means no record for S seconds, seen by a poll that found none (time spent blocked
- * elsewhere, e.g. a minute of transaction retries while the broker is unreachable, is not idleness: the
- * records that arrived meanwhile wait in the consumer), counted from the last record or the last change of the
- * assignment (partitions lost with a broker's outage and given back later start the count again). A member
+/* --exit-on-idle: idle means no record for S seconds, seen by a poll that found none, counted from the last
+ * record, the last change of the assignment, or the end of a stall: time spent not polling (a minute of
+ * transaction retries while the broker is unreachable, the process stopped or swapped out) is not idleness,
+ * the records that arrived meanwhile wait in the consumer (faults.txn_offsets_cut, faults.txn_timeout). The
+ * count starts at `since`, the run's start or the end of the last stall (partitions lost with a broker's outage and given back later start the count again). A member
  * waiting to join (before its first assignment, or after its partitions were lost with its session or its
  * consumer was replaced) waits max(S, 60 s) from the start or the change: joining the group can take that long on
  * a busy broker (a topic that never gets assigned still ends the run). A member whose partitions went to others
@@ -79,17 +80,21 @@ static bool idle_for_too_long(const rtml_runner *r, const rtml_run_opts *o, doub
 static void consume_loop(rtml_runner *r, const rtml_run_opts *o) {
     double started = rtml_now(), last_status = started;
     bool polled_none = true; /* the last poll found no record */
+    double polled_at = started, since = started; /* the last poll; the start, or the end of the last stall */
     while (!rtml_run_stop) {
         if (o->max_records && r->pipe.records >= o->max_records) break;
         rd_kafka_poll(r->clients.producer, 0);
         rtml_run_store_offsets(r);
         double now = rtml_now();
+        /* Not polling for half the idle limit: a stall, not idleness. A shorter gap is rtml's own work (a checkpoint
+         * of a large model): counted, or checkpoints due every few seconds would keep an idle run going. */
+        if (now - polled_at > o->exit_on_idle / 2) since = now;
         rtml_run_commit_offsets(r, now);
         if (now - last_status >= STATUS_EVERY_S) {
             log_status(r, started);
             last_status = now;
         }
-        if (polled_none && idle_for_too_long(r, o, started, now) && !r->input.paused) {
+        if (polled_none && idle_for_too_long(r, o, since, now) && !r->input.paused) {
             if (r->group.assigned_at == 0 && r->worker && *r->worker->assigned > 0) /* more workers than partitions */
                 rtml_log(RTML_LOG_INFO, "no partition for this worker (the others have them all): stopping");
             else if (r->group.assigned_at == 0) /* not idle: it never got to read (no such topic, no group coordinator) */
@@ -117,6 +122,7 @@ static void consume_loop(rtml_runner *r, const rtml_run_opts *o) {
         timeout_ms = rtml_run_serve_poll_ms(r, timeout_ms);
         rd_kafka_message_t *m = rd_kafka_consumer_poll(r->clients.consumer, timeout_ms); /* serves rebalances too */
         polled_none = !m || m->err;
+        polled_at = rtml_now();
         if (m) rtml_run_take(r, m);
         if (paused) r->input.last_at = r->input.last_at ? rtml_now() : 0; /* waiting on the output is not idleness */
     }
