@@ -419,6 +419,12 @@ class Run:
         got, want = self.instances["a"].digest(), ref.digest()
         return [] if got == want else [f"final model digest {got} != crash-free run's {want}"]
 
+    def dump_stacks(self):
+        """The stacks of the rtml instances still running, into the work dir (stack-NAME.txt)."""
+        for inst in self.instances.values():
+            if inst.proc and inst.proc.poll() is None:
+                dump_stack(inst.proc.pid, os.path.join(self.work, f"stack-{inst.name}.txt"))
+
     def cleanup(self):
         for inst in self.instances.values():
             if inst.proc and inst.proc.poll() is None:
@@ -428,6 +434,21 @@ class Run:
             if p.poll() is None:
                 p.kill()
                 p.wait()
+
+
+def dump_stack(pid, path):
+    """Every thread's stack of a running process into path, with gdb when the machine has it (best effort: a
+    missing gdb or one that cannot attach leaves a note instead)."""
+    if not shutil.which("gdb"):
+        return
+    try:
+        r = subprocess.run(["gdb", "-batch", "-p", str(pid), "-ex", "thread apply all bt"], capture_output=True,
+                           text=True, timeout=60)
+        text = r.stdout + r.stderr
+    except (OSError, subprocess.TimeoutExpired) as e:
+        text = f"gdb failed: {e}"
+    with open(path, "w") as f:
+        f.write(text)
 
 
 # ---- the campaign -----------------------------------------------------------------------------------------
@@ -440,6 +461,7 @@ def run_schedule(s, broker, rtml, keep, totals):
         bad, counts = run.execute()
     except Violation as v:
         bad, counts = [str(v)], {}
+        run.dump_stacks()  # before cleanup kills them: where a silent instance waits (seed 4150)
     except Exception as e:  # the harness itself: reported as a failure, with its reason
         bad, counts = [f"campaign error: {type(e).__name__}: {e}"], {}
     finally:
