@@ -200,8 +200,8 @@ bool rtml_run_txn_timed_out(const rtml_runner *r) {
     return r->txn.renewed_in_a_row < RTML_TXN_RENEWALS_MAX;
 }
 
-static int open_producer(rtml_runner *r, void (*on_delivery)(rd_kafka_t *, const rd_kafka_message_t *, void *),
-                         char *err, size_t errlen) {
+/* The producer, with the delivery callback loop.c gave (r->clients.on_delivery). */
+static int open_producer(rtml_runner *r, char *err, size_t errlen) {
     static const char *const at_least_once[] = {"enable.idempotence", "true", "linger.ms", "2", NULL};
     static const char *const exactly_once[] = {"linger.ms", "2", NULL};
     const char *eos_required[] = {"transactional.id", r->clients.transactional_id, NULL};
@@ -210,7 +210,7 @@ static int open_producer(rtml_runner *r, void (*on_delivery)(rd_kafka_t *, const
                                                                                                         : NULL,
                                       err, errlen);
     if (!pc) return -1;
-    rd_kafka_conf_set_dr_msg_cb(pc, on_delivery);
+    rd_kafka_conf_set_dr_msg_cb(pc, r->clients.on_delivery);
     rd_kafka_conf_set_error_cb(pc, on_error);
     rd_kafka_conf_set_opaque(pc, r);
     if (!(r->clients.producer = rtml_kafka_new(RD_KAFKA_PRODUCER, pc, err, errlen))) return -1;
@@ -309,17 +309,23 @@ int rtml_run_open_clients(rtml_runner *r, const rtml_run_client_cbs *cbs, char *
     if (r->clients.group_instance_id[0]) rtml_log(RTML_LOG_INFO, "static group member: group.instance.id %s", r->clients.group_instance_id);
     else rtml_log(RTML_LOG_INFO, "dynamic group member (no group.instance.id)");
     r->clients.on_delivery = cbs->on_delivery;
-    if (open_producer(r, cbs->on_delivery, err, errlen) != 0) return -1;
+    if (open_producer(r, err, errlen) != 0) return -1;
     return rtml_run_open_consumer(r, err, errlen);
 }
 
-void rtml_run_close_producer(rtml_runner *r) {
+/* The producer's topic handles, then rk itself (which they belong to); rk is no longer r->clients.producer. */
+static void destroy_producer(rtml_runner *r, rd_kafka_t *rk) {
     for (int i = 0; i < 3; i++) {
         if (r->clients.outputs[i]) rd_kafka_topic_destroy(r->clients.outputs[i]);
         r->clients.outputs[i] = NULL;
     }
-    if (r->clients.producer) rd_kafka_destroy(r->clients.producer);
+    if (rk) rd_kafka_destroy(rk);
+}
+
+void rtml_run_close_producer(rtml_runner *r) {
+    rd_kafka_t *rk = r->clients.producer;
     r->clients.producer = NULL;
+    destroy_producer(r, rk);
 }
 
 int rtml_run_reopen_producer(rtml_runner *r, char *err, size_t errlen) {
@@ -329,12 +335,8 @@ int rtml_run_reopen_producer(rtml_runner *r, char *err, size_t errlen) {
     r->clients.producer = NULL; /* its own fatal error, served below, is no longer the run's (on_error) */
     rd_kafka_purge(old, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
     rd_kafka_poll(old, 0);
-    for (int i = 0; i < 3; i++) {
-        if (r->clients.outputs[i]) rd_kafka_topic_destroy(r->clients.outputs[i]);
-        r->clients.outputs[i] = NULL;
-    }
-    rd_kafka_destroy(old);
-    return open_producer(r, r->clients.on_delivery, err, errlen);
+    destroy_producer(r, old);
+    return open_producer(r, err, errlen);
 }
 
 /* ---- commits and pauses ------------------------------------------------------------------------------ */

@@ -26,7 +26,8 @@ int rtml_run_open_clients(rtml_runner *r, const rtml_run_client_cbs *cbs, char *
  * fenced (output.c says when); its init fences the old epoch and aborts what it left open. 0, or -1. */
 int rtml_run_reopen_producer(rtml_runner *r, char *err, size_t errlen);
 /* exactly_once: the producer is fenced because the coordinator timed out the open transaction (not by another
- * instance), and was not replaced for that within the last minute: a new producer may take over. */
+ * instance), and fewer than RTML_TXN_RENEWALS_MAX producers were replaced since the last commit: a new producer
+ * may take over. */
 bool rtml_run_txn_timed_out(const rtml_runner *r);
 /* Destroy the producer and its topic handles. */
 void rtml_run_close_producer(rtml_runner *r);

@@ -57,19 +57,19 @@ static void log_status(const rtml_runner *r, double started) {
              r->input.paused ? ", input paused" : "");
 }
 
-/* --exit-on-idle: idle means no record for S seconds, seen by a poll that found none, counted from the last
- * record, the last change of the assignment, or the end of a stall: time spent not polling (a minute of
- * transaction retries while the broker is unreachable, the process stopped or swapped out) is not idleness,
- * the records that arrived meanwhile wait in the consumer (faults.txn_offsets_cut, faults.txn_timeout). The
- * count starts at `since`, the run's start or the end of the last stall (partitions lost with a broker's outage and given back later start the count again). A member
+/* --exit-on-idle: idle means no record for S seconds, seen by a poll that found none, counted from `from` (the
+ * run's start or the end of the last stall), the last record or the last change of the assignment (partitions
+ * lost with a broker's outage and given back later start the count again). Time spent not polling (a minute of
+ * transaction retries while the broker is unreachable, the process stopped or swapped out) is not idleness: the
+ * records that arrived meanwhile wait in the consumer (faults.txn_offsets_cut, faults.txn_timeout). A member
  * waiting to join (before its first assignment, or after its partitions were lost with its session or its
  * consumer was replaced) waits max(S, 60 s) from the start or the change: joining the group can take that long on
  * a busy broker (a topic that never gets assigned still ends the run). A member whose partitions went to others
  * waits S; a worker that got none while the others got them all stops after S. */
-static bool idle_for_too_long(const rtml_runner *r, const rtml_run_opts *o, double started, double now) {
+static bool idle_for_too_long(const rtml_runner *r, const rtml_run_opts *o, double from, double now) {
     if (o->exit_on_idle <= 0) return false;
-    if (r->group.assigned_at == 0 && r->worker && *r->worker->assigned > 0) return now - started >= o->exit_on_idle;
-    double since = started;
+    if (r->group.assigned_at == 0 && r->worker && *r->worker->assigned > 0) return now - from >= o->exit_on_idle;
+    double since = from;
     if (r->input.last_at > since) since = r->input.last_at;
     if (r->group.changed_at > since) since = r->group.changed_at;
     bool joining = r->group.assigned_at == 0 || (r->group.held == 0 && r->group.rejoining);

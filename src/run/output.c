@@ -251,6 +251,13 @@ static void rewind_inputs(rtml_runner *r) {
     rd_kafka_topic_partition_list_destroy(l);
 }
 
+/* The open transaction is gone (aborted by rtml or by the coordinator): counted, and its records read again. */
+static int aborted(rtml_runner *r) {
+    r->txn.aborts++;
+    rewind_inputs(r);
+    return rtml_run_failed(r) ? -1 : 0;
+}
+
 /* The coordinator timed out the open transaction and fenced the producer (rtml_run_txn_timed_out): it aborted
  * the transaction itself, so a new producer rewinds the inputs as an abort does and goes on. e: the error that
  * said so, consumed. */
@@ -269,9 +276,7 @@ static int renew_producer(rtml_runner *r, rd_kafka_error_t *e) {
         rtml_run_fail(r, RTML_FAULT_TXN, "replacing the fenced producer: %.400s", err);
         return -1;
     }
-    r->txn.aborts++;
-    rewind_inputs(r);
-    return rtml_run_failed(r) ? -1 : 0;
+    return aborted(r);
 }
 
 /* Retriable errors (a coordinator moving, a broker restarting) are retried, each call bounded by 10 s, for up
@@ -363,7 +368,5 @@ int rtml_run_txn_abort(rtml_runner *r) {
         txn_fail(r, "abort transaction", e);
         return -1;
     }
-    r->txn.aborts++;
-    rewind_inputs(r);
-    return rtml_run_failed(r) ? -1 : 0;
+    return aborted(r);
 }

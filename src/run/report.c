@@ -73,7 +73,8 @@ void rtml_run_report_team_json(const rtml_run_report *sum, unsigned n, const rtm
     rtml_buf_printf(out, "{\"workers\":%u,\"records\":%llu,\"learned\":%llu,\"errors\":%llu,\"redelivered\":%llu,"
                     "\"model_learned\":%llu,\"dead_letters\":%llu,\"checkpoint_failures\":%llu,\"pauses\":%llu,"
                     "\"transactions\":%llu,\"transactions_aborted\":%llu,\"handover_uncommitted\":%llu,"
-                    "\"handover_unlearned\":%llu,\"stale_dropped\":%llu,\"consumer_rejoins\":%llu,\"producer_renewals\":%llu,\"seconds\":",
+                    "\"handover_unlearned\":%llu,\"stale_dropped\":%llu,\"consumer_rejoins\":%llu,"
+                    "\"producer_renewals\":%llu,\"seconds\":",
                     n, sum->records, sum->learned, sum->errors, sum->redelivered, sum->model_learned, sum->dead_letters,
                     sum->checkpoint_failures, sum->pauses, sum->transactions, sum->transactions_aborted,
                     sum->handover_uncommitted, sum->handover_unlearned, sum->stale_dropped, sum->consumer_rejoins,
