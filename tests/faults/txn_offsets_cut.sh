@@ -17,6 +17,7 @@
 set -euo pipefail # before anything is sourced: a missing library must fail the test, not skip it
 source "$RTML_ROOT/tests/lib/common.sh"
 source "$RTML_ROOT/tests/lib/config.sh"
+source "$RTML_ROOT/tests/faults/lib/eos_stream.sh" # eos_stream, eos_check
 PORT=29300
 PROXY_PORT=29305
 KAFKA=$RTML_ROOT/scripts/kafka.sh
@@ -35,24 +36,8 @@ trap cleanup EXIT
 pids+=($!)
 wait_for_log "$T/proxy.log" "^listening" 30 || fail "the proxy did not start"
 
-IN=$(uniq_name oc-in); OUT=$(uniq_name oc-out); DLQ=$(uniq_name oc-dlq); GROUP=$(uniq_name oc)
 N=40000
-"$RTML" topics create "$IN" --partitions 2 >/dev/null
-"$RTML" topics create "$OUT" --partitions 2 >/dev/null
-"$RTML" topics create "$DLQ" --partitions 1 >/dev/null
-sea_stream $N 5 2000 >"$T/in.jsonl"
-cat >"$T/run.yaml" <<YAML
-kafka:
-  bootstrap.servers: 127.0.0.1:$PROXY_PORT
-  group.id: $GROUP
-  group.instance.id: $GROUP-a
-  auto.offset.reset: earliest
-  transaction.timeout.ms: 120000
-$(sea_pipeline "$IN" "$OUT" '{engine: native, type: logistic, optimizer: {name: adam, learning_rate: 0.01}}')
-delivery: exactly_once
-state: {dir: $T/state, checkpoint_every: 500ms}
-dead_letter: {topic: $DLQ}
-YAML
+eos_stream oc $N 127.0.0.1:$PROXY_PORT 120000
 
 "$RTML" run -c "$T/run.yaml" --exit-on-idle 10 >"$T/run.out" 2>"$T/run.err" &
 run=$!; pids+=($run)
@@ -71,10 +56,5 @@ expect_grep "transaction aborted \(.*\): its records will be answered again" "$T
   "rtml aborted the transaction once the retries ran out, to answer its records again"
 expect_eq "$(json_get "$T/run.out" 'r["records"] - r["redelivered"] >= '$N)" True "every record was read (not stopped as idle after the retries)"
 
-"$PY" "$LIB/read_topic.py" "$BROKERS" "$IN" >"$T/in-topic.jsonl"
-"$PY" "$LIB/read_topic.py" "$BROKERS" "$OUT" --isolation read_committed >"$T/out.jsonl"
-"$PY" "$LIB/read_topic.py" "$BROKERS" "$DLQ" --isolation read_committed --headers >"$T/dlq.jsonl"
-"$RTML" state -c "$T/run.yaml" >"$T/state.json" || fail "no checkpoint after the run"
-"$PY" "$RTML_ROOT/tests/faults/lib/check_outputs.py" exactly_once "$T/in-topic.jsonl" "$T/out.jsonl" "$T/dlq.jsonl" \
-  "$T/state.json" || fail "outputs, dead letters or learned count wrong after the cut connections"
+eos_check || fail "outputs, dead letters or learned count wrong after the cut connections"
 echo "txn_offsets_cut: all checks passed"

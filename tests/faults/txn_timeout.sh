@@ -17,24 +17,9 @@
 set -euo pipefail # before anything is sourced: a missing library must fail the test, not skip it
 source "$RTML_ROOT/tests/lib/common.sh"
 source "$RTML_ROOT/tests/lib/config.sh"
-IN=$(uniq_name tt-in); OUT=$(uniq_name tt-out); DLQ=$(uniq_name tt-dlq); GROUP=$(uniq_name tt)
+source "$RTML_ROOT/tests/faults/lib/eos_stream.sh" # eos_stream, eos_check
 N=60000
-"$RTML" topics create "$IN" --partitions 2 >/dev/null
-"$RTML" topics create "$OUT" --partitions 2 >/dev/null
-"$RTML" topics create "$DLQ" --partitions 1 >/dev/null
-sea_stream $N 5 2000 >"$T/in.jsonl"
-cat >"$T/run.yaml" <<YAML
-kafka:
-  bootstrap.servers: $BROKERS
-  group.id: $GROUP
-  group.instance.id: $GROUP-a
-  auto.offset.reset: earliest
-  transaction.timeout.ms: 3000
-$(sea_pipeline "$IN" "$OUT" '{engine: native, type: logistic, optimizer: {name: adam, learning_rate: 0.01}}')
-delivery: exactly_once
-state: {dir: $T/state, checkpoint_every: 500ms}
-dead_letter: {topic: $DLQ}
-YAML
+eos_stream tt $N "$BROKERS" 3000
 pids=()
 trap 'for p in "${pids[@]}"; do kill -CONT "$p" 2>/dev/null || true; kill -9 "$p" 2>/dev/null || true; done; [ -n "${KEEP_T:-}" ] || rm -rf "$T"' EXIT
 
@@ -71,13 +56,7 @@ expect_grep "the transaction coordinator aborted a transaction open for [0-9]+ s
 renewals=$(json_get "$T/run.out" 'r["producer_renewals"]')
 [ "$renewals" -ge 1 ] && pass "the report counts $renewals producer renewal(s)" || fail "the report counts no producer renewal"
 
-"$PY" "$LIB/read_topic.py" "$BROKERS" "$IN" >"$T/in-topic.jsonl"
-"$PY" "$LIB/read_topic.py" "$BROKERS" "$OUT" --isolation read_committed >"$T/out.jsonl"
-"$PY" "$LIB/read_topic.py" "$BROKERS" "$DLQ" --isolation read_committed --headers >"$T/dlq.jsonl"
-"$RTML" state -c "$T/run.yaml" >"$T/state.json" || fail "no checkpoint after the run"
-"$PY" "$RTML_ROOT/tests/faults/lib/check_outputs.py" exactly_once "$T/in-topic.jsonl" "$T/out.jsonl" "$T/dlq.jsonl" \
-  "$T/state.json" || {
-  grep -E " (warn|error): " "$T/run.err" | grep -v "FAIL\|rejected" | tail -30 >&2; tail -c 600 "$T/run.out" >&2
+eos_check || {
   cat "$T/lso-open.txt" "$T/lso-closed.txt" >&2
   fail "outputs, dead letters or learned count wrong after the timed-out transaction"
 }
