@@ -69,39 +69,41 @@ __attribute__((noinline)) double decode_rtml(const Lines &l) {
     return sum;
 }
 
-__attribute__((noinline)) double decode_simdjson_ptr(const Lines &l) {
+// simdjson On-Demand over every line (padded by the file's tail and read_lines' padding): read adds what it takes
+// out of each document to one sum, in the order decode_rtml adds them (so the checksums compare exactly).
+template <class Read> double each_document(const Lines &l, Read read) {
     simdjson::ondemand::parser parser;
     double sum = 0;
     for (auto [at, len] : l.spans) {
         simdjson::padded_string_view view(l.text.data() + at, len, l.text.size() - at);
         auto doc = parser.iterate(view);
-        if (doc.error()) continue;
-        for (const char *p : DENSE) {
-            double x;
-            if (!doc.at_pointer(p).get_double().get(x)) sum += x;
-        }
+        read(doc, sum);
     }
     return sum;
 }
 
+__attribute__((noinline)) double decode_simdjson_ptr(const Lines &l) {
+    return each_document(l, [](auto &doc, double &sum) {
+        double x;
+        if (doc.error()) return;
+        for (const char *p : DENSE)
+            if (!doc.at_pointer(p).get_double().get(x)) sum += x;
+    });
+}
+
 __attribute__((noinline)) double decode_simdjson_scan(const Lines &l) {
-    simdjson::ondemand::parser parser;
-    double sum = 0;
-    for (auto [at, len] : l.spans) {
-        simdjson::padded_string_view view(l.text.data() + at, len, l.text.size() - at);
-        auto doc = parser.iterate(view);
+    return each_document(l, [](auto &doc, double &sum) {
+        double x;
         simdjson::ondemand::object o;
-        if (doc.get_object().get(o)) continue;
+        if (doc.get_object().get(o)) return;
         for (auto field : o) {
             std::string_view key;
             if (field.unescaped_key().get(key)) break;
             bool wanted = key == "label";
             for (size_t i = 0; i + 1 < N_DENSE && !wanted; i++) wanted = key == DENSE[i] + 1;
-            double x;
             if (wanted && !field.value().get_double().get(x)) sum += x;
         }
-    }
-    return sum;
+    });
 }
 
 // The categorical stream's values, taken out before any hashing is measured: (field, value) per record.
