@@ -73,16 +73,20 @@ def prepare(rtml, data):
     return files, configs
 
 
-def inclusive(out):
-    """{function name: inclusive instructions} and the program total, from callgrind_annotate."""
+def annotated(out):
+    """(inclusive instructions, "file:function [object]") for each line of callgrind_annotate's listing."""
     ann = subprocess.run(["callgrind_annotate", "--inclusive=yes", "--threshold=100", out], capture_output=True,
                          text=True, check=True).stdout
-    costs, total = {}, None
     for line in ann.splitlines():
         m = re.match(r"^\s*([\d,]+)\s+\([^)]*\)\s+(.*)$", line)
-        if not m:
-            continue
-        n, what = int(m.group(1).replace(",", "")), m.group(2)
+        if m:
+            yield int(m.group(1).replace(",", "")), m.group(2)
+
+
+def inclusive(out):
+    """{function name: inclusive instructions} and the program total, from callgrind_annotate."""
+    costs, total = {}, None
+    for n, what in annotated(out):
         if "PROGRAM TOTALS" in what:
             total = n
             continue
@@ -141,14 +145,11 @@ def choices(rtml, files, workdir):
                           files["cat"]], capture_output=True, text=True)
     if run.returncode != 0:
         raise SystemExit(f"instructions: bench_choices failed (the decoders disagree?): {run.stdout}{run.stderr}")
-    ann = subprocess.run(["callgrind_annotate", "--inclusive=yes", "--threshold=100", out], capture_output=True,
-                         text=True, check=True).stdout
     got = dict.fromkeys(CHOICES, 0)
-    for line in ann.splitlines():  # C++ names carry "::" and arguments: matched by the function's own name
-        m = re.match(r"^\s*([\d,]+)\s+\([^)]*\)\s+(.*)$", line)
+    for n, what in annotated(out):  # C++ names carry "::" and arguments: matched by the function's own name
         for name in CHOICES:
-            if m and re.search(rf"\b{name}\(", m.group(2)):
-                got[name] = max(got[name], int(m.group(1).replace(",", "")) / N)
+            if re.search(rf"\b{name}\(", what):
+                got[name] = max(got[name], n / N)
     return got
 
 
