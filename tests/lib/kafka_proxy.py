@@ -7,7 +7,8 @@ client bootstrapping here reaches every broker connection through here. Requests
 by frame (a 4-byte big-endian size, then the request header: api_key, api_version, correlation id); answers
 are passed through as they come. The (N+1)-th request with API_KEY, and each one after it until M connections
 were cut (or, with --for, until SECONDS passed since the first cut), is not forwarded: both sides of that
-connection are closed, as a broker dying or a network failing at that moment would do. Each cut is printed ("cut: api_key K request #I"), and "listening" once ready.
+connection are closed, as a broker dying or a network failing at that moment would do. Each cut is printed
+("cut: api_key K request #I"), and "listening" once ready.
 Kafka's API keys: 25 AddOffsetsToTxn, 26 EndTxn, 28 TxnOffsetCommit, 24 AddPartitionsToTxn."""
 import argparse
 import asyncio
@@ -36,7 +37,7 @@ class Proxy:
         except OSError:
             client_w.close()
             return
-        down = asyncio.ensure_future(self.requests(client_r, broker_w, client_w))
+        down = asyncio.ensure_future(self.requests(client_r, broker_w))
         up = asyncio.ensure_future(self.copy(broker_r, client_w))
         await asyncio.wait([down, up], return_when=asyncio.FIRST_COMPLETED)
         for t in (down, up):
@@ -44,7 +45,7 @@ class Proxy:
         for w in (client_w, broker_w):
             w.close()
 
-    async def requests(self, src, dst, client_w):
+    async def requests(self, src, dst):
         while True:
             head = await src.readexactly(4)
             (size,) = struct.unpack(">i", head)
