@@ -3,6 +3,7 @@
 #include "base/histogram.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,13 +51,19 @@ static size_t bucket_of(const rtml_hist *h, double v) {
     return lo;
 }
 
-/* Slot of a magnitude a > 0 on one side of zero: 0 underflow, 1..FINE_MAG fine, FINE_MAG+1 overflow. */
+/* Slot of a magnitude a > 0 on one side of zero: 0 underflow, 1..FINE_MAG fine, FINE_MAG+1 overflow.
+ * With a = f * 2^e, f in [0.5, 1) (frexp's split), read from the bits rather than by frexp(), which cost
+ * the daemon about 70 instructions per record (two histograms per record; tests/unit: the same slots):
+ * e is the biased exponent - 1022, and the sub-bucket (f - 0.5) * 2 SUB is the mantissa's top log2(SUB) bits.
+ * Subnormals (biased exponent 0) fall below EXP_MIN, infinity (2047) above EXP_MAX. */
 static size_t magnitude_slot(double a) {
-    int e;
-    double f = frexp(a, &e); /* a = f * 2^e, f in [0.5, 1) */
+    _Static_assert((RTML_HIST_SUB & (RTML_HIST_SUB - 1)) == 0 && RTML_HIST_SUB <= 1 << 20, "SUB: a power of two");
+    uint64_t bits;
+    memcpy(&bits, &a, sizeof bits);
+    int e = (int)((bits >> 52) & 0x7ff) - 1022;
     if (e < RTML_HIST_EXP_MIN) return 0;
-    if (e > RTML_HIST_EXP_MAX || isinf(a)) return RTML_HIST_FINE_MAG + 1;
-    size_t sub = (size_t)((f - 0.5) * (2 * RTML_HIST_SUB)); /* exact: scaling by a power of two */
+    if (e > RTML_HIST_EXP_MAX) return RTML_HIST_FINE_MAG + 1;
+    size_t sub = (size_t)((bits & ((UINT64_C(1) << 52) - 1)) >> (52 - __builtin_ctz(RTML_HIST_SUB)));
     return 1 + (size_t)(e - RTML_HIST_EXP_MIN) * RTML_HIST_SUB + sub;
 }
 

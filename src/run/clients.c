@@ -167,8 +167,13 @@ static void group_instance_id(rtml_runner *r) {
  * nothing, so it stays with 2.12: the producer asks for the metadata of each
  * topic rtml writes to before the first record, and keeps their handles (the metadata stays with them). A
  * topic that does not exist yet is left to the broker's auto-creation, as before. */
+static void output_topics(const rtml_runner *r, const char *topics[3]) {
+    topics[0] = r->cfg.output.topic, topics[1] = r->cfg.dead_letter.topic, topics[2] = r->cfg.drift.topic;
+}
+
 static void know_output_topics(rtml_runner *r) {
-    const char *topics[3] = {r->cfg.output.topic, r->cfg.dead_letter.topic, r->cfg.drift.topic};
+    const char *topics[3];
+    output_topics(r, topics);
     for (int i = 0; i < 3; i++) {
         if (!topics[i] || !(r->clients.outputs[i] = rd_kafka_topic_new(r->clients.producer, topics[i], NULL))) continue;
         const struct rd_kafka_metadata *md;
@@ -176,6 +181,14 @@ static void know_output_topics(rtml_runner *r) {
         if (e) rtml_log(RTML_LOG_DEBUG, "metadata of %s: %s", topics[i], rd_kafka_err2str(e));
         else rd_kafka_metadata_destroy(md);
     }
+}
+
+rd_kafka_topic_t *rtml_run_output_handle(const rtml_runner *r, const char *topic) {
+    const char *topics[3];
+    output_topics(r, topics);
+    for (int i = 0; i < 3; i++)
+        if (topic == topics[i]) return r->clients.outputs[i];
+    return NULL;
 }
 
 /* The coordinator aborts a transaction left open longer than transaction.timeout.ms and bumps the producer's
@@ -230,7 +243,10 @@ static int open_producer(rtml_runner *r, char *err, size_t errlen) {
 
 /* The consumer's defaults (the kafka section wins where it sets a key): cooperative rebalancing under the classic
  * group protocol (the consumer protocol, KIP-848, assigns on the broker and refuses the setting), static
- * membership, and under exactly_once read_committed input. */
+ * membership, under exactly_once read_committed input, and a deeper prefetch than librdkafka's 100,000 messages
+ * (still bounded by queued.max.messages.kbytes, 64 MiB): with librdkafka's default the main thread waited on
+ * fetches and a 4-partition topic went through at half the raw client's rate with a third of a core busy
+ * (bench/run.sh pipeline; docs/performance.md). */
 static const char **consumer_defaults(rtml_runner *r) {
     const char **d = calloc(16, sizeof *d);
     if (!d) return NULL;
@@ -241,6 +257,7 @@ static const char **consumer_defaults(rtml_runner *r) {
     d[n++] = "group.id", d[n++] = "rtml";
     if (r->clients.group_instance_id[0]) d[n++] = "group.instance.id", d[n++] = r->clients.group_instance_id;
     if (r->exactly_once) d[n++] = "isolation.level", d[n++] = "read_committed";
+    d[n++] = "queued.min.messages", d[n++] = "1000000";
     return d;
 }
 

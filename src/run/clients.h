@@ -49,6 +49,10 @@ void rtml_run_store_offsets(rtml_runner *r);
 void rtml_run_commit_offsets(rtml_runner *r, double now);
 /* at_least_once: wait for the commit in flight, store, and commit synchronously (revoke, shutdown). */
 rd_kafka_resp_err_t rtml_run_commit_now(rtml_runner *r);
+/* The producer's handle of topic when topic is one of the config's output topics (the output, dead-letter or
+ * drift topic: the config's own string, compared as a pointer), else NULL (produce by name). Producing by name
+ * looks the topic up among the producer's topics each time: about 240 instructions per record. */
+rd_kafka_topic_t *rtml_run_output_handle(const rtml_runner *r, const char *topic);
 /* Destroy the consumer and its commit queue. */
 void rtml_run_close_consumer(rtml_runner *r);
 /* Pause or resume the assigned partitions (of topic only, when it is not NULL); what names them in logs. -1 when

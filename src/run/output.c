@@ -59,19 +59,35 @@ static bool ensure_txn(rtml_runner *r) {
     return true;
 }
 
-/* timestamp_ms 0: now (librdkafka's rule). */
+/* rd_kafka_produceva's error as a code. */
+static rd_kafka_resp_err_t produce_one(rd_kafka_t *producer, const rd_kafka_vu_t *vu, size_t n) {
+    rd_kafka_error_t *error = rd_kafka_produceva(producer, vu, n);
+    if (!error) return RD_KAFKA_RESP_ERR_NO_ERROR;
+    rd_kafka_resp_err_t e = rd_kafka_error_code(error);
+    rd_kafka_error_destroy(error);
+    return e;
+}
+
+/* timestamp_ms 0: now (librdkafka's rule). The config's output topics go by their handles (clients.h). */
 static int produce_at(rtml_runner *r, const char *topic, const void *key, size_t key_len, const void *value,
                       size_t len, rd_kafka_headers_t *headers, int64_t timestamp_ms, uint64_t ticket) {
     if (!ensure_txn(r)) {
         if (headers) rd_kafka_headers_destroy(headers);
         return -1;
     }
+    rd_kafka_topic_t *rkt = rtml_run_output_handle(r, topic);
+    rd_kafka_vu_t vu[7]; /* each set by its member alone: an initializer would clear 7 x 72 bytes a record */
+    if (rkt) vu[0].vtype = RD_KAFKA_VTYPE_RKT, vu[0].u.rkt = rkt;
+    else vu[0].vtype = RD_KAFKA_VTYPE_TOPIC, vu[0].u.cstr = topic;
+    vu[1].vtype = RD_KAFKA_VTYPE_KEY, vu[1].u.mem.ptr = (void *)key, vu[1].u.mem.size = key_len;
+    vu[2].vtype = RD_KAFKA_VTYPE_VALUE, vu[2].u.mem.ptr = (void *)value, vu[2].u.mem.size = len;
+    vu[3].vtype = RD_KAFKA_VTYPE_MSGFLAGS, vu[3].u.i = RD_KAFKA_MSG_F_COPY;
+    vu[4].vtype = RD_KAFKA_VTYPE_HEADERS, vu[4].u.headers = headers;
+    vu[5].vtype = RD_KAFKA_VTYPE_OPAQUE, vu[5].u.ptr = (void *)(uintptr_t)ticket;
+    vu[6].vtype = RD_KAFKA_VTYPE_TIMESTAMP, vu[6].u.i64 = timestamp_ms;
     rd_kafka_resp_err_t e;
     double full_since = 0;
-    while ((e = rd_kafka_producev(r->clients.producer, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_KEY(key, key_len),
-                                  RD_KAFKA_V_VALUE((void *)value, len), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-                                  RD_KAFKA_V_HEADERS(headers), RD_KAFKA_V_OPAQUE((void *)(uintptr_t)ticket),
-                                  RD_KAFKA_V_TIMESTAMP(timestamp_ms), RD_KAFKA_V_END)) == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+    while ((e = produce_one(r->clients.producer, vu, sizeof vu / sizeof vu[0])) == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
         /* The broker takes nothing (backpressure pauses the input long before the queue fills): wait, but not
          * forever once a stop was asked for. */
         double now = rtml_now();

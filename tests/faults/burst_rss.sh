@@ -20,7 +20,8 @@
 # Peak RSS is the kernel's high-water mark for the process (ru_maxrss from wait4: exact, no sampling).
 # Asserted: peak <= 1.25 peak(N) + 8 MB for the fast 10 N run and for the slow run; every run exits 0 with
 # errors == 0; every input record below the group's committed offsets has a prediction on that run's output
-# topic, and the full fast run committed the end of every partition. The figures are printed as ok: lines.
+# topic, the full fast run committed the end of every partition, and backpressure paused the slow run's input. The
+# figures are printed as ok: lines.
 set -euo pipefail # before anything is sourced: a missing library must fail the test, not skip it
 source "$RTML_ROOT/tests/lib/common.sh"
 source "$RTML_ROOT/tests/lib/config.sh" # sea_pipeline
@@ -206,6 +207,11 @@ expect_eq "$(json_get "$T/slow.report" 'r["records"]')" $SLOW_N "slow: records p
 pass "slow, $SLOW_N records: peak RSS $PEAK_MB MB, $RUN_S s, $slow_rate records/s (fast: $fast_rate)"
 "$PY" -c "import sys; sys.exit(0 if 2 * $slow_rate < $fast_rate else 1)" ||
   fail "slow: $slow_rate records/s is not below half the fast run's $fast_rate: the quota did not slow the output"
+# Backpressure: 50,000 predictions unacknowledged for longer than rtml waits for its producer (1 s) pause the
+# input; in this run they stay above that for most of it.
+pauses=$(json_get "$T/slow.report" 'r["pauses"]')
+[ "$pauses" -ge 1 ] || fail "slow: the input was never paused (report pauses $pauses) though the output fell behind"
+pass "slow: backpressure paused the input $pauses time(s) (fast 10 N run: $(json_get "$T/fast-10n.report" 'r["pauses"]'))"
 inflight=$(grep -o 'in flight [0-9]*' "$T/slow.log" | awk '{print $3}' | sort -n | tail -1)
 [ -n "$inflight" ] && pass "slow: up to $inflight predictions in flight in rtml's status lines"
 check_predicted slow "$(uniq_name burst-slow)"
