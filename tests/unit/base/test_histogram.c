@@ -257,8 +257,14 @@ static void test_quantiles_edges(void) {
     rtml_hist_copy(&before, &h);
     rtml_hist_add(&h, 1e-30);
     CHECK(rtml_hist_quantile(&h, &before, 0.5) == ldexp(1, RTML_HIST_EXP_MIN - 2));
+    rtml_hist_copy(&before, &h); /* a subnormal (exponent bits 0: the slot is read from the bits) */
+    rtml_hist_add(&h, 5e-324);
+    CHECK(rtml_hist_quantile(&h, &before, 0.5) == ldexp(1, RTML_HIST_EXP_MIN - 2));
     rtml_hist_copy(&before, &h);
     rtml_hist_add(&h, 1e12);
+    CHECK(rtml_hist_quantile(&h, &before, 0.5) == ldexp(1, RTML_HIST_EXP_MAX));
+    rtml_hist_copy(&before, &h); /* infinity (exponent bits all ones) saturates like any overflow */
+    rtml_hist_add(&h, INFINITY);
     CHECK(rtml_hist_quantile(&h, &before, 0.5) == ldexp(1, RTML_HIST_EXP_MAX));
     rtml_hist_copy(&before, &h);
     rtml_hist_add(&h, -1e12);
