@@ -572,13 +572,15 @@ static void commit(feature_state *fs) {
  * few instructions. 0 when it does not apply (another type, an overflow): compute() then decides, and rejects
  * exactly as it always has. */
 static inline int standardize_fast(rtml_featurizer *fz, feature_state *fs, const rtml_value *v) {
-    if (v->type != RTML_V_NUMBER || !isfinite(v->num))
+    if (v->type != RTML_V_NUMBER)
         return 0;
     rtml_welford w = {fs->stats[0].n, fs->stats[0].a, fs->stats[0].b};
     rtml_welford_add(&w, v->num);
     double sd = rtml_welford_std(&w);
     double x = sd > 0 ? (v->num - w.mean) / sd : 0.0;
-    if (!isfinite(x) || !isfinite(w.mean) || !isfinite(w.m2))
+    /* One test for all: a NaN or infinite input, mean, m2 or result makes the sum NaN or infinite. (A sum that
+     * overflows from finite terms only sends the record to compute(), which decides as it always has.) */
+    if (!isfinite(x + w.mean + w.m2))
         return 0;
     fs->pending[0] = (step_stat){w.n, w.mean, w.m2};
     fs->cat_new = 0;
