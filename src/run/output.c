@@ -295,13 +295,22 @@ static int renew_producer(rtml_runner *r, rd_kafka_error_t *e) {
     return aborted(r);
 }
 
-/* Retriable errors (a coordinator moving, a broker restarting) are retried, each call bounded by 10 s, for up
- * to TXN_RETRY_S in all, saying why each time; abortable ones abort. A transaction that cannot finish in that
- * time ends the run (the caller: fatal), so a SIGTERM is never kept waiting for minutes: the state stays
- * consistent, and the next start fences and aborts what is left open. */
+/* Retriable errors (a coordinator moving, a broker restarting) are retried, each call bounded by 10 s, saying why
+ * each time; abortable ones abort.
+ *   Adding the offsets: for up to TXN_RETRY_S in all; then the caller aborts the transaction and answers its
+ *   records again (faults.txn_offsets_cut).
+ *   The commit: for as long as it takes. librdkafka's commit goes on in the background after a time-out, and an
+ *   abort is refused while it does ("Conflicting commit_transaction API call is already in progress": the long
+ *   campaign's seed 5036, three broker restarts in a row outlasting a minute of retries, then a minute of refused
+ *   aborts and exit 1), so the only ways out are the commit's own: it succeeds when the broker is back, or the
+ *   coordinator has timed the transaction out by then and the producer is fenced, which renew_producer handles.
+ *   Once a stop is asked for (SIGTERM), for at most STOP_GRACE_S more: the state stays consistent (nothing of
+ *   the transaction is committed, and the next start fences and aborts it), so a stop is never kept waiting
+ *   for long. */
 #define TXN_RETRY_S 60.0
+#define STOP_GRACE_S 30.0
 static rd_kafka_error_t *with_retries(rtml_runner *r, bool commit, rd_kafka_topic_partition_list_t *l) {
-    double started = rtml_now();
+    double started = rtml_now(), stop_seen = rtml_run_stop ? started : 0;
     for (;;) {
         rd_kafka_error_t *e;
         if (commit) {
@@ -311,10 +320,16 @@ static rd_kafka_error_t *with_retries(rtml_runner *r, bool commit, rd_kafka_topi
             e = rd_kafka_send_offsets_to_transaction(r->clients.producer, l, g, 10000);
             rd_kafka_consumer_group_metadata_destroy(g);
         }
-        double spent = rtml_now() - started;
-        if (!e || !rd_kafka_error_is_retriable(e) || spent >= TXN_RETRY_S) return e;
-        rtml_log(RTML_LOG_WARN, "transaction %s: %s; retrying (%.0f s so far, at most %.0f)", commit ? "commit" : "offsets",
-                 rd_kafka_error_string(e), spent, TXN_RETRY_S);
+        double now = rtml_now(), spent = now - started;
+        if (rtml_run_stop && !stop_seen) stop_seen = now;
+        if (!e || !rd_kafka_error_is_retriable(e)) return e;
+        if (commit ? stop_seen && now - stop_seen >= STOP_GRACE_S : spent >= TXN_RETRY_S) return e;
+        if (commit)
+            rtml_log(RTML_LOG_WARN, "transaction commit: %s; retrying (%.0f s so far%s)", rd_kafka_error_string(e), spent,
+                     stop_seen ? ", stopping: at most 30 s more" : "");
+        else
+            rtml_log(RTML_LOG_WARN, "transaction offsets: %s; retrying (%.0f s so far, at most %.0f)",
+                     rd_kafka_error_string(e), spent, TXN_RETRY_S);
         rd_kafka_error_destroy(e);
     }
 }
@@ -337,7 +352,8 @@ int rtml_run_txn_commit(rtml_runner *r, double max_age) {
     rtml_run_flush_batch(r); /* every record read so far is answered in this transaction */
     rd_kafka_topic_partition_list_t *l = txn_offsets(r);
     rd_kafka_error_t *e = l->cnt ? with_retries(r, false, l) : NULL;
-    if (!e) e = with_retries(r, true, NULL);
+    bool committing = !e;
+    if (committing) e = with_retries(r, true, NULL);
     if (e && rd_kafka_error_is_fatal(e) && rtml_run_txn_timed_out(r)) {
         rd_kafka_topic_partition_list_destroy(l);
         return renew_producer(r, e);
@@ -358,6 +374,11 @@ int rtml_run_txn_commit(rtml_runner *r, double max_age) {
         txn_fail(r, "transaction commit failed (is another instance using the same transactional.id?)", e);
         return -1;
     }
+    if (committing && rd_kafka_error_is_retriable(e)) { /* the commit still going on at a stop: it cannot abort */
+        txn_fail(r, "stopping with the transaction not committed (the broker did not answer within 30 s of the stop; "
+                 "nothing of it is committed, and the next start answers its records again)", e);
+        return -1;
+    }
     /* Abortable, or neither abortable nor retriable: librdkafka reports some failures that way, e.g. the
      * coordinator's connection lost while the offsets are added ("Broker transport failure": the long campaign's
      * seed 3064, a broker killed at that moment, made rtml exit 1). The transaction is still open: aborting it
@@ -373,8 +394,10 @@ int rtml_run_txn_abort(rtml_runner *r) {
     rtml_run_flush_batch(r); /* learned now, so learn_next covers every record the rewind reads again */
     double started = rtml_now();
     rd_kafka_error_t *e;
+    /* A coordinator restarting: as with_retries. A conflict (a commit still going on) is not retried: it returns at
+     * once, and retrying it would spin. */
     while ((e = rd_kafka_abort_transaction(r->clients.producer, 10000)) && rd_kafka_error_is_retriable(e) &&
-           rtml_now() - started < TXN_RETRY_S) { /* a coordinator restarting: as with_retries */
+           rd_kafka_error_code(e) != RD_KAFKA_RESP_ERR__CONFLICT && rtml_now() - started < TXN_RETRY_S) {
         rtml_log(RTML_LOG_WARN, "abort transaction: %s; retrying", rd_kafka_error_string(e));
         rd_kafka_error_destroy(e);
     }

@@ -4,8 +4,8 @@
 # sea_pipeline IN OUT [MODEL]: the YAML that follows a `kafka:` section: input IN (JSON), three standardised
 #   features, the label, MODEL (default: logistic regression, SGD 0.05) and output OUT.
 # write_config FILE IN OUT GROUP: a whole config for the test broker, at least once, state in $T/state.
-# sea_stream N SEED BAD_EVERY: N SEA records (JSON lines on stdout) where every 5th has no label and every
-#   BAD_EVERY-th is malformed (x1 is a string: a dead letter, reason wrong_type).
+# sea_stream N SEED BAD_EVERY [FIRST_ID]: N SEA records (JSON lines on stdout, ids from FIRST_ID, default 0) where
+#   every 5th has no label and every BAD_EVERY-th is malformed (x1 is a string: a dead letter, reason wrong_type).
 sea_pipeline() {
   local model=${3:-}
   [ -n "$model" ] || model='{engine: native, type: logistic, optimizer: {name: sgd, learning_rate: 0.05}}'
@@ -30,7 +30,7 @@ write_config() {
 }
 
 sea_stream() {
-  "$RTML" gen --stream sea --n "$1" --seed "$2" | "$PY" -c '
+  "$RTML" gen --stream sea --n "$1" --seed "$2" --id-offset "${4:-0}" | "$PY" -c '
 import json, sys
 bad = int(sys.argv[1])
 for line in sys.stdin:
