@@ -21,6 +21,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "base/clock.h"
 #include "base/log.h"
@@ -313,6 +314,7 @@ static rd_kafka_error_t *with_retries(rtml_runner *r, bool commit, rd_kafka_topi
     double started = rtml_now(), stop_seen = rtml_run_stop ? started : 0;
     for (;;) {
         rd_kafka_error_t *e;
+        double called = rtml_now();
         if (commit) {
             e = rd_kafka_commit_transaction(r->clients.producer, 10000);
         } else {
@@ -324,13 +326,17 @@ static rd_kafka_error_t *with_retries(rtml_runner *r, bool commit, rd_kafka_topi
         if (rtml_run_stop && !stop_seen) stop_seen = now;
         if (!e || !rd_kafka_error_is_retriable(e)) return e;
         if (commit ? stop_seen && now - stop_seen >= STOP_GRACE_S : spent >= TXN_RETRY_S) return e;
-        if (commit)
-            rtml_log(RTML_LOG_WARN, "transaction commit: %s; retrying (%.0f s so far%s)", rd_kafka_error_string(e), spent,
-                     stop_seen ? ", stopping: at most 30 s more" : "");
-        else
+        if (commit) {
+            char grace[64] = "";
+            if (stop_seen) snprintf(grace, sizeof grace, ", stopping: for at most %.0f s after the stop", STOP_GRACE_S);
+            rtml_log(RTML_LOG_WARN, "transaction commit: %s; retrying (%.0f s so far%s)", rd_kafka_error_string(e),
+                     spent, grace);
+        } else {
             rtml_log(RTML_LOG_WARN, "transaction offsets: %s; retrying (%.0f s so far, at most %.0f)",
                      rd_kafka_error_string(e), spent, TXN_RETRY_S);
+        }
         rd_kafka_error_destroy(e);
+        if (rtml_now() - called < 0.1) nanosleep(&(struct timespec){0, 100000000}, NULL); /* an instant refusal: no spin */
     }
 }
 
