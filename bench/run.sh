@@ -23,7 +23,9 @@
 # .deps/mlserver-venv, built here from deps/mlserver.lock: MLServer takes protobuf < 7, TensorFlow in .venv 7.36);
 # aggregates (bench/aggregates.py: ten per-key aggregates over 1M keys in replay, their cost per record and per
 # update, instructions beside the JSON decode, bytes per key, a Python peer, the fraud examples with and without
-# velocity aggregates). After the scenarios, bench/summary.py writes bench/results/<date>.md: the issue's targets
+# velocity aggregates); daemon (bench/daemon.py: instructions per record of the whole `rtml run` process beside the
+# passthrough's, topic to topic under callgrind, where the pipeline scenario's records/s are noise; on a private
+# broker on port $BENCH_DAEMON_PORT (39592)). After the scenarios, bench/summary.py writes bench/results/<date>.md: the issue's targets
 # against today's figures.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -100,6 +102,14 @@ instructions() {
   "$PY" "$ROOT/bench/instructions.py" "$RTML_BIN" "$ROOT/bench/results"
 }
 
+# The daemon scenario: rtml run and the passthrough, each under callgrind, on the same topic.
+daemon() {
+  local port=${BENCH_DAEMON_PORT:-39592}
+  build_c passthrough
+  with_broker "$port" env BENCH_DAEMON_PORT="$port" "$PY" "$ROOT/bench/daemon.py" "$RTML_BIN" \
+    "$ROOT/build-bench/passthrough" "$ROOT/bench/results"
+}
+
 # The latency scenario: the probe (open-loop producer + output consumer) against passthrough and rtml.
 latency() {
   local port=${BENCH_LAT_PORT:-39392}
@@ -135,7 +145,7 @@ serve() {
 }
 
 scenarios=("$@")
-[ ${#scenarios[@]} -gt 0 ] || scenarios=(pipeline latency tensorflow engine instructions scaling recovery serve aggregates)
+[ ${#scenarios[@]} -gt 0 ] || scenarios=(pipeline latency tensorflow engine instructions daemon scaling recovery serve aggregates)
 # One scenario runs here, under set -e; several run as one child each (RTML_BIN set, so it builds nothing
 # again), so that a scenario that fails is reported and the others still run: one broken scenario loses no
 # other figures. bench/summary.py runs last either way.
@@ -150,12 +160,13 @@ run_scenario() {
     instructions) instructions ;;
     serve) serve ;;
     aggregates) "$PY" "$ROOT/bench/aggregates.py" "$RTML_BIN" "$ROOT/bench/results" ;;
+    daemon) daemon ;;
   esac
 }
 for s in "${scenarios[@]}"; do
   case $s in
-    engine | tensorflow | scaling | pipeline | latency | recovery | instructions | serve | aggregates) ;;
-    *) echo "bench: unknown scenario '$s' (expected: pipeline, latency, tensorflow, engine, instructions, scaling, recovery, serve, aggregates)" >&2; exit 2 ;;
+    engine | tensorflow | scaling | pipeline | latency | recovery | instructions | serve | aggregates | daemon) ;;
+    *) echo "bench: unknown scenario '$s' (expected: pipeline, latency, tensorflow, engine, instructions, scaling, recovery, serve, aggregates, daemon)" >&2; exit 2 ;;
   esac
 done
 if [ ${#scenarios[@]} -eq 1 ]; then
