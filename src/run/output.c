@@ -296,27 +296,34 @@ static int renew_producer(rtml_runner *r, rd_kafka_error_t *e) {
     return aborted(r);
 }
 
+/* The transaction calls with_retries makes. */
+typedef enum { TXN_OFFSETS, TXN_COMMIT, TXN_ABORT } txn_call;
+
 /* Retriable errors (a coordinator moving, a broker restarting) are retried, each call bounded by 10 s, saying why
  * each time; abortable ones abort.
  *   Adding the offsets: for up to TXN_RETRY_S in all; then the caller aborts the transaction and answers its
  *   records again (faults.txn_offsets_cut).
- *   The commit: for as long as it takes. librdkafka's commit goes on in the background after a time-out, and an
- *   abort is refused while it does ("Conflicting commit_transaction API call is already in progress": the long
- *   campaign's seed 5036, three broker restarts in a row outlasting a minute of retries, then a minute of refused
- *   aborts and exit 1), so the only ways out are the commit's own: it succeeds when the broker is back, or the
+ *   The commit and the abort: for as long as it takes. librdkafka goes on with either in the background after a
+ *   time-out and refuses any other transaction call meanwhile ("Conflicting commit_transaction API call is
+ *   already in progress": the long campaign's seed 5036, three broker restarts in a row outlasting a minute of
+ *   commit retries, then a minute of refused aborts and exit 1; seed 6122, four restarts outlasting a minute of
+ *   abort retries, exit 1), so the only ways out are the call's own: it succeeds when the broker is back, or the
  *   coordinator has timed the transaction out by then and the producer is fenced, which renew_producer handles.
  *   Once a stop is asked for (SIGTERM), for at most STOP_GRACE_S more: the state stays consistent (nothing of
  *   the transaction is committed, and the next start fences and aborts it), so a stop is never kept waiting
- *   for long. */
+ *   for long (faults.txn_commit_cut). A conflict is never retried. */
 #define TXN_RETRY_S 60.0
 #define STOP_GRACE_S 30.0
-static rd_kafka_error_t *with_retries(rtml_runner *r, bool commit, rd_kafka_topic_partition_list_t *l) {
+static rd_kafka_error_t *with_retries(rtml_runner *r, txn_call call, rd_kafka_topic_partition_list_t *l) {
+    static const char *const names[] = {"offsets", "commit", "abort"};
     double started = rtml_now(), stop_seen = rtml_run_stop ? started : 0;
     for (;;) {
         rd_kafka_error_t *e;
         double called = rtml_now();
-        if (commit) {
+        if (call == TXN_COMMIT) {
             e = rd_kafka_commit_transaction(r->clients.producer, 10000);
+        } else if (call == TXN_ABORT) {
+            e = rd_kafka_abort_transaction(r->clients.producer, 10000);
         } else {
             rd_kafka_consumer_group_metadata_t *g = rd_kafka_consumer_group_metadata(r->clients.consumer);
             e = rd_kafka_send_offsets_to_transaction(r->clients.producer, l, g, 10000);
@@ -324,17 +331,14 @@ static rd_kafka_error_t *with_retries(rtml_runner *r, bool commit, rd_kafka_topi
         }
         double now = rtml_now(), spent = now - started;
         if (rtml_run_stop && !stop_seen) stop_seen = now;
-        if (!e || !rd_kafka_error_is_retriable(e)) return e;
-        if (commit ? stop_seen && now - stop_seen >= STOP_GRACE_S : spent >= TXN_RETRY_S) return e;
-        if (commit) {
-            char grace[64] = "";
-            if (stop_seen) snprintf(grace, sizeof grace, ", stopping: for at most %.0f s after the stop", STOP_GRACE_S);
-            rtml_log(RTML_LOG_WARN, "transaction commit: %s; retrying (%.0f s so far%s)", rd_kafka_error_string(e),
-                     spent, grace);
-        } else {
-            rtml_log(RTML_LOG_WARN, "transaction offsets: %s; retrying (%.0f s so far, at most %.0f)",
-                     rd_kafka_error_string(e), spent, TXN_RETRY_S);
-        }
+        if (!e || !rd_kafka_error_is_retriable(e) || rd_kafka_error_code(e) == RD_KAFKA_RESP_ERR__CONFLICT) return e;
+        if (call == TXN_OFFSETS ? spent >= TXN_RETRY_S : stop_seen && now - stop_seen >= STOP_GRACE_S) return e;
+        char limit[64];
+        if (call == TXN_OFFSETS) snprintf(limit, sizeof limit, ", at most %.0f", TXN_RETRY_S);
+        else if (stop_seen) snprintf(limit, sizeof limit, ", stopping: for at most %.0f s after the stop", STOP_GRACE_S);
+        else limit[0] = '\0';
+        rtml_log(RTML_LOG_WARN, "transaction %s: %s; retrying (%.0f s so far%s)", names[call], rd_kafka_error_string(e),
+                 spent, limit);
         rd_kafka_error_destroy(e);
         if (rtml_now() - called < 0.1) nanosleep(&(struct timespec){0, 100000000}, NULL); /* an instant refusal: no spin */
     }
@@ -357,9 +361,9 @@ int rtml_run_txn_commit(rtml_runner *r, double max_age) {
     if (!r->txn.open || rtml_now() - r->txn.started < max_age) return rtml_run_failed(r) ? -1 : 0;
     rtml_run_flush_batch(r); /* every record read so far is answered in this transaction */
     rd_kafka_topic_partition_list_t *l = txn_offsets(r);
-    rd_kafka_error_t *e = l->cnt ? with_retries(r, false, l) : NULL;
+    rd_kafka_error_t *e = l->cnt ? with_retries(r, TXN_OFFSETS, l) : NULL;
     bool committing = !e;
-    if (committing) e = with_retries(r, true, NULL);
+    if (committing) e = with_retries(r, TXN_COMMIT, NULL);
     if (e && rd_kafka_error_is_fatal(e) && rtml_run_txn_timed_out(r)) {
         rd_kafka_topic_partition_list_destroy(l);
         return renew_producer(r, e);
@@ -398,15 +402,7 @@ int rtml_run_txn_commit(rtml_runner *r, double max_age) {
 int rtml_run_txn_abort(rtml_runner *r) {
     if (!r->exactly_once || !r->txn.open) return 0;
     rtml_run_flush_batch(r); /* learned now, so learn_next covers every record the rewind reads again */
-    double started = rtml_now();
-    rd_kafka_error_t *e;
-    /* A coordinator restarting: as with_retries. A conflict (a commit still going on) is not retried: it returns at
-     * once, and retrying it would spin. */
-    while ((e = rd_kafka_abort_transaction(r->clients.producer, 10000)) && rd_kafka_error_is_retriable(e) &&
-           rd_kafka_error_code(e) != RD_KAFKA_RESP_ERR__CONFLICT && rtml_now() - started < TXN_RETRY_S) {
-        rtml_log(RTML_LOG_WARN, "abort transaction: %s; retrying", rd_kafka_error_string(e));
-        rd_kafka_error_destroy(e);
-    }
+    rd_kafka_error_t *e = with_retries(r, TXN_ABORT, NULL);
     if (e && rtml_run_txn_timed_out(r)) return renew_producer(r, e);
     r->txn.open = false;
     if (e) {

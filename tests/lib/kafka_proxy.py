@@ -1,6 +1,6 @@
 """kafka_proxy.py — a TCP proxy in front of a broker that cuts a client's connection at a chosen request.
 
-    python kafka_proxy.py LISTEN_PORT BROKER_PORT --cut API_KEY [--after N] [--times M | --for SECONDS]
+    python kafka_proxy.py LISTEN_PORT BROKER_PORT --cut API_KEY [--after N] [--times M | --for SECONDS [--also KEY]]
 
 The broker must advertise LISTEN_PORT for the listener on BROKER_PORT (scripts/kafka.sh --proxied), so that a
 client bootstrapping here reaches every broker connection through here. Requests from clients are read frame
@@ -8,7 +8,8 @@ by frame (a 4-byte big-endian size, then the request header: api_key, api_versio
 are passed through as they come. The (N+1)-th request with API_KEY, and each one after it until M connections
 were cut (or, with --for, until SECONDS passed since the first cut), is not forwarded: both sides of that
 connection are closed, as a broker dying or a network failing at that moment would do. Each cut is printed
-("cut: api_key K request #I"), and "listening" once ready.
+("cut: api_key K request #I"), and "listening" once ready. With --for, --also KEY cuts the requests with that
+API key too while the window is open (from the first cut on).
 Kafka's API keys: 25 AddOffsetsToTxn, 26 EndTxn, 28 TxnOffsetCommit, 24 AddPartitionsToTxn."""
 import argparse
 import asyncio
@@ -18,8 +19,9 @@ import time
 
 
 class Proxy:
-    def __init__(self, broker_port, cut, after, times, window):
+    def __init__(self, broker_port, cut, after, times, window, also=None):
         self.broker_port, self.cut, self.after, self.times, self.window = broker_port, cut, after, times, window
+        self.also = also
         self.seen = self.cuts = 0
         self.first_cut = None
 
@@ -57,8 +59,14 @@ class Proxy:
                     self.cuts += 1
                     print(f"cut: api_key {api_key} request #{self.seen}", flush=True)
                     return  # closes both sides
+            elif api_key == self.also and self.window_open():
+                print(f"cut: api_key {api_key} (also)", flush=True)
+                return
             dst.write(head + body)
             await dst.drain()
+
+    def window_open(self):
+        return self.first_cut is not None and time.monotonic() - self.first_cut < self.window
 
     @staticmethod
     async def copy(src, dst):
@@ -78,8 +86,11 @@ async def main():
     ap.add_argument("--after", type=int, default=0, help="forward this many such requests first")
     ap.add_argument("--times", type=int, default=1, help="cut this many connections in all")
     ap.add_argument("--for", dest="window", type=float, help="cut every such request for this many seconds")
+    ap.add_argument("--also", type=int, help="with --for: cut requests with this API key too while cutting")
     a = ap.parse_args()
-    proxy = Proxy(a.broker_port, a.cut, a.after, a.times, a.window)
+    if a.also is not None and a.window is None:
+        ap.error("--also needs --for")
+    proxy = Proxy(a.broker_port, a.cut, a.after, a.times, a.window, a.also)
 
     async def serve(r, w):
         try:
