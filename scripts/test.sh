@@ -2,8 +2,8 @@
 # scripts/test.sh — what `make test` runs: set-up, then every test, in three builds, and one closing line.
 #
 #   1. build/        RelWithDebInfo, -Werror: every test (unit, CLI, lint, integration on a real broker on port
-#                    19092, faults, chaos, TensorFlow, install), two at a time (tests that measure time or memory
-#                    run alone: CMakeLists.txt's RTML_SERIAL_TESTS)
+#                    19092, faults, chaos, TensorFlow, install), two at a time, or one beside two that mostly wait
+#                    (RTML_WAITING_TESTS); tests that measure time or memory run alone (RTML_SERIAL_TESTS)
 #   2. build-asan/   AddressSanitizer + UndefinedBehaviorSanitizer: the tests labelled asan (every unit test and the
 #                    integration and fault tests that drive the C paths; CMakeLists.txt's RTML_ASAN_TESTS)
 #   3. build-fuzz/   clang + libFuzzer, without TensorFlow: each fuzz target runs for RTML_FUZZ_SECONDS (default
@@ -26,7 +26,8 @@ run_ctest() {
     cat "$dir/build.log"; echo "$name: build failed"
     failed=$((failed + 1)); failures+=("$name build"); return
   fi
-  (cd "$dir" && ctest --output-on-failure --timeout 1200 -j"$JOBS" "$@" 2>&1) | tee "$log"
+  # Each test takes two of ctest's processors, those that mostly wait one (CMakeLists.txt's RTML_WAITING_TESTS).
+  (cd "$dir" && ctest --output-on-failure --timeout 1200 -j$((2 * JOBS)) "$@" 2>&1) | tee "$log"
   local total fails
   total=$(sed -nE 's/.*tests passed, ([0-9]+) tests failed out of ([0-9]+).*/\2/p' "$log" | tail -1)
   fails=$(sed -nE 's/.*tests passed, ([0-9]+) tests failed out of ([0-9]+).*/\1/p' "$log" | tail -1)

@@ -385,8 +385,11 @@ int rtml_run_txn_commit(rtml_runner *r, double max_age) {
         return -1;
     }
     if (committing && rd_kafka_error_is_retriable(e)) { /* the commit still going on at a stop: it cannot abort */
-        txn_fail(r, "stopping with the transaction not committed (the broker did not answer within 30 s of the stop; "
-                 "nothing of it is committed, and the next start answers its records again)", e);
+        char what[192];
+        snprintf(what, sizeof what, "stopping with the transaction not committed (the broker did not answer within "
+                 "%.0f s of the stop; nothing of it is committed, and the next start answers its records again)",
+                 STOP_GRACE_S);
+        txn_fail(r, what, e);
         return -1;
     }
     /* Abortable, or neither abortable nor retriable: librdkafka reports some failures that way, e.g. the

@@ -21,39 +21,8 @@
 set -euo pipefail # before anything is sourced: a missing library must fail the test, not skip it
 source "$RTML_ROOT/tests/lib/common.sh"
 source "$RTML_ROOT/tests/lib/config.sh"
-source "$RTML_ROOT/tests/faults/lib/eos_stream.sh" # eos_stream, eos_check
-PORT=29310
-PROXY_PORT=29315
-KAFKA=$RTML_ROOT/scripts/kafka.sh
-BROKERS=127.0.0.1:$PORT
-export RTML_BROKERS=$BROKERS
-pids=()
-proxy=
-cleanup() {
-  for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
-  "$KAFKA" wipe --port $PORT >/dev/null 2>&1 || true # stop, and remove its data
-  [ -n "${KEEP_T:-}" ] || rm -rf "$T"
-}
-trap cleanup EXIT
-
-# start_proxy LOG ARGS...: the proxy in front of the broker, cutting as ARGS say (replaces a running one).
-start_proxy() {
-  local log=$1; shift
-  if [ -n "$proxy" ]; then kill "$proxy" 2>/dev/null || true; wait "$proxy" 2>/dev/null || true; fi
-  "$PY" "$RTML_ROOT/tests/lib/kafka_proxy.py" $PROXY_PORT $((PORT + 4)) "$@" >"$log" 2>&1 &
-  proxy=$!; pids+=($proxy)
-  wait_for_log "$log" "^listening" 30 || fail "the proxy did not start"
-}
-
-# wait_exit PID SECONDS: wait for rtml to end; sets RC. Fails if it is still running after SECONDS.
-wait_exit() {
-  local deadline=$((SECONDS + $2))
-  while kill -0 "$1" 2>/dev/null; do ((SECONDS < deadline)) || fail "rtml still running after $2 s"; sleep 0.2; done
-  set +e; wait "$1"; RC=$?; set -e
-}
-
-"$KAFKA" wipe --port $PORT >/dev/null 2>&1 || true
-"$KAFKA" start --port $PORT --proxied $PROXY_PORT >/dev/null || fail "the test's broker did not start"
+source "$RTML_ROOT/tests/faults/lib/eos_stream.sh" # proxied_broker, start_proxy, wait_exit, eos_stream, eos_check
+proxied_broker 29310 29315 # sets KAFKA, BROKERS, pids; start_proxy, wait_exit
 
 # ---- 1. EndTxn cut for 65 s: the commit is resumed until it gets through ------------------------------------
 start_proxy "$T/proxy1.log" --cut 26 --after 20 --for 65

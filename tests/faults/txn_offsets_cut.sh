@@ -21,25 +21,9 @@
 set -euo pipefail # before anything is sourced: a missing library must fail the test, not skip it
 source "$RTML_ROOT/tests/lib/common.sh"
 source "$RTML_ROOT/tests/lib/config.sh"
-source "$RTML_ROOT/tests/faults/lib/eos_stream.sh" # eos_stream, eos_check
-PORT=29300
-PROXY_PORT=29305
-KAFKA=$RTML_ROOT/scripts/kafka.sh
-BROKERS=127.0.0.1:$PORT
-export RTML_BROKERS=$BROKERS
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
-  "$KAFKA" wipe --port $PORT >/dev/null 2>&1 || true # stop, and remove its data
-  [ -n "${KEEP_T:-}" ] || rm -rf "$T"
-}
-trap cleanup EXIT
-"$KAFKA" wipe --port $PORT >/dev/null 2>&1 || true
-"$KAFKA" start --port $PORT --proxied $PROXY_PORT >/dev/null || fail "the test's broker did not start"
-"$PY" "$RTML_ROOT/tests/lib/kafka_proxy.py" $PROXY_PORT $((PORT + 4)) --cut 25 --after 20 --for 170 --also 26 \
-  >"$T/proxy.log" 2>&1 &
-pids+=($!)
-wait_for_log "$T/proxy.log" "^listening" 30 || fail "the proxy did not start"
+source "$RTML_ROOT/tests/faults/lib/eos_stream.sh" # proxied_broker, start_proxy, eos_stream, eos_check
+proxied_broker 29300 29305 # sets KAFKA, BROKERS, pids; start_proxy, wait_exit
+start_proxy "$T/proxy.log" --cut 25 --after 20 --for 170 --also 26
 
 N=40000
 eos_stream oc $N 127.0.0.1:$PROXY_PORT 300000
@@ -49,13 +33,11 @@ run=$!; pids+=($run)
 wait_for_log "$T/run.err" "assigned [1-9]" 60 || fail "rtml got no partitions"
 "$RTML" produce --topic "$IN" --input "$T/in.jsonl" --key-field /id --rate 2000 >"$T/produce.log" 2>&1 ||
   { cat "$T/produce.log" >&2; fail "producing the stream failed"; }
-deadline=$((SECONDS + 240))
-while kill -0 $run 2>/dev/null; do ((SECONDS < deadline)) || fail "rtml still running 240 s after the stream"; sleep 0.5; done
-set +e; wait $run; rc=$?; set -e
+wait_exit $run 240
 grep -q "^cut: api_key 25" "$T/proxy.log" || fail "the proxy never cut an AddOffsetsToTxn request"
 echo "injected: $(grep -c '^cut: api_key 25' "$T/proxy.log") connections cut at AddOffsetsToTxn and $(grep -c '^cut: api_key 26' "$T/proxy.log") at EndTxn over 170 s"
 grep -q "^cut: api_key 26" "$T/proxy.log" || fail "the proxy never cut an EndTxn request (the abort's)"
-[ "$rc" == 0 ] || { grep -E " (warn|error): " "$T/run.err" | grep -v "FAIL\|rejected" | tail -20 >&2; fail "rtml exited $rc"; }
+[ "$RC" == 0 ] || { grep -E " (warn|error): " "$T/run.err" | grep -v "FAIL\|rejected" | tail -20 >&2; fail "rtml exited $RC"; }
 pass "rtml ran to the end (exit 0)"
 expect_grep "transaction offsets: .*retrying" "$T/run.err" "rtml retried adding the offsets"
 expect_grep "transaction aborted \(.*\): its records will be answered again" "$T/run.err" \
