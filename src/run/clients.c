@@ -214,9 +214,17 @@ bool rtml_run_txn_timed_out(const rtml_runner *r) {
 }
 
 /* The producer, with the delivery callback loop.c gave (r->clients.on_delivery). */
+/* The producer's defaults (the kafka section wins where it sets a key). Under exactly_once, two of them work around
+ * librdkafka #5456 and #5511 (open upstream; the long campaign's seeds 4150 and 7055, faults.coordinator_lost):
+ * when the group coordinator's broker drops out of a metadata response, the producer decommissions it but keeps
+ * it in its coordinator cache, and rd_kafka_send_offsets_to_transaction then waits, past its timeout, for a
+ * broker state change to look the coordinator up again. A metadata refresh every 10 s (librdkafka's default is
+ * 5 min) brings the restarted broker back within seconds, and connections closed after 30 s idle (a blocked
+ * producer's all are) are state changes too, for a coordinator that never comes back. */
 static int open_producer(rtml_runner *r, char *err, size_t errlen) {
     static const char *const at_least_once[] = {"enable.idempotence", "true", "linger.ms", "2", NULL};
-    static const char *const exactly_once[] = {"linger.ms", "2", NULL};
+    static const char *const exactly_once[] = {"linger.ms", "2", "topic.metadata.refresh.interval.ms", "10000",
+                                               "connections.max.idle.ms", "30000", NULL};
     const char *eos_required[] = {"transactional.id", r->clients.transactional_id, NULL};
     rd_kafka_conf_t *pc = rtml_run_client_conf(&r->cfg, false, r->exactly_once ? exactly_once : at_least_once,
                                                r->exactly_once && !rtml_config_kafka(&r->cfg, "transactional.id") ? eos_required
