@@ -546,6 +546,7 @@ def main():
             up.add(cluster)
         return make_schedule(seed, cluster)
 
+    interrupted = False
     try:
         if a.hours:
             seed = a.first_seed
@@ -559,6 +560,9 @@ def main():
             ok &= run_schedule(schedule_of(seed, cluster), brokers[cluster], rtml, a.keep, totals)
             if not ok and a.stop_on_failure:
                 break
+    except KeyboardInterrupt:  # Ctrl-C: the counts so far still matter (the schedule cut short is not in them)
+        interrupted = True
+        print("campaign: interrupted; the schedule in progress is not counted", flush=True)
     finally:
         for cluster in up:
             try:
@@ -566,7 +570,7 @@ def main():
             except Exception as e:
                 print(f"campaign: stopping the broker: {e}", file=sys.stderr)
     summary(totals, time.monotonic() - started)
-    return 0 if ok else 1
+    return 130 if interrupted else 0 if ok else 1
 
 
 if __name__ == "__main__":
