@@ -16,6 +16,7 @@
 set -euo pipefail # before anything is sourced: a missing library must fail the test, not skip it
 source "$RTML_ROOT/tests/lib/common.sh"
 source "$RTML_ROOT/tests/lib/config.sh" # sea_pipeline
+source "$RTML_ROOT/tests/faults/lib/cluster.sh" # wait_for, cluster_py
 CPORT0=${RTML_FAULT_CLUSTER_PORT:-29100}
 SIGNAL=${RTML_FAULT_SIGNAL:-KILL}
 N=100000
@@ -35,41 +36,7 @@ cleanup() {
   rm -rf "$T"
 }
 trap cleanup EXIT
-
-# wait_for WHAT SECONDS COMMAND...: poll COMMAND until it succeeds, fail after SECONDS.
-wait_for() {
-  local what=$1 limit=$2; shift 2
-  local deadline=$((SECONDS + limit))
-  until "$@"; do
-    ((SECONDS < deadline)) || fail "$what: not within $limit s"
-    sleep 0.5
-  done
-}
 alive() { kill -0 "$1" 2>/dev/null; }
-
-# Cluster facts through confluent-kafka (independent of rtml): cluster_py BOOT QUERY [ARGS]. Its client's
-# complaints about the dead node go to a file, not the test's output.
-cluster_py() {
-  "$PY" - "$@" 2>>"$T/cluster_py.err" <<'PY'
-import sys
-from confluent_kafka import Consumer, TopicPartition
-from confluent_kafka.admin import AdminClient
-boot, query, args = sys.argv[1], sys.argv[2], sys.argv[3:]
-admin = AdminClient({"bootstrap.servers": boot})
-if query == "leader":           # leader of partition 0 of topic args[0]
-    print(admin.list_topics(args[0], timeout=10).topics[args[0]].partitions[0].leader)
-elif query == "count":          # records in topic args[0] (sum of high watermarks; exit 1 if below args[1])
-    c = Consumer({"bootstrap.servers": boot, "group.id": "rtml-test-watermarks"})
-    parts = c.list_topics(args[0], timeout=10).topics[args[0]].partitions
-    n = sum(c.get_watermark_offsets(TopicPartition(args[0], p), timeout=5)[1] for p in parts)
-    c.close()
-    sys.exit(0 if n >= int(args[1]) else 1)
-elif query == "full_isr":       # every partition of the topics in args has all 3 replicas in sync
-    md = admin.list_topics(timeout=10)
-    ok = all(len(p.isrs) == 3 for t in args for p in md.topics[t].partitions.values())
-    sys.exit(0 if ok else 1)
-PY
-}
 
 started=$SECONDS
 "${KAFKA[@]}" wipe "${CL[@]}" >/dev/null

@@ -23,6 +23,7 @@
 set -euo pipefail # before anything is sourced: a missing library must fail the test, not skip it
 source "$RTML_ROOT/tests/lib/common.sh"
 source "$RTML_ROOT/tests/lib/config.sh" # sea_pipeline, sea_stream
+source "$RTML_ROOT/tests/faults/lib/cluster.sh" # wait_for, cluster_py
 CPORT0=29130
 N=60000
 RATE=2000 # records/s: the stream lasts 30 s, the fault and the restart land inside it
@@ -38,35 +39,6 @@ cleanup() {
   [ -n "${KEEP_T:-}" ] || rm -rf "$T"
 }
 trap cleanup EXIT
-
-# wait_for WHAT SECONDS COMMAND...: poll COMMAND until it succeeds, fail after SECONDS.
-wait_for() {
-  local what=$1 limit=$2; shift 2
-  local deadline=$((SECONDS + limit))
-  until "$@"; do
-    ((SECONDS < deadline)) || fail "$what: not within $limit s"
-    sleep 0.5
-  done
-}
-
-# Cluster facts through confluent-kafka (independent of rtml): cluster_py BOOT QUERY [ARGS].
-cluster_py() {
-  "$PY" - "$@" 2>>"$T/cluster_py.err" <<'PY'
-import sys
-from confluent_kafka import Consumer, TopicPartition
-from confluent_kafka.admin import AdminClient
-boot, query, args = sys.argv[1], sys.argv[2], sys.argv[3:]
-admin = AdminClient({"bootstrap.servers": boot})
-if query == "coordinator":      # the node id coordinating group args[0]
-    print(admin.describe_consumer_groups([args[0]], request_timeout=10)[args[0]].result().coordinator.id)
-elif query == "count":          # records in topic args[0] (sum of high watermarks; exit 1 if below args[1])
-    c = Consumer({"bootstrap.servers": boot, "group.id": "rtml-test-watermarks"})
-    parts = c.list_topics(args[0], timeout=10).topics[args[0]].partitions
-    n = sum(c.get_watermark_offsets(TopicPartition(args[0], p), timeout=5)[1] for p in parts)
-    c.close()
-    sys.exit(0 if n >= int(args[1]) else 1)
-PY
-}
 
 started=$SECONDS
 "${KAFKA[@]}" wipe "${CL[@]}" >/dev/null
