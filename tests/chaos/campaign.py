@@ -312,22 +312,35 @@ class Run:
         partition of its topics assigned (a cooperative rebalance is stable between its two rounds too, with the
         revoked partitions assigned to no one): a fault starts from a group that settled the previous one."""
         from confluent_kafka.admin import AdminClient
-        admin = AdminClient({"bootstrap.servers": self.broker.boot, "log_level": 0})
+        conf = {"bootstrap.servers": self.broker.boot, "log_level": 0}
+        admin = [AdminClient(conf)]
         want = sum(self.s["workers"] for i in self.instances.values() if i.up())
         parts = {(self.names["input"], p) for p in range(self.s["partitions"])}
         if self.names["labels"]:
             parts.add((self.names["labels"], 0))
 
+        seen = ["nothing yet"]  # what the last look at the group found, for the violation's message
+
         def stable():
             self.check_all_alive()
             try:
-                d = admin.describe_consumer_groups([self.names["group"]], request_timeout=5)[self.names["group"]].result()
-            except Exception:
+                d = admin[0].describe_consumer_groups([self.names["group"]], request_timeout=5)[self.names["group"]].result()
+            except Exception as e:
+                # A fresh client after a failure: librdkafka's own client can keep a restarted coordinator it
+                # decommissioned in its cache and fail every lookup until its next metadata refresh (#5511), a
+                # fault of the checker's client and not of rtml.
+                seen[0] = f"describe failed: {e}"
+                admin[0] = AdminClient(conf)
                 return False
             held = {(tp.topic, tp.partition) for m in d.members for tp in (m.assignment.topic_partitions or [])}
+            seen[0] = (f"{d.state.name}, {len(d.members)} members, coordinator {d.coordinator.id}, unassigned "
+                       f"{sorted(parts - held)}")
             return d.state.name == "STABLE" and len(d.members) == want and parts <= held
 
-        wait_until(stable, seconds, f"the group to be stable with {want} members", poll=0.3)
+        try:
+            wait_until(stable, seconds, f"the group to be stable with {want} members", poll=0.3)
+        except Violation as v:
+            raise Violation(f"{v} (last seen: {seen[0]})") from None
 
     def caught_up(self):
         from confluent_kafka import Consumer, TopicPartition
