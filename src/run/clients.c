@@ -213,8 +213,8 @@ bool rtml_run_txn_timed_out(const rtml_runner *r) {
     return r->txn.renewed_in_a_row < RTML_TXN_RENEWALS_MAX;
 }
 
-/* The producer, with the delivery callback loop.c gave (r->clients.on_delivery). */
-/* The producer's defaults (the kafka section wins where it sets a key). Under exactly_once, two of them work around
+/* The producer, with the delivery callback loop.c gave (r->clients.on_delivery), and its defaults (the kafka
+ * section wins where it sets a key). Under exactly_once, two of them work around
  * librdkafka #5456 and #5511 (open upstream; the long campaign's seeds 4150 and 7055, faults.coordinator_lost):
  * when the group coordinator's broker drops out of a metadata response, the producer decommissions it but keeps
  * it in its coordinator cache, and rd_kafka_send_offsets_to_transaction then waits, past its timeout, for a
