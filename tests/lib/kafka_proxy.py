@@ -31,7 +31,7 @@ class Proxy:
         if self.window is None:
             return self.cuts < self.times
         self.first_cut = self.first_cut or time.monotonic()
-        return time.monotonic() - self.first_cut < self.window
+        return self.window_open()
 
     async def serve(self, client_r, client_w):
         try:
