@@ -234,6 +234,8 @@ def main():
     out += ["", f"![throughput]({os.path.basename(png)})", "", "## Where rtml's time goes (callgrind)\n", profile]
     with open(md, "w") as f:
         f.write("\n".join(out) + "\n")
+    with open(md.replace(".md", ".json"), "w") as f:  # for bench/summary.py's targets
+        json.dump({"rows": rows}, f, indent=1)
     print("\n".join(summary))
     print(f"engine: wrote {md} and {png}")
 

@@ -1,9 +1,9 @@
-"""summary.py - bench/results/<date>.md: the benchmark targets (issue 9) against the newest figures.
+"""summary.py - bench/results/<date>.md: the benchmark targets (issues 9 and 21) against the newest figures.
 
 usage: summary.py RESULTS_DIR   (bench/run.sh calls it after its scenarios)
 
 Reads the .json each scenario writes beside its report (<date>-pipeline.json, <date>-latency.json,
-<date>-tensorflow.json, <date>-instructions.json); for each scenario the newest file, whose date the table
+<date>-tensorflow.json, <date>-instructions.json, <date>-engine.json); for each scenario the newest file, whose date the table
 names, so that a run of one scenario alone still gives a complete summary. Every ratio in the table comes from
 one scenario's run, where the contenders alternated: ratios are never taken across runs.
 """
@@ -33,7 +33,7 @@ def pipeline_rows(date, p):
     src = f"[pipeline]({date}-pipeline.md)"
     floor, river = p["passthrough"]["median"], p["python + river"]["median"]
     lo = p["rtml logistic"]["median"] / floor
-    rows = [row("rtml logistic / passthrough >= 0.7 (records/s)", f"{lo:.2f}", lo >= 0.7, src)]
+    rows = [row("rtml logistic / passthrough >= 0.8 (records/s)", f"{lo:.2f}", lo >= 0.8, src)]
     for who, peer in (("rtml logistic", "python + river"), ("rtml mlp", "python + river"),
                       ("rtml ftrl (cat)", "python + river (cat)")):
         if who in p and peer in p:
@@ -59,6 +59,29 @@ def latency_rows(date, lat):
             target = f"p99 at {rate:,}/s, {who}" + (" <= 5 ms" if gated else "")
             rows.append(row(target, f"{r['p99']:.2f} ms (p50 {r['p50']:.2f}, p99.9 {r['p999']:.2f})",
                             r["p99"] <= 5 if gated else None, src))
+        base = lat["runs"][f"passthrough @ {rate}"]
+        for who in ("rtml low-latency", "rtml default"):  # issue 21: within 1 ms of the passthrough's
+            r = lat["runs"][f"{who} @ {rate}"]
+            d50, d99 = r["p50"] - base["p50"], r["p99"] - base["p99"]
+            rows.append(row(f"{who} - passthrough at {rate:,}/s: p50 and p99 <= +1 ms",
+                            f"p50 {d50:+.2f} ms, p99 {d99:+.2f} ms", d50 <= 1 and d99 <= 1, src))
+    return rows
+
+
+def engine_rows(date, eng):
+    """Issue 21's replay targets: rtml replay beside VW's own driver and River, one core, one run."""
+    src = f"[engine]({date}-engine.md)"
+    med = {(r["stream"], r["model"], r["who"]): r["median"] for r in eng["rows"]}
+    rows = []
+    for kind, model, peer, want in (("dense", "logistic", "VW driver", 2), ("cat", "ftrl", "VW driver", 1),
+                                    ("dense", "logistic", "River", 50), ("cat", "logistic", "River", 50)):
+        mine, theirs = med.get((kind, model, "rtml")), med.get((kind, model, peer))
+        if mine and theirs:
+            x = mine / theirs
+            rows.append(row(f"replay, {kind} {model}: rtml / {peer} >= {want}x", f"{x:.2f}x", x >= want, src))
+    if med.get(("dense", "logistic", "rtml")):
+        r = med["dense", "logistic", "rtml"]
+        rows.append(row("replay, dense logistic >= 1.5M records/s on one core", f"{r / 1e6:.2f}M", r >= 1.5e6, src))
     return rows
 
 
@@ -86,7 +109,7 @@ def main():
              "| target | measured | | report |", "|---|---|---|---|"]
     missing = []
     for scenario, rows in (("pipeline", pipeline_rows), ("tensorflow", tensorflow_rows), ("latency", latency_rows),
-                            ("instructions", instructions_rows)):
+                            ("instructions", instructions_rows), ("engine", engine_rows)):
         date, figures = newest(results_dir, scenario)
         if figures is None:
             missing.append(scenario)

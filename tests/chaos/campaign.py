@@ -86,6 +86,24 @@ class Broker:
     def stop(self):
         self.kafka("wipe")
 
+    def save_logs(self, work, since):
+        """The broker's server.log lines from the schedule's start on (log4j's "[yyyy-MM-dd HH:mm:ss,SSS]" sorts as
+        text), into work/broker-K.log: why the broker held what it held, kept with the failed schedule's logs."""
+        nodes = [os.path.join(ROOT, ".run", f"kafka-cluster-{self.port}", f"node-{k}") for k in (1, 2, 3)] \
+            if self.cluster else [os.path.join(ROOT, ".run", f"kafka-{self.port}")]
+        stamp = "[" + time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(since - 5))
+        for k, d in enumerate(nodes, 1):
+            try:
+                with open(os.path.join(d, "server.log"), errors="replace") as f, \
+                        open(os.path.join(work, f"broker-{k}.log"), "w") as out:
+                    keep = False
+                    for line in f:
+                        keep = keep or (line.startswith("[") and line[:20] >= stamp)
+                        if keep:
+                            out.write(line)
+            except OSError as e:
+                print(f"campaign: saving {d}/server.log: {e}", file=sys.stderr)
+
     def fault(self, e, topic):
         """broker: stop (SIGTERM or SIGKILL) and start again after e["down"] s; leader: SIGKILL the node that leads
         partition 0 of topic, start it again after e["down"] s. Returns what was done, for the log."""
@@ -345,18 +363,42 @@ class Run:
     def caught_up(self):
         from confluent_kafka import Consumer, TopicPartition
         c = Consumer({"bootstrap.servers": self.broker.boot, "group.id": self.names["group"], "log_level": 0})
+        behind = []
         try:
             for topic in filter(None, (self.names["input"], self.names["labels"])):
                 parts = c.list_topics(topic, timeout=10).topics[topic].partitions
                 tps = c.committed([TopicPartition(topic, p) for p in parts], timeout=10)
                 for tp in tps:
-                    if tp.offset < c.get_watermark_offsets(tp, timeout=10)[1]:
-                        return False
-            return True
-        except Exception:
+                    end = c.get_watermark_offsets(tp, timeout=10)[1]
+                    if tp.offset < end:
+                        behind.append(f"{topic}/{tp.partition} committed {tp.offset} of {end}")
+            self.last_catch_up = "; ".join(behind) or "caught up"
+            return not behind
+        except Exception as e:  # kept: the violation says why the last look failed (seed 8116)
+            self.last_catch_up = f"{type(e).__name__}: {e}"
             return False
         finally:
             c.close()
+
+    def offsets_report(self):
+        """The group's committed offsets as the admin API reads them, with and without require_stable: a
+        partition that fails only with it has a transaction's offsets pending (UNSTABLE_OFFSET_COMMIT)."""
+        from confluent_kafka import ConsumerGroupTopicPartitions, TopicPartition
+        from confluent_kafka.admin import AdminClient
+        admin = AdminClient({"bootstrap.servers": self.broker.boot, "log_level": 0})
+        tps = [TopicPartition(self.names["input"], p) for p in range(self.s["partitions"])]
+        out = []
+        for stable in (False, True):
+            try:
+                req = [ConsumerGroupTopicPartitions(self.names["group"], tps)]
+                got = admin.list_consumer_group_offsets(req, require_stable=stable, request_timeout=10)
+                res = got[self.names["group"]].result(timeout=15)
+                parts = ", ".join(f"{tp.partition}: {tp.error.str() if tp.error else tp.offset}"
+                                  for tp in res.topic_partitions)
+            except Exception as e:
+                parts = f"{type(e).__name__}: {e}"
+            out.append(f"require_stable={stable}: {parts}")
+        return "; ".join(out)
 
     def execute(self):
         s = self.s
@@ -382,8 +424,12 @@ class Run:
         if producer.returncode != 0:
             raise Violation(f"the producer failed: {tail(os.path.join(self.work, 'producer.err'))}")
         deadline = 240 if self.broker.cluster else 180
-        wait_until(lambda: self.check_all_alive() or self.caught_up(), deadline,
-                   "the group's committed offsets to reach the end of the input", poll=1)
+        self.last_catch_up = "nothing yet"
+        try:
+            wait_until(lambda: self.check_all_alive() or self.caught_up(), deadline,
+                       "the group's committed offsets to reach the end of the input", poll=1)
+        except Violation as v:
+            raise Violation(f"{v} (last seen: {self.last_catch_up}; {self.offsets_report()})") from None
         for inst in self.instances.values():
             if inst.up():
                 inst.term()
@@ -469,12 +515,13 @@ def dump_stack(pid, path):
 def run_schedule(s, broker, rtml, keep, totals):
     work = tempfile.mkdtemp(prefix=f"rtml-chaos-{s['seed']}-")
     run = Run(s, broker, rtml, work)
-    started = time.monotonic()
+    started, wall_started = time.monotonic(), time.time()
     try:
         bad, counts = run.execute()
     except Violation as v:
         bad, counts = [str(v)], {}
         run.dump_stacks()  # before cleanup kills them: where a silent instance waits (seed 4150)
+        broker.save_logs(work, wall_started)
     except Exception as e:  # the harness itself: reported as a failure, with its reason
         bad, counts = [f"campaign error: {type(e).__name__}: {e}"], {}
     finally:
