@@ -91,6 +91,21 @@ static void forget_if_answered_elsewhere(rtml_runner *r, rtml_partition_track *t
     t->learn_next = -1;
 }
 
+/* exactly_once ends the wait for committed offsets with an error only when stopping. Where these partitions were
+ * answered up to is then not known, so no record of theirs may be answered: they get no slot here (their records
+ * are dropped as not assigned; the next run starts from their committed offsets), and a slot a checkpoint made has
+ * nothing to commit or re-learn when they are revoked. */
+static void leave_unread(rtml_runner *r, const rd_kafka_topic_partition_list_t *parts, rd_kafka_resp_err_t e) {
+    rtml_log(RTML_LOG_INFO, "stopping before the committed offsets were read (%s): %d partition(s) left for the next "
+             "run", rd_kafka_err2str(e), parts->cnt);
+    for (int i = 0; i < parts->cnt; i++) {
+        int s = rtml_offsets_find(&r->offsets, parts->elems[i].topic, parts->elems[i].partition);
+        if (s < 0) continue;
+        rtml_partition_track *t = &r->offsets.parts[s];
+        t->emit_from = t->next_commit = t->done_next = -1;
+    }
+}
+
 /* Set each newly assigned partition's start offset, emit_from and slot (see the top of this file). A partition
  * the model knows nothing of gets its learn_next now, at its start, and a checkpoint records it before any
  * record is read: otherwise a crash after its outputs were committed but before the next checkpoint would
@@ -98,6 +113,11 @@ static void forget_if_answered_elsewhere(rtml_runner *r, rtml_partition_track *t
 static void choose_starts(rtml_runner *r, rd_kafka_topic_partition_list_t *parts) {
     rd_kafka_topic_partition_list_t *c = rd_kafka_topic_partition_list_copy(parts);
     rd_kafka_resp_err_t e = read_committed_offsets(r, c);
+    if (e && r->exactly_once) {
+        leave_unread(r, parts, e);
+        rd_kafka_topic_partition_list_destroy(c);
+        return;
+    }
     if (e) rtml_log(RTML_LOG_WARN, "reading committed offsets: %s (starting from the checkpoint's)", rd_kafka_err2str(e));
     for (int i = 0; i < parts->cnt; i++) {
         rd_kafka_topic_partition_t *p = &parts->elems[i];
