@@ -606,6 +606,10 @@ def main():
             up.add(cluster)
         return make_schedule(seed, cluster)
 
+    def stop(signum, frame):  # SIGTERM, and SIGINT even where a shell started it in the background (ignored there)
+        raise KeyboardInterrupt
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
     interrupted = False
     try:
         if a.hours:
@@ -620,7 +624,7 @@ def main():
             ok &= run_schedule(schedule_of(seed, cluster), brokers[cluster], rtml, a.keep, totals)
             if not ok and a.stop_on_failure:
                 break
-    except KeyboardInterrupt:  # Ctrl-C: the counts so far still matter (the schedule cut short is not in them)
+    except KeyboardInterrupt:  # Ctrl-C, SIGTERM: the counts so far still matter (the schedule cut short is not in them)
         interrupted = True
         print("campaign: interrupted; the schedule in progress is not counted", flush=True)
     finally:
