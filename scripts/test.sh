@@ -7,14 +7,14 @@
 #   2. build-asan/   AddressSanitizer + UndefinedBehaviorSanitizer: the tests labelled asan (every unit test and the
 #                    integration and fault tests that drive the C paths; CMakeLists.txt's RTML_ASAN_TESTS)
 #   3. build-fuzz/   clang + libFuzzer, without TensorFlow: each fuzz target runs for RTML_FUZZ_SECONDS (default
-#                    20) on its corpus, two targets at a time; and `engine: tensorflow` is refused cleanly
+#                    15) on its corpus, two targets at a time; and `engine: tensorflow` is refused cleanly
 # docs/testing.md says what each build runs and why. The last line is "N passed, N failed" over all of them; the
 # exit status is non-zero if anything failed. Each stage's wall time is printed.
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
 JOBS=${JOBS:-2}
-FUZZ_SECONDS=${RTML_FUZZ_SECONDS:-20}
+FUZZ_SECONDS=${RTML_FUZZ_SECONDS:-15}
 passed=0; failed=0; failures=()
 
 bash scripts/setup.sh || { echo "setup failed"; echo "0 passed, 1 failed"; exit 1; }
